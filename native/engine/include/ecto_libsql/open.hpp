@@ -1,0 +1,36 @@
+// Opening a connection in any mode.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ecto_libsql/connection.hpp"
+
+namespace ecto_libsql {
+
+struct ConnectOptions {
+  Mode mode = Mode::Local;
+  std::string database;  // a file path, a "file:" URI or ":memory:"
+  std::string uri;       // libsql://, https://, http://, wss://, ws://
+  std::string auth_token;
+  std::optional<std::string> encryption_key;
+  std::optional<std::string> remote_encryption_key;
+  bool sync_on_connect = false;
+  std::optional<std::chrono::milliseconds> sync_interval;
+  bool read_your_writes = true;
+  int busy_timeout_ms = 5000;
+  bool read_only = false;  // open the file read-only
+  std::chrono::milliseconds connect_timeout{30000};
+  std::chrono::milliseconds request_timeout{30000};
+  std::string transport;  // "http" (default) or "websocket" for remote mode
+  // Options the engine does not know yet, passed through for modes that read them.
+  std::map<std::string, std::string> extra;
+};
+
+// Opens a connection. Throws Error with a message that names the problem.
+std::shared_ptr<Connection> open_connection(const ConnectOptions& options);
+
+}  // namespace ecto_libsql

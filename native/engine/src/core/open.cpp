@@ -1,0 +1,20 @@
+#include "ecto_libsql/open.hpp"
+
+#include "ecto_libsql/local/local_connection.hpp"
+
+namespace ecto_libsql {
+
+std::shared_ptr<Connection> open_connection(const ConnectOptions& options) {
+  switch (options.mode) {
+    case Mode::Local:
+      return std::make_shared<local::LocalConnection>(options);
+    case Mode::Remote:
+      throw Error(kCodeMisuse, "Failed to connect: remote mode is not available in this build");
+    case Mode::Replica:
+      throw Error(kCodeMisuse,
+                  "Failed to connect: remote replica mode is not available in this build");
+  }
+  throw Error(kCodeMisuse, "Unknown mode");
+}
+
+}  // namespace ecto_libsql

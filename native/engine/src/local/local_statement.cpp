@@ -1,0 +1,207 @@
+#include "local/local_statement.hpp"
+
+#include <string>
+
+#include "ecto_libsql/local/local_connection.hpp"
+
+namespace ecto_libsql::local {
+namespace {
+
+bool name_matches(std::string_view key, std::string_view param_name) noexcept {
+  // `param_name` has its prefix (":id"); the key may have one too, or not.
+  if (key == param_name) return true;
+  return param_name.size() > 1 && key == param_name.substr(1);
+}
+
+}  // namespace
+
+LocalStatement::LocalStatement(LocalConnection& conn, sqlite3_stmt* stmt, std::string_view sql)
+    : conn_(&conn),
+      stmt_(stmt),
+      sql_(sql),
+      classification_(sql::classify(sql)),
+      readonly_(sqlite3_stmt_readonly(stmt) != 0 && !classification_.is_transaction) {}
+
+LocalStatement::~LocalStatement() { close(); }
+
+void LocalStatement::close() noexcept {
+  if (stmt_ != nullptr) {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
+}
+
+void LocalStatement::require_open() const {
+  if (stmt_ == nullptr) throw_misuse("Statement not found: it is closed");
+}
+
+int LocalStatement::column_count() const {
+  require_open();
+  return sqlite3_column_count(stmt_);
+}
+
+std::string_view LocalStatement::column_name(int index) const {
+  const char* name = sqlite3_column_name(stmt_, index);
+  return name != nullptr ? std::string_view(name) : std::string_view();
+}
+
+std::string_view LocalStatement::column_text(int index) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, index));
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return text != nullptr ? std::string_view(text, static_cast<std::size_t>(size))
+                         : std::string_view();
+}
+
+std::span<const std::byte> LocalStatement::column_blob(int index) const {
+  const auto* data = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, index));
+  const int size = sqlite3_column_bytes(stmt_, index);
+  return data != nullptr ? std::span<const std::byte>(data, static_cast<std::size_t>(size))
+                         : std::span<const std::byte>();
+}
+
+std::int64_t LocalStatement::last_insert_rowid() const { return conn_->last_insert_rowid(); }
+
+int LocalStatement::parameter_count() const {
+  require_open();
+  return sqlite3_bind_parameter_count(stmt_);
+}
+
+std::optional<std::string> LocalStatement::parameter_name(int index) const {
+  require_open();
+  const int count = sqlite3_bind_parameter_count(stmt_);
+  if (index < 1 || index > count) {
+    throw Error(kCodeRange, "Parameter index " + std::to_string(index) +
+                                " out of bounds (statement has " + std::to_string(count) +
+                                " parameters)");
+  }
+  const char* name = sqlite3_bind_parameter_name(stmt_, index);
+  if (name == nullptr) return std::nullopt;
+  return std::string(name);
+}
+
+std::vector<ColumnInfo> LocalStatement::columns() const {
+  require_open();
+  const int count = sqlite3_column_count(stmt_);
+  std::vector<ColumnInfo> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    ColumnInfo info;
+    info.name = std::string(column_name(i));
+    const char* origin = sqlite3_column_origin_name(stmt_, i);
+    info.origin = origin != nullptr ? std::string(origin) : info.name;
+    if (const char* decl = sqlite3_column_decltype(stmt_, i)) info.decltype_ = std::string(decl);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+void LocalStatement::bind_value(int index, const ParamValue& value, bool borrowed) {
+  int rc = SQLITE_OK;
+  auto lifetime = borrowed ? SQLITE_STATIC : SQLITE_TRANSIENT;
+  switch (value.index()) {
+    case 0:
+      rc = sqlite3_bind_null(stmt_, index);
+      break;
+    case 1:
+      rc = sqlite3_bind_int64(stmt_, index, std::get<std::int64_t>(value));
+      break;
+    case 2:
+      rc = sqlite3_bind_double(stmt_, index, std::get<double>(value));
+      break;
+    case 3: {
+      std::string_view text = std::get<std::string_view>(value);
+      rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
+                               lifetime, SQLITE_UTF8);
+      break;
+    }
+    case 4: {
+      auto bytes = std::get<BlobView>(value).bytes;
+      rc = bytes.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                         : sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), lifetime);
+      break;
+    }
+    default:
+      break;
+  }
+  if (rc != SQLITE_OK) conn_->throw_error(rc, "bind");
+}
+
+void LocalStatement::bind(const Params& params) {
+  require_open();
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  const int count = sqlite3_bind_parameter_count(stmt_);
+  if (!params.is_named) {
+    const auto given = static_cast<int>(params.positional.size());
+    if (given != count) {
+      throw Error(kCodeRange, "wrong number of parameters: the statement takes " +
+                                  std::to_string(count) + ", " + std::to_string(given) +
+                                  " given");
+    }
+    for (int i = 0; i < count; ++i) {
+      bind_value(i + 1, params.positional[static_cast<std::size_t>(i)], params.borrowed);
+    }
+    return;
+  }
+  std::string missing;
+  std::string required;
+  for (int i = 1; i <= count; ++i) {
+    const char* raw = sqlite3_bind_parameter_name(stmt_, i);
+    if (raw == nullptr || raw[0] == '?') {
+      throw Error(kCodeRange,
+                  "Cannot use named parameter map with SQL that has positional parameters (?). "
+                  "Use a list of arguments instead.");
+    }
+    std::string_view name(raw);
+    if (!required.empty()) required += ", ";
+    required += name;
+    const NamedParam* found = nullptr;
+    for (const NamedParam& param : params.named) {
+      if (name_matches(param.name, name)) {
+        found = &param;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      if (!missing.empty()) missing += ", ";
+      missing += name;
+      continue;
+    }
+    bind_value(i, found->value, params.borrowed);
+  }
+  if (!missing.empty()) {
+    throw Error(kCodeRange,
+                "Missing required parameters: " + missing + ". SQL requires: " + required);
+  }
+}
+
+Step LocalStatement::step(const ExecBudget* budget) {
+  require_open();
+  conn_->enter_budget(budget, readonly_);
+  const int rc = sqlite3_step(stmt_);
+  const bool yielded = conn_->leave_budget();
+  if (rc == SQLITE_ROW) return Step::Row;
+  if (rc == SQLITE_DONE) {
+    const auto cmd = classification_.command;
+    changes_ = (cmd == sql::Command::Insert || cmd == sql::Command::Update ||
+                cmd == sql::Command::Delete)
+                   ? sqlite3_changes64(conn_->handle())
+                   : 0;
+    return Step::Done;
+  }
+  if (yielded && ((rc & 0xff) == SQLITE_BUSY || rc == SQLITE_INTERRUPT)) {
+    // The statement's effects were undone (statement rollback, or nothing was written yet).
+    sqlite3_reset(stmt_);
+    return Step::Yield;
+  }
+  conn_->throw_error(rc);
+}
+
+void LocalStatement::reset() noexcept {
+  if (stmt_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+}  // namespace ecto_libsql::local

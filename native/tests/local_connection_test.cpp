@@ -1,0 +1,299 @@
+#include "ecto_libsql/local/local_connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "test_support.hpp"
+
+using namespace ecto_libsql;
+using namespace ecto_libsql::testing;
+
+TEST(LocalConnection, OpensQueriesAndCloses) {
+  TempDir dir;
+  auto conn = open_local(dir.file("a.db"));
+  run(*conn, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)");
+  rows(*conn, "INSERT INTO t(name, score, data) VALUES (?, ?, ?)",
+       {std::string_view("alpha"), 1.5, BlobView{}});
+  auto r = rows(*conn, "SELECT id, name, score, data, NULL FROM t");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0][0], "1");
+  EXPECT_EQ(r[0][1], "alpha");
+  EXPECT_EQ(r[0][3], "");  // empty blob, not NULL
+  EXPECT_EQ(r[0][4], "NULL");
+  {
+    Connection::Guard guard(*conn);
+    EXPECT_EQ(conn->last_insert_rowid(), 1);
+    EXPECT_EQ(conn->total_changes(), 1);
+    EXPECT_TRUE(conn->autocommit());
+  }
+  conn->close();
+  conn->close();  // idempotent
+  EXPECT_FALSE(conn->is_open());
+  Connection::Guard guard(*conn);
+  EXPECT_THROW(conn->acquire("SELECT 1"), Error);
+}
+
+TEST(LocalConnection, OpenFailureNamesThePath) {
+  ConnectOptions options;
+  options.database = "/nonexistent/dir/x.db";
+  try {
+    open_connection(options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code() & 0xff, 14);
+    EXPECT_NE(e.message().find("/nonexistent/dir/x.db"), std::string::npos);
+  }
+}
+
+TEST(LocalConnection, StatementCacheReusesStatements) {
+  auto conn = open_local(":memory:");
+  auto& local = dynamic_cast<local::LocalConnection&>(*conn);
+  for (int i = 0; i < 3; ++i) rows(*conn, "SELECT 1");
+  EXPECT_EQ(local.cached_statements(), 1u);
+}
+
+TEST(LocalConnection, NamedParametersResolvedThroughSqlite) {
+  auto conn = open_local(":memory:");
+  Connection::Guard guard(*conn);
+  StatementLease stmt = conn->acquire("SELECT :a || ':b', @b, $c, :a");
+  Params p;
+  p.is_named = true;
+  p.named = {{"a", std::string_view("x")}, {"@b", std::int64_t{2}}, {"$c", Null{}}};
+  stmt->bind(p);
+  ASSERT_EQ(stmt->step(nullptr), Step::Row);
+  EXPECT_EQ(stmt->column_text(0), "x:b");
+  EXPECT_EQ(stmt->column_int64(1), 2);
+  EXPECT_EQ(stmt->column_type(2), ValueType::Null);
+  EXPECT_EQ(stmt->column_text(3), "x");
+}
+
+TEST(LocalConnection, MissingNamedParameterIsAnError) {
+  auto conn = open_local(":memory:");
+  Connection::Guard guard(*conn);
+  StatementLease stmt = conn->acquire("SELECT :a, :b");
+  Params p;
+  p.is_named = true;
+  p.named = {{"a", std::int64_t{1}}};
+  try {
+    stmt->bind(p);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "Missing required parameters: :b. SQL requires: :a, :b");
+  }
+  StatementLease pos = conn->acquire("SELECT ?");
+  EXPECT_THROW(pos->bind(p), Error);
+}
+
+TEST(LocalConnection, WrongParameterCountIsAnError) {
+  auto conn = open_local(":memory:");
+  Connection::Guard guard(*conn);
+  StatementLease stmt = conn->acquire("SELECT ?, ?");
+  Params p;
+  p.positional = {std::int64_t{1}};
+  EXPECT_THROW(stmt->bind(p), Error);
+  p.positional = {std::int64_t{1}, std::int64_t{2}, std::int64_t{3}};
+  EXPECT_THROW(stmt->bind(p), Error);
+}
+
+TEST(LocalConnection, MultipleStatementsRejectedInSingleStatementPath) {
+  auto conn = open_local(":memory:");
+  Connection::Guard guard(*conn);
+  EXPECT_THROW(conn->acquire("SELECT 1; SELECT 2"), Error);
+  EXPECT_NO_THROW(conn->acquire("SELECT 1; -- trailing comment"));
+}
+
+TEST(LocalConnection, UniqueViolationNamesTheIndex) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT, a INT, b INT)");
+  run(*conn, "CREATE UNIQUE INDEX users_email_custom ON users(email)");
+  run(*conn, "CREATE UNIQUE INDEX users_a_b ON users(a, b)");
+  run(*conn, "INSERT INTO users(email, a, b) VALUES ('x', 1, 2)");
+  try {
+    run(*conn, "INSERT INTO users(email) VALUES ('x')");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), SQLITE_CONSTRAINT_UNIQUE);
+    EXPECT_EQ(e.message(), "UNIQUE constraint failed: users.email (index: users_email_custom)");
+  }
+  try {
+    run(*conn, "INSERT INTO users(email, a, b) VALUES ('y', 1, 2)");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "UNIQUE constraint failed: users.a, users.b (index: users_a_b)");
+  }
+  try {
+    run(*conn, "INSERT INTO users(id) VALUES (1)");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), SQLITE_CONSTRAINT_PRIMARYKEY);
+    EXPECT_EQ(e.message(), "UNIQUE constraint failed: users.id");
+  }
+}
+
+TEST(LocalConnection, TransactionsAndSerials) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE t(x)");
+  Connection::Guard guard(*conn);
+  const auto serial = conn->begin(TransactionBehaviour::Immediate);
+  EXPECT_NE(serial, 0u);
+  EXPECT_EQ(conn->transaction_serial(), serial);
+  EXPECT_THROW(conn->begin(TransactionBehaviour::Deferred), Error);
+  conn->run("INSERT INTO t VALUES (1)");
+  conn->rollback();
+  EXPECT_EQ(conn->transaction_serial(), 0u);
+  EXPECT_TRUE(conn->autocommit());
+  const auto second = conn->begin(TransactionBehaviour::Deferred);
+  EXPECT_GT(second, serial);
+  conn->run("INSERT INTO t VALUES (2)");
+  conn->commit();
+  EXPECT_THROW(conn->commit(), Error);
+  EXPECT_NO_THROW(conn->rollback());
+}
+
+TEST(LocalConnection, ReadOnlyTransactionRefusesWritesThenClears) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE t(x)");
+  Connection::Guard guard(*conn);
+  conn->begin(TransactionBehaviour::ReadOnly);
+  EXPECT_THROW(conn->run("INSERT INTO t VALUES (1)"), Error);
+  conn->commit();
+  EXPECT_NO_THROW(conn->run("INSERT INTO t VALUES (1)"));
+}
+
+TEST(LocalConnection, BusyYieldsWhenNonBlockingAndWaitsOtherwise) {
+  TempDir dir;
+  auto writer = open_local(dir.file("busy.db"));
+  auto other = open_local(dir.file("busy.db"), 200);
+  run(*writer, "CREATE TABLE t(x)");
+  {
+    Connection::Guard guard(*writer);
+    writer->begin(TransactionBehaviour::Exclusive);
+  }
+  Connection::Guard guard(*other);
+  ExecBudget budget{true, std::chrono::steady_clock::now() + std::chrono::seconds(10)};
+  StatementLease stmt = other->acquire("INSERT INTO t VALUES (1)", &budget);
+  if (stmt) {
+    stmt->bind(Params{});
+    EXPECT_EQ(stmt->step(&budget), Step::Yield);
+  }
+  // Blocking: waits for the 200 ms busy timeout, then fails with SQLITE_BUSY.
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    other->run("INSERT INTO t VALUES (1)");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code() & 0xff, SQLITE_BUSY);
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  {
+    Connection::Guard wg(*writer);
+    writer->rollback();
+  }
+}
+
+TEST(LocalConnection, DeadlineInterruptsOnlyReadOnlyStatements) {
+  auto conn = open_local(":memory:");
+  Connection::Guard guard(*conn);
+  ExecBudget budget{true, std::chrono::steady_clock::now()};
+  StatementLease stmt = conn->acquire(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) "
+      "SELECT sum(x) FROM c");
+  stmt->bind(Params{});
+  EXPECT_EQ(stmt->step(&budget), Step::Yield);
+  // Without a budget the same statement runs to the end.
+  stmt->bind(Params{});
+  ASSERT_EQ(stmt->step(nullptr), Step::Row);
+  EXPECT_EQ(stmt->column_int64(0), 500000500000);
+}
+
+TEST(LocalConnection, InterruptFromAnotherThread) {
+  auto conn = open_local(":memory:");
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    conn->interrupt();
+  });
+  try {
+    rows(*conn,
+         "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), SQLITE_INTERRUPT);
+  }
+  stopper.join();
+  EXPECT_EQ(rows(*conn, "SELECT 1")[0][0], "1");
+}
+
+TEST(LocalConnection, UpdateHookReportsChanges) {
+  auto conn = open_local(":memory:");
+  std::vector<std::string> seen;
+  {
+    Connection::Guard guard(*conn);
+    conn->set_update_hook([&](UpdateKind kind, std::string_view db, std::string_view table,
+                              std::int64_t rowid) {
+      seen.push_back(std::to_string(static_cast<int>(kind)) + std::string(db) + "." +
+                     std::string(table) + ":" + std::to_string(rowid));
+    });
+  }
+  run(*conn, "CREATE TABLE t(x)");
+  run(*conn, "INSERT INTO t VALUES (1)");
+  run(*conn, "UPDATE t SET x = 2");
+  run(*conn, "DELETE FROM t WHERE x = 2");
+  // SQLite's truncate optimisation: DELETE without WHERE reports nothing (documented).
+  run(*conn, "INSERT INTO t VALUES (3)");
+  run(*conn, "DELETE FROM t");
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], "0main.t:1");
+  EXPECT_EQ(seen[1], "1main.t:1");
+  EXPECT_EQ(seen[2], "2main.t:1");
+}
+
+TEST(LocalConnection, AuthorizerCanDeny) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE secret(x)");
+  {
+    Connection::Guard guard(*conn);
+    conn->set_authorizer([](int action, const char* a1, const char*, const char*, const char*) {
+      return (action == SQLITE_READ && a1 != nullptr && std::string_view(a1) == "secret")
+                 ? SQLITE_DENY
+                 : SQLITE_OK;
+    });
+  }
+  EXPECT_THROW(rows(*conn, "SELECT x FROM secret"), Error);
+  EXPECT_NO_THROW(rows(*conn, "SELECT 1"));
+}
+
+TEST(LocalConnection, TransactionalBatchIsAllOrNothing) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE t(x UNIQUE)");
+  std::vector<BatchStep> steps(3);
+  steps[0].sql = "INSERT INTO t VALUES (1)";
+  steps[1].sql = "INSERT INTO t VALUES (2)";
+  steps[2].sql = "INSERT INTO t VALUES (1)";
+  auto drain = [](std::size_t, RowReader& r) {
+    while (r.step(nullptr) == Step::Row) {
+    }
+  };
+  {
+    Connection::Guard guard(*conn);
+    EXPECT_THROW(conn->batch(steps, true, drain), Error);
+  }
+  EXPECT_EQ(rows(*conn, "SELECT count(*) FROM t")[0][0], "0");
+  {
+    Connection::Guard guard(*conn);
+    EXPECT_THROW(conn->batch(steps, false, drain), Error);
+  }
+  EXPECT_EQ(rows(*conn, "SELECT count(*) FROM t")[0][0], "2");
+}
+
+TEST(LocalConnection, ClosingConnectionClosesUserStatements) {
+  auto conn = open_local(":memory:");
+  std::shared_ptr<Statement> stmt;
+  {
+    Connection::Guard guard(*conn);
+    stmt = conn->prepare("SELECT 1");
+  }
+  conn->close();
+  EXPECT_TRUE(stmt->closed());
+  EXPECT_THROW(stmt->bind(Params{}), Error);
+}
