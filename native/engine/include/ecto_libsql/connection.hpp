@@ -79,6 +79,11 @@ class Statement : public RowReader {
   virtual void reset() noexcept = 0;
   [[nodiscard]] virtual bool closed() const noexcept = 0;
   virtual void close() noexcept = 0;
+  // True when stepping may wait on the network (a write a replica forwards to its server).
+  [[nodiscard]] virtual bool blocking() const noexcept { return false; }
+
+  // Free for the caller's bookkeeping (the NIF notes here that a run overran its budget).
+  std::uint8_t caller_flags = 0;
 };
 
 // A statement borrowed from the connection's cache; it goes back, reset, when released.

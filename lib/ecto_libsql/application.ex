@@ -1,0 +1,9 @@
+defmodule EctoLibSql.Application do
+  @moduledoc false
+  use Application
+
+  @impl true
+  def start(_type, _args) do
+    Supervisor.start_link([EctoLibSql.ParamCache], strategy: :one_for_one, name: EctoLibSql.Supervisor)
+  end
+end

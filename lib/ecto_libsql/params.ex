@@ -1,0 +1,32 @@
+defmodule EctoLibSql.Params do
+  @moduledoc false
+  # Converts Elixir values the engine does not take directly into values it does: dates and
+  # times to ISO 8601 text, decimals to text, `:null` to nil and plain maps to JSON text.
+  # Everything else passes through; the NIF rejects what it cannot store with a clear error.
+
+  @spec encode(list() | map() | term()) :: list() | map() | term()
+  def encode(params) when is_list(params), do: Enum.map(params, &encode_value/1)
+
+  def encode(params) when is_map(params) and not is_struct(params) do
+    Map.new(params, fn {key, value} -> {key, encode_value(value)} end)
+  end
+
+  def encode(params), do: params
+
+  @spec encode_value(term()) :: term()
+  def encode_value(%DateTime{} = value), do: DateTime.to_iso8601(value)
+  def encode_value(%NaiveDateTime{} = value), do: NaiveDateTime.to_iso8601(value)
+  def encode_value(%Date{} = value), do: Date.to_iso8601(value)
+  def encode_value(%Time{} = value), do: Time.to_iso8601(value)
+  def encode_value(%{__struct__: Decimal} = value), do: apply(Decimal, :to_string, [value, :normal])
+  def encode_value(:null), do: nil
+
+  def encode_value(value) when is_map(value) and not is_struct(value) do
+    case EctoLibSql.JSONText.encode(value) do
+      {:ok, json} -> json
+      {:error, reason} -> raise ArgumentError, "Cannot encode map parameter to JSON: #{reason}"
+    end
+  end
+
+  def encode_value(value), do: value
+end

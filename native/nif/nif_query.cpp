@@ -1,0 +1,141 @@
+// query/4, batch/4, execute_script/4 and classify/1.
+#include <vector>
+
+#include "ecto_libsql/sql_text.hpp"
+#include "enif_terms.hpp"
+#include "nif_functions.hpp"
+#include "nif_support.hpp"
+#include "param_decoder.hpp"
+#include "run.hpp"
+
+namespace ecto_libsql::nif {
+namespace {
+
+ERL_NIF_TERM query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+// query(conn, trx | nil, sql, args)
+ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    const auto started = std::chrono::steady_clock::now();
+    ConnectionResource& res = connection_arg(env, argv[0]);
+    Connection& conn = *res.conn;
+    const std::string_view sql = binary_arg(env, argv[2]);
+    Arena arena;
+    EnifTerms terms(env);
+    Params params = decode_params(terms, argv[3], arena);
+    params.borrowed = true;  // the argument terms outlive this call, and the run ends in it
+
+    if (dirty) {
+      Connection::Guard guard(conn);
+      transaction_arg(env, argv[1], conn);
+      StatementLease stmt = conn.acquire(sql);
+      stmt->bind(params);
+      ERL_NIF_TERM out;
+      run_to_result(env, *stmt, nullptr, out);
+      return make_ok(env, out);
+    }
+
+    if (conn.always_blocking()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    Connection::Guard guard(conn, std::try_to_lock);
+    if (!guard.owns_lock()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    transaction_arg(env, argv[1], conn);
+    ExecBudget budget = normal_scheduler_budget();
+    StatementLease stmt = conn.acquire(sql, &budget);
+    if (!stmt || !may_run_on_normal_scheduler(conn, *stmt)) {
+      return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    }
+    stmt->bind(params);
+    ERL_NIF_TERM out;
+    if (!run_to_result(env, *stmt, &budget, out)) {
+      return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    }
+    if (std::chrono::steady_clock::now() > budget.deadline) stmt->caller_flags |= kRanSlow;
+    account_time(env, started);
+    return make_ok(env, out);
+  });
+}
+
+ERL_NIF_TERM query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return query_impl(env, argc, argv, true);
+}
+
+std::vector<BatchStep> decode_steps(ErlNifEnv* env, ERL_NIF_TERM list, Arena& arena) {
+  EnifTerms terms(env);
+  std::vector<BatchStep> steps;
+  ERL_NIF_TERM head;
+  ERL_NIF_TERM tail = list;
+  if (!enif_is_list(env, list)) throw BadArg{};
+  while (enif_get_list_cell(env, tail, &head, &tail)) {
+    int arity = 0;
+    const ERL_NIF_TERM* elems = nullptr;
+    if (!enif_get_tuple(env, head, &arity, &elems) || arity != 2) {
+      throw Error(kCodeMisuse, "Failed to decode statement: each batch entry must be {sql, args}");
+    }
+    BatchStep step;
+    step.sql = binary_arg(env, elems[0]);
+    step.params = decode_params(terms, elems[1], arena);
+    step.params.borrowed = true;
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+}  // namespace
+
+ERL_NIF_TERM query(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return query_impl(env, argc, argv, false);
+}
+
+// batch(conn, trx | nil, [{sql, args}], transactional) — dirty
+ERL_NIF_TERM batch(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    ConnectionResource& res = connection_arg(env, argv[0]);
+    Connection& conn = *res.conn;
+    Arena arena;
+    std::vector<BatchStep> steps = decode_steps(env, argv[2], arena);
+    const bool transactional = bool_arg(env, argv[3]);
+    Connection::Guard guard(conn);
+    transaction_arg(env, argv[1], conn);
+    std::vector<ERL_NIF_TERM> results;
+    results.reserve(steps.size());
+    conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
+      results.push_back(drain_to_result(env, reader, sql::classify(steps[i].sql).command));
+    });
+    return make_ok(env, enif_make_list_from_array(env, results.data(),
+                                                  static_cast<unsigned>(results.size())));
+  });
+}
+
+// execute_script(conn, trx | nil, sql, transactional) — dirty. One result per statement: a
+// %Result{} for statements that return columns, nil for the others.
+ERL_NIF_TERM execute_script(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    ConnectionResource& res = connection_arg(env, argv[0]);
+    Connection& conn = *res.conn;
+    const std::string_view sql = binary_arg(env, argv[2]);
+    const bool transactional = bool_arg(env, argv[3]);
+    std::vector<BatchStep> steps;
+    for (std::string_view stmt : sql::split_statements(sql)) steps.push_back(BatchStep{stmt, {}});
+    Connection::Guard guard(conn);
+    transaction_arg(env, argv[1], conn);
+    std::vector<ERL_NIF_TERM> results;
+    conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
+      const ERL_NIF_TERM result =
+          drain_to_result(env, reader, sql::classify(steps[i].sql).command);
+      results.push_back(reader.column_count() > 0 ? result : atoms::nil);
+    });
+    return make_ok(env, enif_make_list_from_array(env, results.data(),
+                                                  static_cast<unsigned>(results.size())));
+  });
+}
+
+// classify(sql) -> {command, returns_rows}
+ERL_NIF_TERM classify(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    const auto cls = sql::classify(binary_arg(env, argv[0]));
+    return enif_make_tuple2(env, command_atom(cls.command),
+                            cls.returns_rows ? atoms::true_ : atoms::false_);
+  });
+}
+
+}  // namespace ecto_libsql::nif

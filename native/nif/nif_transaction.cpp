@@ -1,0 +1,99 @@
+// Transactions: begin/2, commit/2, rollback/2, transaction_status/1.
+#include "nif_functions.hpp"
+#include "nif_support.hpp"
+#include "run.hpp"
+
+namespace ecto_libsql::nif {
+namespace {
+
+TransactionBehaviour behaviour_arg(ERL_NIF_TERM term) {
+  if (enif_is_identical(term, atoms::deferred)) return TransactionBehaviour::Deferred;
+  if (enif_is_identical(term, atoms::immediate)) return TransactionBehaviour::Immediate;
+  if (enif_is_identical(term, atoms::exclusive)) return TransactionBehaviour::Exclusive;
+  if (enif_is_identical(term, atoms::read_only)) return TransactionBehaviour::ReadOnly;
+  throw Error(kCodeMisuse,
+              "Invalid transaction behavior. Use :deferred, :immediate, :exclusive, or :read_only");
+}
+
+ERL_NIF_TERM begin_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+ERL_NIF_TERM begin_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    ConnectionResource& res = connection_arg(env, argv[0]);
+    Connection& conn = *res.conn;
+    const TransactionBehaviour behaviour = behaviour_arg(argv[1]);
+    std::uint64_t serial = 0;
+    if (dirty) {
+      Connection::Guard guard(conn);
+      serial = conn.begin(behaviour, nullptr);
+    } else {
+      if (conn.always_blocking() || behaviour == TransactionBehaviour::ReadOnly) {
+        return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+      }
+      Connection::Guard guard(conn, std::try_to_lock);
+      if (!guard.owns_lock()) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+      ExecBudget budget = normal_scheduler_budget();
+      serial = conn.begin(behaviour, &budget);
+      if (serial == 0) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+    }
+    return make_ok(env, make_resource<TransactionResource>(env, res.conn, serial));
+  });
+}
+
+ERL_NIF_TERM begin_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return begin_impl(env, argc, argv, true);
+}
+
+// Ends the transaction: commit or roll back. Dirty: both may write and sync the journal.
+ERL_NIF_TERM finish(ErlNifEnv* env, const ERL_NIF_TERM argv[], bool commit) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    Connection& conn = *connection_arg(env, argv[0]).conn;
+    Connection::Guard guard(conn);
+    auto* trx = get_resource<TransactionResource>(env, argv[1]);
+    if (trx == nullptr || !trx->conn) throw BadArg{};
+    if (trx->conn.get() != &conn) {
+      throw Error(kCodeMisuse, "Transaction does not belong to this connection");
+    }
+    if (trx->serial == 0 || conn.transaction_serial() != trx->serial) {
+      trx->serial = 0;
+      if (!commit) return atoms::ok;  // already rolled back (by SQLite after an error, say)
+      throw Error(kCodeMisuse, "Transaction not found: it has already ended");
+    }
+    if (commit) {
+      conn.commit();
+    } else {
+      conn.rollback();
+    }
+    trx->serial = 0;
+    return atoms::ok;
+  });
+}
+
+}  // namespace
+
+ERL_NIF_TERM begin(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return begin_impl(env, argc, argv, false);
+}
+ERL_NIF_TERM commit(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return finish(env, argv, true);
+}
+ERL_NIF_TERM rollback(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return finish(env, argv, false);
+}
+
+// transaction_status(trx) -> :ok | {:error, _}. Never waits: a connection busy running a
+// statement of this transaction is, by definition, still in it.
+ERL_NIF_TERM transaction_status(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    auto* trx = get_resource<TransactionResource>(env, argv[0]);
+    if (trx == nullptr || !trx->conn) throw BadArg{};
+    Connection::Guard guard(*trx->conn, std::try_to_lock);
+    if (!guard.owns_lock()) return trx->serial != 0 ? atoms::ok : make_error(env, kCodeMisuse, "Transaction not found");
+    if (trx->serial != 0 && trx->conn->is_open() && trx->conn->transaction_serial() == trx->serial) {
+      return atoms::ok;
+    }
+    return make_error(env, kCodeMisuse, "Transaction not found");
+  });
+}
+
+}  // namespace ecto_libsql::nif

@@ -1,0 +1,99 @@
+// Turns the arguments of a query (a list, or a map for named parameters) into engine Params.
+// Written against a small term interface so that the same code runs in the NIF (over erl_nif)
+// and in the fuzz target (over terms parsed from the external term format).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "ecto_libsql/error.hpp"
+#include "ecto_libsql/value.hpp"
+
+namespace ecto_libsql::nif {
+
+// Storage for bytes the decoded Params point into but no term holds (byte lists, atom names).
+using Arena = std::deque<std::string>;
+
+[[noreturn]] inline void unsupported_argument(const std::string& description) {
+  throw Error(kCodeMisuse, "unsupported argument type: " + description +
+                               " (expected nil, a boolean, a 64-bit integer, a float, a "
+                               "binary or {:blob, binary})");
+}
+
+// Terms must provide: a Term type; is_atom(term, name); get_int64; is_integer (any size);
+// get_double; get_binary(term, string_view&); get_tuple2(term, a, b); list_next(list&, head&)
+// (false at the end, throws if `list` is not a proper list); is_list; is_map;
+// for_each_map_pair(term, f(key, value)); get_atom(term, std::string&); describe(term).
+template <class Terms>
+ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
+  std::int64_t i = 0;
+  if (terms.get_int64(term, i)) return i;
+  double d = 0;
+  if (terms.get_double(term, d)) return d;
+  std::string_view bytes;
+  if (terms.get_binary(term, bytes)) {
+    if (is_valid_utf8(bytes)) return bytes;
+    return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
+  }
+  if (terms.is_atom(term, "nil")) return Null{};
+  if (terms.is_atom(term, "true")) return std::int64_t{1};
+  if (terms.is_atom(term, "false")) return std::int64_t{0};
+  if (terms.is_integer(term)) {
+    throw Error(kCodeRange, "integer out of 64-bit range: " + terms.describe(term) +
+                                " (SQLite stores signed 64-bit integers; pass larger numbers "
+                                "as text)");
+  }
+  typename Terms::Term tag;
+  typename Terms::Term payload;
+  if (terms.get_tuple2(term, tag, payload) && terms.is_atom(tag, "blob")) {
+    if (terms.get_binary(payload, bytes)) {
+      return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
+    }
+    if (terms.is_list(payload)) {
+      std::string& owned = arena.emplace_back();
+      typename Terms::Term head;
+      while (terms.list_next(payload, head)) {
+        std::int64_t byte = 0;
+        if (!terms.get_int64(head, byte) || byte < 0 || byte > 255) {
+          unsupported_argument("{:blob, list} whose elements are not bytes");
+        }
+        owned.push_back(static_cast<char>(byte));
+      }
+      return BlobView{std::as_bytes(std::span<const char>(owned.data(), owned.size()))};
+    }
+  }
+  unsupported_argument(terms.describe(term));
+}
+
+template <class Terms>
+Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
+  Params params;
+  if (terms.is_list(args)) {
+    typename Terms::Term head;
+    while (terms.list_next(args, head)) {
+      params.positional.push_back(decode_value(terms, head, arena));
+    }
+    return params;
+  }
+  if (terms.is_map(args)) {
+    params.is_named = true;
+    terms.for_each_map_pair(args, [&](typename Terms::Term key, typename Terms::Term value) {
+      std::string_view name;
+      if (!terms.get_binary(key, name)) {
+        std::string& owned = arena.emplace_back();
+        if (!terms.get_atom(key, owned)) {
+          throw Error(kCodeMisuse, "named parameter keys must be atoms or strings, got: " +
+                                       terms.describe(key));
+        }
+        name = owned;
+      }
+      params.named.push_back(NamedParam{name, decode_value(terms, value, arena)});
+    });
+    return params;
+  }
+  throw Error(kCodeMisuse, "arguments must be a list or map, got: " + terms.describe(args));
+}
+
+}  // namespace ecto_libsql::nif

@@ -1,0 +1,37 @@
+// Running statements from a NIF call: where they may run, and turning their rows into terms.
+#pragma once
+
+#include <erl_nif.h>
+
+#include <chrono>
+
+#include "ecto_libsql/connection.hpp"
+
+namespace ecto_libsql::nif {
+
+// How long one call may keep a normal scheduler before it must hand over to a dirty one.
+inline constexpr std::chrono::microseconds kNormalSchedulerBudget{500};
+
+// Statement::caller_flags bit: the last run on a normal scheduler overran its budget.
+inline constexpr std::uint8_t kRanSlow = 1;
+
+// A budget that starts now.
+ExecBudget normal_scheduler_budget();
+
+// Whether `stmt` may start on a normal scheduler. Reads stop themselves at the deadline; writes
+// inside a transaction are quick unless they were slow before; anything that commits, syncs to
+// disk or talks to the network goes to a dirty scheduler.
+bool may_run_on_normal_scheduler(const Connection& conn, const Statement& stmt);
+
+// Steps a bound statement to its end and builds %EctoLibSql.Result{}. With a budget, answers
+// false when the statement yielded (it has been reset and left no trace); the caller then runs
+// it again on a dirty scheduler.
+bool run_to_result(ErlNifEnv* env, Statement& stmt, const ExecBudget* budget, ERL_NIF_TERM& out);
+
+// Builds %Result{} for a reader that has been stepped (used for batches).
+ERL_NIF_TERM drain_to_result(ErlNifEnv* env, RowReader& reader, sql::Command command);
+
+// Tells the VM how much of the time slice a normal-scheduler call used.
+void account_time(ErlNifEnv* env, std::chrono::steady_clock::time_point started);
+
+}  // namespace ecto_libsql::nif
