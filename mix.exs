@@ -1,5 +1,10 @@
 Code.require_file("mix/native_build.exs", __DIR__)
 
+if System.get_env("ECTO_LIBSQL_DEPS_PATH") not in [nil, ""] and not Code.ensure_loaded?(Hex) do
+  Code.require_file("mix/offline_scm.exs", __DIR__)
+  Mix.SCM.append(EctoLibSql.OfflineSCM)
+end
+
 defmodule EctoLibSql.MixProject do
   use Mix.Project
 
@@ -23,7 +28,8 @@ defmodule EctoLibSql.MixProject do
       test_paths: test_paths(),
       deps: deps(),
       aliases: aliases(),
-      description: "Ecto adapter for libSQL and Turso: local files, remote servers and embedded replicas",
+      description:
+        "Ecto adapter for libSQL and Turso: local files, remote servers and embedded replicas",
       package: package(),
       source_url: @source_url,
       docs: [main: "readme", extras: ["README.md", "CHANGELOG.md"]],
@@ -95,7 +101,8 @@ defmodule EctoLibSql.MixProject do
     [
       licenses: ["Apache-2.0"],
       links: %{"GitHub" => @source_url},
-      files: ~w(lib mix native/CMakeLists.txt native/engine native/nif priv/.gitkeep mix.exs README.md CHANGELOG.md LICENSE)
+      files:
+        ~w(lib mix native/CMakeLists.txt native/engine native/nif priv/.gitkeep mix.exs README.md CHANGELOG.md LICENSE)
     ]
   end
 end

@@ -29,9 +29,16 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
     source = Path.join(root, "native")
     build_type = System.get_env("ECTO_LIBSQL_BUILD_TYPE", "RelWithDebInfo")
     sanitize = System.get_env("ECTO_LIBSQL_SANITIZE", "")
-    suffix = if sanitize == "", do: build_type, else: "#{build_type}-#{String.replace(sanitize, ",", "-")}"
+
+    suffix =
+      if sanitize == "",
+        do: build_type,
+        else: "#{build_type}-#{String.replace(sanitize, ",", "-")}"
+
     build_dir = Path.join([Mix.Project.build_path(), "native", suffix])
-    erts_include = Path.join([:code.root_dir(), "erts-#{:erlang.system_info(:version)}", "include"])
+
+    erts_include =
+      Path.join([:code.root_dir(), "erts-#{:erlang.system_info(:version)}", "include"])
 
     unless File.exists?(Path.join(build_dir, "CMakeCache.txt")) do
       cmake!(
@@ -51,7 +58,14 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
     end
 
     cmake!(
-      ["--build", build_dir, "--target", "ecto_libsql_nif", "--parallel", "#{System.schedulers_online()}"],
+      [
+        "--build",
+        build_dir,
+        "--target",
+        "ecto_libsql_nif",
+        "--parallel",
+        "#{System.schedulers_online()}"
+      ],
       "build"
     )
 
@@ -71,11 +85,15 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
   end
 
   defp cmake!(args, step) do
-    cmake = System.find_executable("cmake") || Mix.raise("cmake not found: install it (apt-get install cmake)")
+    cmake =
+      System.find_executable("cmake") ||
+        Mix.raise("cmake not found: install it (apt-get install cmake)")
 
     case System.cmd(cmake, args, stderr_to_stdout: true) do
       {output, 0} ->
-        if step == "build" and String.contains?(output, "Linking"), do: Mix.shell().info("Compiled ecto_libsql native library")
+        if step == "build" and String.contains?(output, "Linking"),
+          do: Mix.shell().info("Compiled ecto_libsql native library")
+
         :ok
 
       {output, status} ->

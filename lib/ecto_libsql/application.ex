@@ -4,6 +4,9 @@ defmodule EctoLibSql.Application do
 
   @impl true
   def start(_type, _args) do
-    Supervisor.start_link([EctoLibSql.ParamCache], strategy: :one_for_one, name: EctoLibSql.Supervisor)
+    Supervisor.start_link([EctoLibSql.ParamCache],
+      strategy: :one_for_one,
+      name: EctoLibSql.Supervisor
+    )
   end
 end

@@ -38,6 +38,7 @@ defmodule EctoLibSql.Error do
   @doc "True when the error is a constraint violation."
   @spec constraint_violation?(t() | term()) :: boolean()
   def constraint_violation?(%__MODULE__{sqlite: %{code: :constraint}}), do: true
+
   def constraint_violation?(%__MODULE__{message: message}) when is_binary(message),
     do: String.contains?(message, "constraint failed")
 

@@ -26,7 +26,9 @@ defmodule EctoLibSql.JSONText do
   defp do_encode(value) when is_float(value), do: :erlang.float_to_binary(value, [:short])
   defp do_encode(value) when is_atom(value), do: string(Atom.to_string(value))
   defp do_encode(value) when is_binary(value), do: string(value)
-  defp do_encode(value) when is_list(value), do: ["[", Enum.map_intersperse(value, ",", &do_encode/1), "]"]
+
+  defp do_encode(value) when is_list(value),
+    do: ["[", Enum.map_intersperse(value, ",", &do_encode/1), "]"]
 
   defp do_encode(value) when is_map(value) and not is_struct(value) do
     pairs =

@@ -56,9 +56,14 @@ defmodule EctoLibSql.Native do
   defp open_options(opts, mode) do
     require_option = fn key ->
       case Keyword.get(opts, key) do
-        value when is_binary(value) and value != "" -> value
-        nil -> raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
-        other -> raise ArgumentError, "option #{inspect(key)} must be a string, got: #{inspect(other)}"
+        value when is_binary(value) and value != "" ->
+          value
+
+        nil ->
+          raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
+
+        other ->
+          raise ArgumentError, "option #{inspect(key)} must be a string, got: #{inspect(other)}"
       end
     end
 
@@ -116,7 +121,11 @@ defmodule EctoLibSql.Native do
   defp integer_option(_key, value) when is_integer(value) and value >= 0, do: value
 
   defp integer_option(key, value),
-    do: raise(ArgumentError, "option #{inspect(key)} must be a non-negative integer, got: #{inspect(value)}")
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be a non-negative integer, got: #{inspect(value)}"
+      )
 
   defp boolean_option(_key, value) when is_boolean(value), do: value
 
@@ -127,7 +136,11 @@ defmodule EctoLibSql.Native do
   defp transport_option(_key, value) when value in ["http", "websocket"], do: value
 
   defp transport_option(key, value),
-    do: raise(ArgumentError, "option #{inspect(key)} must be :http or :websocket, got: #{inspect(value)}")
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be :http or :websocket, got: #{inspect(value)}"
+      )
 
   # Connection settings applied after open: busy timeout, then optional PRAGMAs.
   defp apply_settings(%State{} = state, opts) do
@@ -146,7 +159,11 @@ defmodule EctoLibSql.Native do
         end
       end)
 
-    with :ok <- if(state.mode == :local or state.mode == :remote_replica, do: set_timeout(state, timeout), else: :ok),
+    with :ok <-
+           if(state.mode == :local or state.mode == :remote_replica,
+             do: set_timeout(state, timeout),
+             else: :ok
+           ),
          :ok <- run_pragmas(state, pragmas) do
       :ok
     else
@@ -174,7 +191,9 @@ defmodule EctoLibSql.Native do
 
   @journal_modes ~w(delete truncate persist memory wal off)a
   @synchronous ~w(off normal full extra)a
-  defp pragma_word(:journal_mode, v) when v in @journal_modes, do: String.upcase(Atom.to_string(v))
+  defp pragma_word(:journal_mode, v) when v in @journal_modes,
+    do: String.upcase(Atom.to_string(v))
+
   defp pragma_word(:synchronous, v) when v in @synchronous, do: String.upcase(Atom.to_string(v))
   defp pragma_word(:synchronous, v) when v in 0..3, do: Integer.to_string(v)
 
@@ -253,7 +272,8 @@ defmodule EctoLibSql.Native do
   """
   @spec normalise_arguments(State.t() | reference(), String.t(), list() | map()) ::
           list() | {:error, term()}
-  def normalise_arguments(%State{conn_id: conn}, sql, args), do: normalise_arguments(conn, sql, args)
+  def normalise_arguments(%State{conn_id: conn}, sql, args),
+    do: normalise_arguments(conn, sql, args)
 
   def normalise_arguments(_conn, _sql, args) when is_list(args), do: args
 
@@ -348,7 +368,8 @@ defmodule EctoLibSql.Native do
     end
   end
 
-  def normalise_arguments_for_stmt(_conn, _stmt, _args), do: {:error, "arguments must be a list or map"}
+  def normalise_arguments_for_stmt(_conn, _stmt, _args),
+    do: {:error, "arguments must be a list or map"}
 
   @doc "Empties the cache of parameter names used by `normalise_arguments/3`."
   @spec clear_param_cache() :: :ok
@@ -426,7 +447,8 @@ defmodule EctoLibSql.Native do
 
   @doc "Rolls back to a savepoint; the savepoint stays and the transaction continues."
   @spec rollback_to_savepoint_by_name(State.t(), String.t()) :: :ok | {:error, String.t()}
-  def rollback_to_savepoint_by_name(%State{trx_id: nil}, _name), do: {:error, "No active transaction"}
+  def rollback_to_savepoint_by_name(%State{trx_id: nil}, _name),
+    do: {:error, "No active transaction"}
 
   def rollback_to_savepoint_by_name(%State{} = state, name) when is_binary(name),
     do: savepoint_sql(state, name, "ROLLBACK TO SAVEPOINT ", "Rollback to savepoint failed: ")
@@ -461,7 +483,8 @@ defmodule EctoLibSql.Native do
   Runs a prepared statement with positional (list) or named (map) arguments and answers
   its rows as `{:ok, %EctoLibSql.Result{}}`.
   """
-  @spec query_stmt(State.t(), reference(), list() | map()) :: {:ok, Result.t()} | {:error, String.t()}
+  @spec query_stmt(State.t(), reference(), list() | map()) ::
+          {:ok, Result.t()} | {:error, String.t()}
   def query_stmt(%State{conn_id: conn}, stmt, args) when is_list(args) or is_map(args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, _} = ok -> ok
@@ -493,7 +516,8 @@ defmodule EctoLibSql.Native do
   def close_stmt(stmt), do: ok_or_message(NIF.stmt_close(stmt))
 
   @doc "The number of result columns of a prepared statement."
-  def stmt_column_count(%State{conn_id: conn}, stmt), do: info_result(NIF.stmt_info(conn, stmt, :column_count, 0))
+  def stmt_column_count(%State{conn_id: conn}, stmt),
+    do: info_result(NIF.stmt_info(conn, stmt, :column_count, 0))
 
   @doc "The name of result column `index` (0-based)."
   def stmt_column_name(%State{conn_id: conn}, stmt, index) when is_integer(index) and index >= 0,
@@ -504,11 +528,13 @@ defmodule EctoLibSql.Native do
     do: info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0))
 
   @doc "The name of parameter `index` (1-based) with its prefix (`\":id\"`), or nil for `?`."
-  def stmt_parameter_name(%State{conn_id: conn}, stmt, index) when is_integer(index) and index >= 1,
-    do: info_result(NIF.stmt_info(conn, stmt, :parameter_name, index))
+  def stmt_parameter_name(%State{conn_id: conn}, stmt, index)
+      when is_integer(index) and index >= 1,
+      do: info_result(NIF.stmt_info(conn, stmt, :parameter_name, index))
 
   @doc "`{:ok, [{name, origin_name, declared_type | nil}]}` for each result column."
-  def get_stmt_columns(%State{conn_id: conn}, stmt), do: info_result(NIF.stmt_info(conn, stmt, :columns, 0))
+  def get_stmt_columns(%State{conn_id: conn}, stmt),
+    do: info_result(NIF.stmt_info(conn, stmt, :columns, 0))
 
   defp info_result({:ok, _} = ok), do: ok
   defp info_result({:error, native}), do: {:error, message(native)}
@@ -521,7 +547,8 @@ defmodule EctoLibSql.Native do
   Runs `[{sql, args}]` one after the other. Stops at the first failure; statements before it
   stay applied. Answers one `%Result{command: :batch}` per statement.
   """
-  @spec batch(State.t(), [{String.t(), list() | map()}]) :: {:ok, [Result.t()]} | {:error, String.t()}
+  @spec batch(State.t(), [{String.t(), list() | map()}]) ::
+          {:ok, [Result.t()]} | {:error, String.t()}
   def batch(%State{} = state, statements), do: run_batch(state, statements, false)
 
   @doc "Like `batch/2`, but all-or-nothing: any failure rolls every statement back."
@@ -556,8 +583,9 @@ defmodule EctoLibSql.Native do
   @doc "Like `execute_batch_sql/2`, in one transaction: all statements or none."
   @spec execute_transactional_batch_sql(State.t(), String.t()) ::
           {:ok, [map() | nil]} | {:error, String.t()}
-  def execute_transactional_batch_sql(%State{conn_id: conn, trx_id: trx}, sql) when is_binary(sql),
-    do: script(conn, trx, sql, true, "transactional batch failed: ")
+  def execute_transactional_batch_sql(%State{conn_id: conn, trx_id: trx}, sql)
+      when is_binary(sql),
+      do: script(conn, trx, sql, true, "transactional batch failed: ")
 
   defp script(conn, trx, sql, transactional, prefix) do
     case NIF.execute_script(conn, trx, sql, transactional) do
@@ -581,7 +609,8 @@ defmodule EctoLibSql.Native do
   Opens a cursor over `sql`: the statement is stepped only as rows are fetched, so results
   of any size stream in constant memory. Runs in the open transaction of `state`, if any.
   """
-  @spec declare_cursor(State.t(), String.t(), list() | map()) :: {:ok, reference()} | {:error, Error.t()}
+  @spec declare_cursor(State.t(), String.t(), list() | map()) ::
+          {:ok, reference()} | {:error, Error.t()}
   def declare_cursor(%State{conn_id: conn, trx_id: trx}, sql, args) when is_binary(sql) do
     case NIF.cursor_open(conn, trx, sql, Params.encode(args)) do
       {:ok, cursor} -> {:ok, cursor}
@@ -621,7 +650,9 @@ defmodule EctoLibSql.Native do
   # ------------------------------------------------------------------------------------------
 
   @doc "The rowid of the last row inserted on this connection."
-  def get_last_insert_rowid(%State{conn_id: conn}), do: info_value(NIF.info(conn, :last_insert_rowid))
+  def get_last_insert_rowid(%State{conn_id: conn}),
+    do: info_value(NIF.info(conn, :last_insert_rowid))
+
   @doc "Rows changed by the last INSERT, UPDATE or DELETE."
   def get_changes(%State{conn_id: conn}), do: info_value(NIF.info(conn, :changes))
   @doc "Rows changed since the connection opened."
@@ -692,7 +723,8 @@ defmodule EctoLibSql.Native do
 
   @doc "Removes the authorizer."
   @spec remove_authorizer(State.t()) :: :ok | {:error, String.t()}
-  def remove_authorizer(%State{conn_id: conn}), do: ok_or_message(NIF.set_authorizer(conn, nil, 0))
+  def remove_authorizer(%State{conn_id: conn}),
+    do: ok_or_message(NIF.set_authorizer(conn, nil, 0))
 
   @doc "Answers an `{:authorize, request_id, ...}` message."
   @spec authorize_reply(non_neg_integer(), :ok | :deny | :ignore) :: :ok | {:error, String.t()}
@@ -834,14 +866,20 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
-  def set_busy_timeout(conn, ms) when is_integer(ms) and ms >= 0, do: ok_or_message(NIF.set_busy_timeout(conn, ms))
-  def set_busy_timeout(_conn, ms), do: raise(ArgumentError, "busy timeout must be a non-negative integer, got: #{inspect(ms)}")
+  def set_busy_timeout(conn, ms) when is_integer(ms) and ms >= 0,
+    do: ok_or_message(NIF.set_busy_timeout(conn, ms))
+
+  def set_busy_timeout(_conn, ms),
+    do: raise(ArgumentError, "busy timeout must be a non-negative integer, got: #{inspect(ms)}")
+
   @doc false
   def reset_connection(conn), do: ok_or_message(NIF.reset(conn))
   @doc false
   def interrupt_connection(conn), do: ok_or_message(NIF.interrupt(conn))
   @doc false
-  def enable_load_extension(conn, enabled), do: ok_or_message(NIF.enable_load_extension(conn, enabled))
+  def enable_load_extension(conn, enabled),
+    do: ok_or_message(NIF.enable_load_extension(conn, enabled))
+
   @doc false
   def load_extension(conn, path, entry), do: ok_or_message(NIF.load_extension(conn, path, entry))
 
@@ -888,7 +926,8 @@ defmodule EctoLibSql.Native do
   @doc false
   def execute_batch(conn, _mode, _sync, statements), do: compat_batch(conn, statements, false)
   @doc false
-  def execute_transactional_batch(conn, _mode, _sync, statements), do: compat_batch(conn, statements, true)
+  def execute_transactional_batch(conn, _mode, _sync, statements),
+    do: compat_batch(conn, statements, true)
 
   defp compat_batch(conn, statements, transactional) do
     steps = Enum.map(statements, fn {sql, args} -> {sql, Params.encode(args)} end)
@@ -948,11 +987,14 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
-  def set_update_hook(conn, pid) when is_pid(pid), do: ok_or_message(NIF.set_update_hook(conn, pid))
+  def set_update_hook(conn, pid) when is_pid(pid),
+    do: ok_or_message(NIF.set_update_hook(conn, pid))
+
   @doc false
   def clear_update_hook(conn), do: ok_or_message(NIF.set_update_hook(conn, nil))
   @doc false
-  def set_authorizer(conn, pid) when is_pid(pid), do: ok_or_message(NIF.set_authorizer(conn, pid, 5000))
+  def set_authorizer(conn, pid) when is_pid(pid),
+    do: ok_or_message(NIF.set_authorizer(conn, pid, 5000))
 
   @doc false
   def last_insert_rowid(conn), do: info_value(NIF.info(conn, :last_insert_rowid))
@@ -969,6 +1011,7 @@ defmodule EctoLibSql.Native do
   def sync_until(conn, frame), do: sync_until_frame(conn, frame)
   @doc false
   def flush_replicator(conn), do: unwrap(replication(conn, :flush, nil))
+
   @doc """
   The highest frame number written through this replica (compatibility name of
   `get_max_write_frame/1`): an integer, or `{:error, reason}`.
@@ -987,14 +1030,29 @@ defmodule EctoLibSql.Native do
   defp unwrap(error), do: error
 
   @doc false
-  def savepoint(conn, trx, name), do: savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, "SAVEPOINT ", "Savepoint failed: ")
+  def savepoint(conn, trx, name),
+    do:
+      savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, "SAVEPOINT ", "Savepoint failed: ")
+
   @doc false
   def release_savepoint(conn, trx, name),
-    do: savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, "RELEASE SAVEPOINT ", "Release savepoint failed: ")
+    do:
+      savepoint_sql(
+        %State{conn_id: conn, trx_id: trx},
+        name,
+        "RELEASE SAVEPOINT ",
+        "Release savepoint failed: "
+      )
 
   @doc false
   def rollback_to_savepoint(conn, trx, name),
-    do: savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, "ROLLBACK TO SAVEPOINT ", "Rollback to savepoint failed: ")
+    do:
+      savepoint_sql(
+        %State{conn_id: conn, trx_id: trx},
+        name,
+        "ROLLBACK TO SAVEPOINT ",
+        "Rollback to savepoint failed: "
+      )
 
   @doc false
   def prepare_statement(conn, sql) do
@@ -1021,17 +1079,26 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
-  def statement_column_count(conn, stmt), do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_count, 0)))
+  def statement_column_count(conn, stmt),
+    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_count, 0)))
+
   @doc false
-  def statement_column_name(conn, stmt, index), do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_name, index)))
+  def statement_column_name(conn, stmt, index),
+    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_name, index)))
+
   @doc false
-  def statement_parameter_count(conn, stmt), do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0)))
+  def statement_parameter_count(conn, stmt),
+    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0)))
+
   @doc false
-  def statement_parameter_name(conn, stmt, index), do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_name, index)))
+  def statement_parameter_name(conn, stmt, index),
+    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_name, index)))
+
   @doc false
   def reset_statement(conn, stmt), do: ok_or_message(NIF.stmt_reset(conn, stmt))
   @doc false
-  def get_statement_columns(conn, stmt), do: unwrap(info_result(NIF.stmt_info(conn, stmt, :columns, 0)))
+  def get_statement_columns(conn, stmt),
+    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :columns, 0)))
 
   @doc false
   def begin_transaction(conn), do: begin_transaction_with_behavior(conn, :deferred)

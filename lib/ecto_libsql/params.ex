@@ -18,7 +18,10 @@ defmodule EctoLibSql.Params do
   def encode_value(%NaiveDateTime{} = value), do: NaiveDateTime.to_iso8601(value)
   def encode_value(%Date{} = value), do: Date.to_iso8601(value)
   def encode_value(%Time{} = value), do: Time.to_iso8601(value)
-  def encode_value(%{__struct__: Decimal} = value), do: apply(Decimal, :to_string, [value, :normal])
+
+  def encode_value(%{__struct__: Decimal} = value),
+    do: apply(Decimal, :to_string, [value, :normal])
+
   def encode_value(:null), do: nil
 
   def encode_value(value) when is_map(value) and not is_struct(value) do

@@ -23,9 +23,9 @@ if Code.ensure_loaded?(DBConnection.Query) do
     def parse(query, _opts), do: query
     def describe(query, _opts), do: query
 
-    # Dates and times become ISO 8601 text, decimals text, maps JSON; lists pass through.
-    def encode(_query, params, _opts) when is_list(params), do: EctoLibSql.Params.encode(params)
-    def encode(_query, params, _opts), do: params
+    # Dates and times become ISO 8601 text, decimals text, maps JSON. A map of named
+    # parameters has its values encoded the same way.
+    def encode(_query, params, _opts), do: EctoLibSql.Params.encode(params)
 
     def decode(_query, result, _opts), do: result
   end

@@ -7,7 +7,9 @@ ECTO_LIBSQL_ATOMS(ECTO_LIBSQL_DEFINE_ATOM)
 #undef ECTO_LIBSQL_DEFINE_ATOM
 
 namespace {
-ERL_NIF_TERM make(ErlNifEnv* env, const char* name) { return enif_make_atom(env, name); }
+ERL_NIF_TERM make(ErlNifEnv* env, const char* name) {
+  return enif_make_atom(env, name);
+}
 ERL_NIF_TERM make(ErlNifEnv* env, const char* /*identifier*/, const char* name) {
   return enif_make_atom(env, name);
 }

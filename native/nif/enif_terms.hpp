@@ -27,9 +27,7 @@ class EnifTerms {
     out = v;
     return true;
   }
-  bool is_integer(Term t) const {
-    return enif_term_type(env_, t) == ERL_NIF_TERM_TYPE_INTEGER;
-  }
+  bool is_integer(Term t) const { return enif_term_type(env_, t) == ERL_NIF_TERM_TYPE_INTEGER; }
   bool get_double(Term t, double& out) const { return enif_get_double(env_, t, &out) != 0; }
   bool get_binary(Term t, std::string_view& out) const {
     ErlNifBinary bin;
@@ -52,7 +50,8 @@ class EnifTerms {
       list = tail;
       return true;
     }
-    if (!enif_is_empty_list(env_, list)) throw Error(kCodeMisuse, "arguments must be a proper list");
+    if (!enif_is_empty_list(env_, list))
+      throw Error(kCodeMisuse, "arguments must be a proper list");
     return false;
   }
   bool is_map(Term t) const { return enif_is_map(env_, t) != 0; }

@@ -18,16 +18,40 @@ ERL_NIF_TERM optional_binary(ErlNifEnv* env, const char* text) {
 
 // SQLite's authorizer action codes (SQLITE_CREATE_INDEX = 1 ... SQLITE_RECURSIVE = 33).
 const char* action_name(int action) {
-  static constexpr const char* kNames[] = {
-      "copy",          "create_index",      "create_table",     "create_temp_index",
-      "create_temp_table", "create_temp_trigger", "create_temp_view", "create_trigger",
-      "create_view",   "delete",            "drop_index",       "drop_table",
-      "drop_temp_index", "drop_temp_table", "drop_temp_trigger", "drop_temp_view",
-      "drop_trigger",  "drop_view",         "insert",           "pragma",
-      "read",          "select",            "transaction",      "update",
-      "attach",        "detach",            "alter_table",      "reindex",
-      "analyze",       "create_vtable",     "drop_vtable",      "function",
-      "savepoint",     "recursive"};
+  static constexpr const char* kNames[] = {"copy",
+                                           "create_index",
+                                           "create_table",
+                                           "create_temp_index",
+                                           "create_temp_table",
+                                           "create_temp_trigger",
+                                           "create_temp_view",
+                                           "create_trigger",
+                                           "create_view",
+                                           "delete",
+                                           "drop_index",
+                                           "drop_table",
+                                           "drop_temp_index",
+                                           "drop_temp_table",
+                                           "drop_temp_trigger",
+                                           "drop_temp_view",
+                                           "drop_trigger",
+                                           "drop_view",
+                                           "insert",
+                                           "pragma",
+                                           "read",
+                                           "select",
+                                           "transaction",
+                                           "update",
+                                           "attach",
+                                           "detach",
+                                           "alter_table",
+                                           "reindex",
+                                           "analyze",
+                                           "create_vtable",
+                                           "drop_vtable",
+                                           "function",
+                                           "savepoint",
+                                           "recursive"};
   if (action >= 0 && action < static_cast<int>(std::size(kNames))) return kNames[action];
   return "unknown";
 }
@@ -90,8 +114,12 @@ int ask(const ErlNifPid& pid, std::chrono::milliseconds timeout, int action, con
 CallerScope::CallerScope(ErlNifEnv* env) noexcept : previous_(t_caller_env) {
   t_caller_env = env;
 }
-CallerScope::~CallerScope() { t_caller_env = previous_; }
-ErlNifEnv* CallerScope::current() noexcept { return t_caller_env; }
+CallerScope::~CallerScope() {
+  t_caller_env = previous_;
+}
+ErlNifEnv* CallerScope::current() noexcept {
+  return t_caller_env;
+}
 
 // set_update_hook(conn, pid | nil) — dirty. Sends {:update, :insert | :update | :delete, db,
 // table, rowid} to the pid after each row change.
@@ -166,7 +194,8 @@ ERL_NIF_TERM authorizer_reply(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM a
       std::lock_guard<std::mutex> lock(g_pending_mutex);
       if (auto it = g_pending.find(id); it != g_pending.end()) pending = it->second;
     }
-    if (!pending) return make_error(env, kCodeMisuse, "no authorizer request is waiting for this answer");
+    if (!pending)
+      return make_error(env, kCodeMisuse, "no authorizer request is waiting for this answer");
     {
       std::lock_guard<std::mutex> lock(pending->mutex);
       pending->answer = answer;

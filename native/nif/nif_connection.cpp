@@ -60,10 +60,14 @@ ConnectOptions decode_options(ErlNifEnv* env, ERL_NIF_TERM map) {
   o.encryption_key = string_option(env, map, "encryption_key");
   o.remote_encryption_key = string_option(env, map, "remote_encryption_key");
   o.transport = string_option(env, map, "transport").value_or("http");
-  if (auto v = int_option(env, map, "busy_timeout")) o.busy_timeout_ms = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
-  if (auto v = int_option(env, map, "sync_interval")) o.sync_interval = std::chrono::milliseconds(*v);
-  if (auto v = int_option(env, map, "connect_timeout")) o.connect_timeout = std::chrono::milliseconds(*v);
-  if (auto v = int_option(env, map, "request_timeout")) o.request_timeout = std::chrono::milliseconds(*v);
+  if (auto v = int_option(env, map, "busy_timeout"))
+    o.busy_timeout_ms = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
+  if (auto v = int_option(env, map, "sync_interval"))
+    o.sync_interval = std::chrono::milliseconds(*v);
+  if (auto v = int_option(env, map, "connect_timeout"))
+    o.connect_timeout = std::chrono::milliseconds(*v);
+  if (auto v = int_option(env, map, "request_timeout"))
+    o.request_timeout = std::chrono::milliseconds(*v);
   if (auto v = bool_option(env, map, "sync")) o.sync_on_connect = *v;
   if (auto v = bool_option(env, map, "read_your_writes")) o.read_your_writes = *v;
   if (auto v = bool_option(env, map, "read_only")) o.read_only = *v;

@@ -5,7 +5,8 @@
 
 namespace ecto_libsql::nif {
 
-#define ECTO_LIBSQL_NIF(name) ERL_NIF_TERM name(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+#define ECTO_LIBSQL_NIF(name) \
+  ERL_NIF_TERM name(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 // connection
 ECTO_LIBSQL_NIF(open)

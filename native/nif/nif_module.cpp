@@ -60,5 +60,5 @@ int upgrade(ErlNifEnv* env, void** /*priv*/, void** /*old_priv*/, ERL_NIF_TERM /
 }  // namespace
 }  // namespace ecto_libsql::nif
 
-ERL_NIF_INIT(Elixir.EctoLibSql.NIF, ecto_libsql::nif::functions, ecto_libsql::nif::load,
-             nullptr, ecto_libsql::nif::upgrade, nullptr)
+ERL_NIF_INIT(Elixir.EctoLibSql.NIF, ecto_libsql::nif::functions, ecto_libsql::nif::load, nullptr,
+             ecto_libsql::nif::upgrade, nullptr)

@@ -32,6 +32,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
       stmt->bind(params);
       ERL_NIF_TERM out;
       run_to_result(env, *stmt, nullptr, out);
+      record_cost(*stmt, started);
       return make_ok(env, out);
     }
 
@@ -49,7 +50,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (!run_to_result(env, *stmt, &budget, out)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
     }
-    if (std::chrono::steady_clock::now() > budget.deadline) stmt->caller_flags |= kRanSlow;
+    record_cost(*stmt, started);
     account_time(env, started);
     return make_ok(env, out);
   });
@@ -101,8 +102,8 @@ ERL_NIF_TERM batch(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
     conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
       results.push_back(drain_to_result(env, reader, sql::classify(steps[i].sql).command));
     });
-    return make_ok(env, enif_make_list_from_array(env, results.data(),
-                                                  static_cast<unsigned>(results.size())));
+    return make_ok(
+        env, enif_make_list_from_array(env, results.data(), static_cast<unsigned>(results.size())));
   });
 }
 
@@ -115,17 +116,17 @@ ERL_NIF_TERM execute_script(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM arg
     const std::string_view sql = binary_arg(env, argv[2]);
     const bool transactional = bool_arg(env, argv[3]);
     std::vector<BatchStep> steps;
-    for (std::string_view stmt : sql::split_statements(sql)) steps.push_back(BatchStep{stmt, {}});
+    for (std::string_view stmt : sql::split_statements(sql))
+      steps.push_back(BatchStep{stmt, {}});
     Connection::Guard guard(conn);
     transaction_arg(env, argv[1], conn);
     std::vector<ERL_NIF_TERM> results;
     conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
-      const ERL_NIF_TERM result =
-          drain_to_result(env, reader, sql::classify(steps[i].sql).command);
+      const ERL_NIF_TERM result = drain_to_result(env, reader, sql::classify(steps[i].sql).command);
       results.push_back(reader.column_count() > 0 ? result : atoms::nil);
     });
-    return make_ok(env, enif_make_list_from_array(env, results.data(),
-                                                  static_cast<unsigned>(results.size())));
+    return make_ok(
+        env, enif_make_list_from_array(env, results.data(), static_cast<unsigned>(results.size())));
   });
 }
 

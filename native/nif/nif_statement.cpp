@@ -45,10 +45,12 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
         ~Reset() { s.reset(); }
       } reset{stmt};
       run_to_result(env, stmt, nullptr, out);
+      record_cost(stmt, started);
       return make_ok(env, out);
     }
     Connection::Guard guard(conn, std::try_to_lock);
-    if (!guard.owns_lock()) return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
+    if (!guard.owns_lock())
+      return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     Statement& stmt = owned_statement(res, conn);
     if (!may_run_on_normal_scheduler(conn, stmt)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
@@ -63,7 +65,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     if (!run_to_result(env, stmt, &budget, out)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     }
-    if (std::chrono::steady_clock::now() > budget.deadline) stmt.caller_flags |= kRanSlow;
+    record_cost(stmt, started);
     account_time(env, started);
     return make_ok(env, out);
   });
@@ -78,9 +80,10 @@ ERL_NIF_TERM stmt_reset_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
   return guarded(env, [&]() -> ERL_NIF_TERM {
     Connection& conn = *connection_arg(env, argv[0]).conn;
     StatementResource& res = statement_arg(env, argv[1]);
-    Connection::Guard guard = dirty ? Connection::Guard(conn)
-                                    : Connection::Guard(conn, std::try_to_lock);
-    if (!guard.owns_lock()) return reschedule_dirty(env, "stmt_reset", stmt_reset_dirty, argc, argv);
+    Connection::Guard guard =
+        dirty ? Connection::Guard(conn) : Connection::Guard(conn, std::try_to_lock);
+    if (!guard.owns_lock())
+      return reschedule_dirty(env, "stmt_reset", stmt_reset_dirty, argc, argv);
     owned_statement(res, conn).reset();
     return atoms::ok;
   });
@@ -93,9 +96,10 @@ ERL_NIF_TERM stmt_close_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
 ERL_NIF_TERM stmt_close_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     StatementResource& res = statement_arg(env, argv[0]);
-    Connection::Guard guard = dirty ? Connection::Guard(*res.conn)
-                                    : Connection::Guard(*res.conn, std::try_to_lock);
-    if (!guard.owns_lock()) return reschedule_dirty(env, "stmt_close", stmt_close_dirty, argc, argv);
+    Connection::Guard guard =
+        dirty ? Connection::Guard(*res.conn) : Connection::Guard(*res.conn, std::try_to_lock);
+    if (!guard.owns_lock())
+      return reschedule_dirty(env, "stmt_close", stmt_close_dirty, argc, argv);
     res.stmt->close();  // idempotent
     return atoms::ok;
   });
@@ -113,8 +117,8 @@ ERL_NIF_TERM stmt_info_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[],
     char what[32];
     if (!enif_get_atom(env, argv[2], what, sizeof(what), ERL_NIF_LATIN1)) throw BadArg{};
     const std::int64_t index = int_arg(env, argv[3]);
-    Connection::Guard guard = dirty ? Connection::Guard(conn)
-                                    : Connection::Guard(conn, std::try_to_lock);
+    Connection::Guard guard =
+        dirty ? Connection::Guard(conn) : Connection::Guard(conn, std::try_to_lock);
     if (!guard.owns_lock()) return reschedule_dirty(env, "stmt_info", stmt_info_dirty, argc, argv);
     Statement& stmt = owned_statement(res, conn);
     const std::string_view kind(what);
@@ -141,12 +145,12 @@ ERL_NIF_TERM stmt_info_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[],
     if (kind == "columns") {
       std::vector<ERL_NIF_TERM> out;
       for (const ColumnInfo& col : stmt.columns()) {
-        out.push_back(enif_make_tuple3(
-            env, make_binary(env, col.name), make_binary(env, col.origin),
-            col.decltype_ ? make_binary(env, *col.decltype_) : atoms::nil));
+        out.push_back(
+            enif_make_tuple3(env, make_binary(env, col.name), make_binary(env, col.origin),
+                             col.decltype_ ? make_binary(env, *col.decltype_) : atoms::nil));
       }
-      return make_ok(env, enif_make_list_from_array(env, out.data(),
-                                                    static_cast<unsigned>(out.size())));
+      return make_ok(env,
+                     enif_make_list_from_array(env, out.data(), static_cast<unsigned>(out.size())));
     }
     if (kind == "sql") return make_ok(env, make_binary(env, stmt.sql()));
     throw BadArg{};

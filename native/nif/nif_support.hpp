@@ -62,7 +62,9 @@ inline bool bool_arg(ErlNifEnv* env, ERL_NIF_TERM term) {
   throw BadArg{};
 }
 
-inline bool is_nil(ERL_NIF_TERM term) { return enif_is_identical(term, atoms::nil) != 0; }
+inline bool is_nil(ERL_NIF_TERM term) {
+  return enif_is_identical(term, atoms::nil) != 0;
+}
 
 // The transaction handle argument: nil, or a transaction of `conn` that is still open.
 TransactionResource* transaction_arg(ErlNifEnv* env, ERL_NIF_TERM term, const Connection& conn);

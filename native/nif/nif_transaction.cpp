@@ -88,8 +88,10 @@ ERL_NIF_TERM transaction_status(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM
     auto* trx = get_resource<TransactionResource>(env, argv[0]);
     if (trx == nullptr || !trx->conn) throw BadArg{};
     Connection::Guard guard(*trx->conn, std::try_to_lock);
-    if (!guard.owns_lock()) return trx->serial != 0 ? atoms::ok : make_error(env, kCodeMisuse, "Transaction not found");
-    if (trx->serial != 0 && trx->conn->is_open() && trx->conn->transaction_serial() == trx->serial) {
+    if (!guard.owns_lock())
+      return trx->serial != 0 ? atoms::ok : make_error(env, kCodeMisuse, "Transaction not found");
+    if (trx->serial != 0 && trx->conn->is_open() &&
+        trx->conn->transaction_serial() == trx->serial) {
       return atoms::ok;
     }
     return make_error(env, kCodeMisuse, "Transaction not found");

@@ -84,8 +84,8 @@ Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
       if (!terms.get_binary(key, name)) {
         std::string& owned = arena.emplace_back();
         if (!terms.get_atom(key, owned)) {
-          throw Error(kCodeMisuse, "named parameter keys must be atoms or strings, got: " +
-                                       terms.describe(key));
+          throw Error(kCodeMisuse,
+                      "named parameter keys must be atoms or strings, got: " + terms.describe(key));
         }
         name = owned;
       }

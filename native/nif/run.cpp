@@ -44,7 +44,15 @@ bool may_run_on_normal_scheduler(const Connection& conn, const Statement& stmt) 
   if (stmt.readonly()) return true;
   // A write outside a transaction commits, which syncs to disk.
   if (conn.autocommit()) return false;
-  return (stmt.caller_flags & kRanSlow) == 0;
+  return stmt.caller_cost < kSlowAverageMicros;
+}
+
+void record_cost(Statement& stmt, std::chrono::steady_clock::time_point started) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  const auto sample = static_cast<std::uint32_t>(std::min<long long>(micros, 1'000'000));
+  stmt.caller_cost = (stmt.caller_cost * 7 + sample) / 8;
 }
 
 bool run_to_result(ErlNifEnv* env, Statement& stmt, const ExecBudget* budget, ERL_NIF_TERM& out) {
@@ -80,7 +88,8 @@ bool run_to_result(ErlNifEnv* env, Statement& stmt, const ExecBudget* budget, ER
 ERL_NIF_TERM drain_to_result(ErlNifEnv* env, RowReader& reader, sql::Command command) {
   std::vector<ERL_NIF_TERM> rows;
   const int columns = reader.column_count();
-  while (reader.step(nullptr) == Step::Row) rows.push_back(make_row(env, reader, columns));
+  while (reader.step(nullptr) == Step::Row)
+    rows.push_back(make_row(env, reader, columns));
   return finish(env, reader, command, columns, rows);
 }
 

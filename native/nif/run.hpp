@@ -12,8 +12,13 @@ namespace ecto_libsql::nif {
 // How long one call may keep a normal scheduler before it must hand over to a dirty one.
 inline constexpr std::chrono::microseconds kNormalSchedulerBudget{500};
 
-// Statement::caller_flags bit: the last run on a normal scheduler overran its budget.
-inline constexpr std::uint8_t kRanSlow = 1;
+// A write statement whose recent runs took on average more than this (Statement::caller_cost,
+// microseconds) starts on a dirty scheduler. An average, so one slow run (a cache spill, a
+// busy machine) does not send a statement to the dirty schedulers for good.
+inline constexpr std::uint32_t kSlowAverageMicros = 200;
+
+// Folds the duration of a run into the statement's moving average.
+void record_cost(Statement& stmt, std::chrono::steady_clock::time_point started);
 
 // A budget that starts now.
 ExecBudget normal_scheduler_budget();

@@ -21,7 +21,8 @@ ERL_NIF_TERM make_binary(ErlNifEnv* env, std::span<const std::byte> bytes) {
 ERL_NIF_TERM make_columns(ErlNifEnv* env, const RowReader& reader) {
   const int n = reader.column_count();
   std::vector<ERL_NIF_TERM> names(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) names[static_cast<std::size_t>(i)] = make_binary(env, reader.column_name(i));
+  for (int i = 0; i < n; ++i)
+    names[static_cast<std::size_t>(i)] = make_binary(env, reader.column_name(i));
   return enif_make_list_from_array(env, names.data(), static_cast<unsigned>(n));
 }
 
@@ -29,11 +30,13 @@ ERL_NIF_TERM make_row(ErlNifEnv* env, const RowReader& reader, int columns) {
   constexpr int kStack = 32;
   if (columns <= kStack) {
     ERL_NIF_TERM cells[kStack];
-    for (int i = 0; i < columns; ++i) cells[i] = make_cell(env, reader, i);
+    for (int i = 0; i < columns; ++i)
+      cells[i] = make_cell(env, reader, i);
     return enif_make_list_from_array(env, cells, static_cast<unsigned>(columns));
   }
   std::vector<ERL_NIF_TERM> cells(static_cast<std::size_t>(columns));
-  for (int i = 0; i < columns; ++i) cells[static_cast<std::size_t>(i)] = make_cell(env, reader, i);
+  for (int i = 0; i < columns; ++i)
+    cells[static_cast<std::size_t>(i)] = make_cell(env, reader, i);
   return enif_make_list_from_array(env, cells.data(), static_cast<unsigned>(columns));
 }
 
@@ -70,7 +73,7 @@ ERL_NIF_TERM command_atom(sql::Command command) {
 ERL_NIF_TERM make_result(ErlNifEnv* env, ERL_NIF_TERM command, ERL_NIF_TERM columns,
                          ERL_NIF_TERM rows, ERL_NIF_TERM num_rows) {
   ERL_NIF_TERM keys[] = {atoms::struct_, atoms::command, atoms::columns, atoms::rows,
-                               atoms::num_rows};
+                         atoms::num_rows};
   ERL_NIF_TERM values[] = {atoms::result_module, command, columns, rows, num_rows};
   ERL_NIF_TERM map;
   enif_make_map_from_arrays(env, keys, values, 5, &map);
@@ -79,8 +82,7 @@ ERL_NIF_TERM make_result(ErlNifEnv* env, ERL_NIF_TERM command, ERL_NIF_TERM colu
 
 namespace {
 
-ERL_NIF_TERM error_tuple(ErlNifEnv* env, int code, std::string_view message,
-                         ERL_NIF_TERM remote) {
+ERL_NIF_TERM error_tuple(ErlNifEnv* env, int code, std::string_view message, ERL_NIF_TERM remote) {
   const std::string primary(primary_code_name(code));
   const std::string extended(extended_code_name(code));
   ERL_NIF_TERM parts[] = {atoms::ecto_libsql_error,

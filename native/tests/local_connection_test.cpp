@@ -49,7 +49,8 @@ TEST(LocalConnection, OpenFailureNamesThePath) {
 TEST(LocalConnection, StatementCacheReusesStatements) {
   auto conn = open_local(":memory:");
   auto& local = dynamic_cast<local::LocalConnection&>(*conn);
-  for (int i = 0; i < 3; ++i) rows(*conn, "SELECT 1");
+  for (int i = 0; i < 3; ++i)
+    rows(*conn, "SELECT 1");
   EXPECT_EQ(local.cached_statements(), 1u);
 }
 
@@ -229,11 +230,11 @@ TEST(LocalConnection, UpdateHookReportsChanges) {
   std::vector<std::string> seen;
   {
     Connection::Guard guard(*conn);
-    conn->set_update_hook([&](UpdateKind kind, std::string_view db, std::string_view table,
-                              std::int64_t rowid) {
-      seen.push_back(std::to_string(static_cast<int>(kind)) + std::string(db) + "." +
-                     std::string(table) + ":" + std::to_string(rowid));
-    });
+    conn->set_update_hook(
+        [&](UpdateKind kind, std::string_view db, std::string_view table, std::int64_t rowid) {
+          seen.push_back(std::to_string(static_cast<int>(kind)) + std::string(db) + "." +
+                         std::string(table) + ":" + std::to_string(rowid));
+        });
   }
   run(*conn, "CREATE TABLE t(x)");
   run(*conn, "INSERT INTO t VALUES (1)");

@@ -82,15 +82,16 @@ class Statement : public RowReader {
   // True when stepping may wait on the network (a write a replica forwards to its server).
   [[nodiscard]] virtual bool blocking() const noexcept { return false; }
 
-  // Free for the caller's bookkeeping (the NIF notes here that a run overran its budget).
-  std::uint8_t caller_flags = 0;
+  // Free for the caller's bookkeeping (the NIF keeps a moving average of run times here).
+  std::uint32_t caller_cost = 0;
 };
 
 // A statement borrowed from the connection's cache; it goes back, reset, when released.
 class StatementLease {
  public:
   StatementLease() = default;
-  StatementLease(std::unique_ptr<Statement> stmt, std::function<void(std::unique_ptr<Statement>)> back)
+  StatementLease(std::unique_ptr<Statement> stmt,
+                 std::function<void(std::unique_ptr<Statement>)> back)
       : stmt_(std::move(stmt)), back_(std::move(back)) {}
   StatementLease(StatementLease&&) noexcept = default;
   StatementLease& operator=(StatementLease&& other) noexcept {

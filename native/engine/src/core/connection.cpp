@@ -4,9 +4,12 @@
 
 namespace ecto_libsql {
 
-Connection::Guard::Guard(Connection& conn) : lock_(conn.mutex_) { conn.drain_released(); }
+Connection::Guard::Guard(Connection& conn) : lock_(conn.mutex_) {
+  conn.drain_released();
+}
 
-Connection::Guard::Guard(Connection& conn, std::try_to_lock_t) : lock_(conn.mutex_, std::try_to_lock) {
+Connection::Guard::Guard(Connection& conn, std::try_to_lock_t)
+    : lock_(conn.mutex_, std::try_to_lock) {
   if (lock_.owns_lock()) conn.drain_released();
 }
 
@@ -76,20 +79,36 @@ void Connection::batch(std::span<const BatchStep> steps, bool transactional,
   if (transactional) run(kRelease);
 }
 
-void Connection::set_update_hook(UpdateHook /*hook*/) { unsupported("the update hook"); }
-void Connection::set_authorizer(Authorizer /*authorizer*/) { unsupported("the authorizer"); }
-void Connection::enable_load_extension(bool /*enabled*/) { unsupported("loading extensions"); }
+void Connection::set_update_hook(UpdateHook /*hook*/) {
+  unsupported("the update hook");
+}
+void Connection::set_authorizer(Authorizer /*authorizer*/) {
+  unsupported("the authorizer");
+}
+void Connection::enable_load_extension(bool /*enabled*/) {
+  unsupported("loading extensions");
+}
 void Connection::load_extension(const std::string& /*path*/,
                                 const std::optional<std::string>& /*entry*/) {
   unsupported("loading extensions");
 }
-SyncStatus Connection::sync() { return SyncStatus{}; }
-std::int64_t Connection::replication_index() { unsupported("replication_index"); }
-void Connection::sync_until(std::int64_t /*frame_no*/) { unsupported("sync_until"); }
-std::int64_t Connection::flush_replicator() { unsupported("flush_replicator"); }
+SyncStatus Connection::sync() {
+  return SyncStatus{};
+}
+std::int64_t Connection::replication_index() {
+  unsupported("replication_index");
+}
+void Connection::sync_until(std::int64_t /*frame_no*/) {
+  unsupported("sync_until");
+}
+std::int64_t Connection::flush_replicator() {
+  unsupported("flush_replicator");
+}
 std::int64_t Connection::max_write_replication_index() {
   unsupported("max_write_replication_index");
 }
-void Connection::freeze() { unsupported("freeze"); }
+void Connection::freeze() {
+  unsupported("freeze");
+}
 
 }  // namespace ecto_libsql

@@ -10,14 +10,16 @@ namespace {
 bool is_space(unsigned char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
-bool is_digit(unsigned char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(unsigned char c) noexcept {
+  return c >= '0' && c <= '9';
+}
 bool is_hex(unsigned char c) noexcept {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 // SQLite's identifier characters: ASCII letters, digits, '_', '$' and every byte >= 0x80.
 bool is_id_char(unsigned char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
-         c == '$' || c >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$' ||
+         c >= 0x80;
 }
 bool is_id_start(unsigned char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
@@ -51,16 +53,19 @@ bool Lexer::next(Token& token) noexcept {
   const unsigned char c = at(pos_);
 
   if (is_space(c)) {
-    while (pos_ < n && is_space(at(pos_))) ++pos_;
+    while (pos_ < n && is_space(at(pos_)))
+      ++pos_;
     return finish(TokenKind::Space);
   }
   if (c == '-' && at(pos_ + 1) == '-') {
-    while (pos_ < n && at(pos_) != '\n') ++pos_;
+    while (pos_ < n && at(pos_) != '\n')
+      ++pos_;
     return finish(TokenKind::Comment);
   }
   if (c == '/' && at(pos_ + 1) == '*') {
     pos_ += 2;
-    while (pos_ < n && !(at(pos_) == '*' && at(pos_ + 1) == '/')) ++pos_;
+    while (pos_ < n && !(at(pos_) == '*' && at(pos_ + 1) == '/'))
+      ++pos_;
     // An unterminated block comment runs to the end of the text, as in SQLite.
     pos_ = std::min(n, pos_ + 2);
     return finish(TokenKind::Comment);
@@ -93,16 +98,19 @@ bool Lexer::next(Token& token) noexcept {
     return finish(TokenKind::Illegal);
   }
   if (c == '[') {
-    while (pos_ < n && at(pos_) != ']') ++pos_;
+    while (pos_ < n && at(pos_) != ']')
+      ++pos_;
     if (pos_ >= n) return finish(TokenKind::Illegal);
     ++pos_;
     return finish(TokenKind::QuotedIdent);
   }
   if ((c == 'x' || c == 'X') && at(pos_ + 1) == '\'') {
     pos_ += 2;
-    while (pos_ < n && is_hex(at(pos_))) ++pos_;
+    while (pos_ < n && is_hex(at(pos_)))
+      ++pos_;
     if (at(pos_) != '\'' || ((pos_ - start - 2) % 2) != 0) {
-      while (pos_ < n && at(pos_) != '\'') ++pos_;
+      while (pos_ < n && at(pos_) != '\'')
+        ++pos_;
       if (pos_ < n) ++pos_;
       return finish(TokenKind::Illegal);
     }
@@ -112,30 +120,36 @@ bool Lexer::next(Token& token) noexcept {
   if (is_digit(c) || (c == '.' && is_digit(at(pos_ + 1)))) {
     if (c == '0' && (at(pos_ + 1) == 'x' || at(pos_ + 1) == 'X') && is_hex(at(pos_ + 2))) {
       pos_ += 2;
-      while (is_hex(at(pos_))) ++pos_;
+      while (is_hex(at(pos_)))
+        ++pos_;
     } else {
-      while (is_digit(at(pos_))) ++pos_;
+      while (is_digit(at(pos_)))
+        ++pos_;
       if (at(pos_) == '.') {
         ++pos_;
-        while (is_digit(at(pos_))) ++pos_;
+        while (is_digit(at(pos_)))
+          ++pos_;
       }
       if ((at(pos_) == 'e' || at(pos_) == 'E') &&
           (is_digit(at(pos_ + 1)) ||
            ((at(pos_ + 1) == '+' || at(pos_ + 1) == '-') && is_digit(at(pos_ + 2))))) {
         pos_ += 2;
-        while (is_digit(at(pos_))) ++pos_;
+        while (is_digit(at(pos_)))
+          ++pos_;
       }
     }
     // SQLite rejects a number immediately followed by identifier characters ("12abc").
     if (is_id_char(at(pos_))) {
-      while (is_id_char(at(pos_))) ++pos_;
+      while (is_id_char(at(pos_)))
+        ++pos_;
       return finish(TokenKind::Illegal);
     }
     return finish(TokenKind::Number);
   }
   if (c == '?') {
     ++pos_;
-    while (is_digit(at(pos_))) ++pos_;
+    while (is_digit(at(pos_)))
+      ++pos_;
     return finish(TokenKind::Variable);
   }
   if (c == ':' || c == '@' || c == '#' || c == '$') {
@@ -149,7 +163,8 @@ bool Lexer::next(Token& token) noexcept {
       } else if (c == '$' && d == ':' && at(pos_ + 1) == ':') {
         pos_ += 2;  // TCL namespace separator
       } else if (c == '$' && d == '(' && chars > 0) {
-        while (pos_ < n && at(pos_) != ')' && !is_space(at(pos_))) ++pos_;
+        while (pos_ < n && at(pos_) != ')' && !is_space(at(pos_)))
+          ++pos_;
         if (at(pos_) != ')') return finish(TokenKind::Illegal);
         ++pos_;
         break;
@@ -160,12 +175,12 @@ bool Lexer::next(Token& token) noexcept {
     return finish(chars == 0 ? TokenKind::Illegal : TokenKind::Variable);
   }
   if (is_id_start(c)) {
-    while (pos_ < n && is_id_char(at(pos_))) ++pos_;
+    while (pos_ < n && is_id_char(at(pos_)))
+      ++pos_;
     return finish(TokenKind::Word);
   }
   // Operators: the two-character ones first.
-  static constexpr std::string_view kTwo[] = {"||", "<=", ">=", "==", "!=", "<>", "<<", ">>",
-                                              "->"};
+  static constexpr std::string_view kTwo[] = {"||", "<=", ">=", "==", "!=", "<>", "<<", ">>", "->"};
   if (c == '-' && at(pos_ + 1) == '>' && at(pos_ + 2) == '>') {
     pos_ += 3;
     return finish(TokenKind::Operator);
@@ -333,8 +348,10 @@ CompleteToken complete_class(const Token& token) noexcept {
 }
 
 std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 

@@ -66,10 +66,13 @@ LocalConnection::LocalConnection(const ConnectOptions& options, const char* vfs)
     std::lock_guard<std::mutex> lock(initialisers_mutex());
     list = initialisers();
   }
-  for (ConnectionInitialiser init : list) init(db_);
+  for (ConnectionInitialiser init : list)
+    init(db_);
 }
 
-LocalConnection::~LocalConnection() { close(); }
+LocalConnection::~LocalConnection() {
+  close();
+}
 
 void LocalConnection::close() noexcept {
   if (db_ == nullptr) return;
@@ -93,7 +96,9 @@ void LocalConnection::require_open() const {
   if (db_ == nullptr) throw_misuse("Connection not found: it is closed");
 }
 
-void LocalConnection::ping() { require_open(); }
+void LocalConnection::ping() {
+  require_open();
+}
 
 std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
   require_open();
@@ -341,12 +346,11 @@ int LocalConnection::progress_handler(void* self) noexcept {
 void LocalConnection::set_update_hook(UpdateHook hook) {
   require_open();
   update_hook_ = std::move(hook);
-  sqlite3_update_hook(db_, update_hook_ ? &LocalConnection::update_hook_trampoline : nullptr,
-                      this);
+  sqlite3_update_hook(db_, update_hook_ ? &LocalConnection::update_hook_trampoline : nullptr, this);
 }
 
-void LocalConnection::update_hook_trampoline(void* self, int op, const char* db,
-                                             const char* table, sqlite3_int64 rowid) noexcept {
+void LocalConnection::update_hook_trampoline(void* self, int op, const char* db, const char* table,
+                                             sqlite3_int64 rowid) noexcept {
   auto* conn = static_cast<LocalConnection*>(self);
   if (!conn->update_hook_) return;
   const UpdateKind kind = op == SQLITE_INSERT   ? UpdateKind::Insert
@@ -368,9 +372,8 @@ void LocalConnection::set_authorizer(Authorizer authorizer) {
   clear_cache();
 }
 
-int LocalConnection::authorizer_trampoline(void* self, int action, const char* a1,
-                                           const char* a2, const char* db,
-                                           const char* trigger) noexcept {
+int LocalConnection::authorizer_trampoline(void* self, int action, const char* a1, const char* a2,
+                                           const char* db, const char* trigger) noexcept {
   auto* conn = static_cast<LocalConnection*>(self);
   if (!conn->authorizer_) return SQLITE_OK;
   try {

@@ -22,7 +22,9 @@ LocalStatement::LocalStatement(LocalConnection& conn, sqlite3_stmt* stmt, std::s
       classification_(sql::classify(sql)),
       readonly_(sqlite3_stmt_readonly(stmt) != 0 && !classification_.is_transaction) {}
 
-LocalStatement::~LocalStatement() { close(); }
+LocalStatement::~LocalStatement() {
+  close();
+}
 
 void LocalStatement::close() noexcept {
   if (stmt_ != nullptr) {
@@ -59,7 +61,9 @@ std::span<const std::byte> LocalStatement::column_blob(int index) const {
                          : std::span<const std::byte>();
 }
 
-std::int64_t LocalStatement::last_insert_rowid() const { return conn_->last_insert_rowid(); }
+std::int64_t LocalStatement::last_insert_rowid() const {
+  return conn_->last_insert_rowid();
+}
 
 int LocalStatement::parameter_count() const {
   require_open();
@@ -110,8 +114,8 @@ void LocalStatement::bind_value(int index, const ParamValue& value, bool borrowe
       break;
     case 3: {
       std::string_view text = std::get<std::string_view>(value);
-      rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(),
-                               lifetime, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(), lifetime,
+                               SQLITE_UTF8);
       break;
     }
     case 4: {
@@ -135,8 +139,7 @@ void LocalStatement::bind(const Params& params) {
     const auto given = static_cast<int>(params.positional.size());
     if (given != count) {
       throw Error(kCodeRange, "wrong number of parameters: the statement takes " +
-                                  std::to_string(count) + ", " + std::to_string(given) +
-                                  " given");
+                                  std::to_string(count) + ", " + std::to_string(given) + " given");
     }
     for (int i = 0; i < count; ++i) {
       bind_value(i + 1, params.positional[static_cast<std::size_t>(i)], params.borrowed);
@@ -183,10 +186,10 @@ Step LocalStatement::step(const ExecBudget* budget) {
   if (rc == SQLITE_ROW) return Step::Row;
   if (rc == SQLITE_DONE) {
     const auto cmd = classification_.command;
-    changes_ = (cmd == sql::Command::Insert || cmd == sql::Command::Update ||
-                cmd == sql::Command::Delete)
-                   ? sqlite3_changes64(conn_->handle())
-                   : 0;
+    changes_ =
+        (cmd == sql::Command::Insert || cmd == sql::Command::Update || cmd == sql::Command::Delete)
+            ? sqlite3_changes64(conn_->handle())
+            : 0;
     return Step::Done;
   }
   if (yielded && ((rc & 0xff) == SQLITE_BUSY || rc == SQLITE_INTERRUPT)) {

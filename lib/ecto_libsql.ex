@@ -1,0 +1,159 @@
+defmodule EctoLibSql do
+  @moduledoc """
+  A `DBConnection` driver for libSQL and Turso: a local SQLite database file, a remote
+  libSQL/Turso server, or an embedded replica (a local file kept in sync with a server).
+
+      {:ok, pid} = DBConnection.start_link(EctoLibSql, database: "my.db")
+      DBConnection.execute(pid, %EctoLibSql.Query{statement: "SELECT 1"}, [])
+
+  Most applications use it through the Ecto adapter, `Ecto.Adapters.LibSql`. Connection
+  options are those of `EctoLibSql.Native.connect/1`, plus:
+
+    * `:default_transaction_mode` - `:deferred` (default), `:immediate` or `:exclusive`, for
+      transactions that do not give `mode:` themselves
+    * `:max_rows` - rows per fetch when streaming (default 500)
+  """
+
+  use DBConnection
+
+  alias EctoLibSql.{Error, Native, NIF, Query, Result, State}
+
+  @default_max_rows 500
+
+  @impl true
+  def connect(opts) do
+    Native.connect(opts)
+  end
+
+  @impl true
+  def disconnect(_error, %State{conn_id: conn}) do
+    NIF.close(conn)
+    :ok
+  end
+
+  @impl true
+  def ping(%State{conn_id: conn} = state) do
+    case NIF.ping(conn) do
+      :ok -> {:ok, state}
+      {:error, native} -> {:disconnect, Error.from_native(native), state}
+    end
+  end
+
+  @impl true
+  def checkout(%State{} = state), do: {:ok, state}
+
+  @impl true
+  def handle_prepare(%Query{} = query, _opts, state), do: {:ok, query, state}
+
+  @impl true
+  def handle_execute(%Query{statement: statement} = query, args, _opts, %State{} = state) do
+    sql = IO.iodata_to_binary(statement)
+
+    case NIF.query(state.conn_id, state.trx_id, sql, args) do
+      {:ok, result} -> {:ok, query, result, state}
+      {:error, native} -> error(native, state)
+    end
+  end
+
+  def handle_execute(sql, args, opts, state) when is_binary(sql) do
+    handle_execute(%Query{statement: sql}, args, opts, state)
+  end
+
+  @impl true
+  def handle_close(_query, _opts, state), do: {:ok, %Result{command: :close}, state}
+
+  @impl true
+  def handle_begin(opts, %State{conn_id: conn} = state) do
+    mode =
+      Keyword.get(opts, :mode) || Keyword.get(state.opts, :default_transaction_mode, :deferred)
+
+    case NIF.begin(conn, mode) do
+      {:ok, trx} -> {:ok, %Result{command: :begin}, %State{state | trx_id: trx}}
+      {:error, native} -> error(native, state)
+    end
+  end
+
+  @impl true
+  def handle_commit(_opts, %State{trx_id: nil} = state) do
+    {:error, %Error{message: "no active transaction"}, state}
+  end
+
+  def handle_commit(_opts, %State{conn_id: conn, trx_id: trx} = state) do
+    case NIF.commit(conn, trx) do
+      :ok ->
+        {:ok, %Result{command: :commit}, %State{state | trx_id: nil}}
+
+      {:error, native} ->
+        # A failed COMMIT (a deferred foreign key, a busy database) leaves the transaction
+        # open: roll it back so the connection goes back to the pool clean.
+        error = Error.from_native(native)
+
+        case NIF.rollback(conn, trx) do
+          :ok -> {:error, error, %State{state | trx_id: nil}}
+          {:error, _} -> {:disconnect, error, state}
+        end
+    end
+  end
+
+  @impl true
+  def handle_rollback(_opts, %State{trx_id: nil} = state) do
+    {:ok, %Result{command: :rollback}, state}
+  end
+
+  def handle_rollback(_opts, %State{conn_id: conn, trx_id: trx} = state) do
+    case NIF.rollback(conn, trx) do
+      :ok -> {:ok, %Result{command: :rollback}, %State{state | trx_id: nil}}
+      {:error, native} -> {:disconnect, Error.from_native(native), state}
+    end
+  end
+
+  @impl true
+  def handle_status(_opts, %State{trx_id: nil} = state), do: {:idle, state}
+
+  def handle_status(_opts, %State{trx_id: trx} = state) do
+    case NIF.transaction_status(trx) do
+      :ok -> {:transaction, state}
+      # The transaction ended underneath us (SQLite rolled it back after an error).
+      {:error, _} -> {:error, state}
+    end
+  end
+
+  @impl true
+  def handle_declare(%Query{statement: statement} = query, params, _opts, %State{} = state) do
+    case NIF.cursor_open(state.conn_id, state.trx_id, IO.iodata_to_binary(statement), params) do
+      {:ok, cursor} -> {:ok, query, cursor, state}
+      {:error, native} -> error(native, state)
+    end
+  end
+
+  @impl true
+  def handle_fetch(_query, cursor, opts, %State{} = state) do
+    max_rows =
+      Keyword.get(opts, :max_rows) || Keyword.get(state.opts, :max_rows, @default_max_rows)
+
+    case NIF.cursor_fetch(state.conn_id, cursor, max_rows) do
+      {status, columns, rows} when status in [:cont, :halt] ->
+        result = %Result{command: :select, columns: columns, rows: rows, num_rows: length(rows)}
+        {status, result, state}
+
+      {:error, native} ->
+        error(native, state)
+    end
+  end
+
+  @impl true
+  def handle_deallocate(_query, cursor, _opts, state) do
+    NIF.cursor_close(cursor)
+    {:ok, %Result{command: :deallocate}, state}
+  end
+
+  # An error on a connection that is no longer open asks DBConnection to reconnect.
+  defp error(native, %State{conn_id: conn} = state) do
+    error = Error.from_native(native)
+
+    case NIF.ping(conn) do
+      :ok -> {:error, error, state}
+      {:error, _} -> {:disconnect, error, state}
+    end
+  end
+end

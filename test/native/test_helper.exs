@@ -1,0 +1,10 @@
+# The native-driver suite needs no Hex package. When Hex packages are missing, say plainly
+# which suites were not run.
+if Mix.Project.config()[:ecto_libsql_offline] do
+  IO.puts(
+    "ecto_libsql: Hex packages unavailable - NOT RUN: DBConnection driver suite (test/driver), " <>
+      "Ecto adapter suite (test/ecto), Ecto integration suites. Set ECTO_LIBSQL_DEPS_PATH or install Hex to run them."
+  )
+end
+
+ExUnit.start(exclude: [:slow, :valgrind])
