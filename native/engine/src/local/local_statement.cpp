@@ -200,6 +200,10 @@ Step LocalStatement::step(const ExecBudget* budget) {
   conn_->throw_error(rc);
 }
 
+bool LocalStatement::blocking() const noexcept {
+  return !readonly_ && conn_->may_maintain_vector_index(sql_);
+}
+
 void LocalStatement::reset() noexcept {
   if (stmt_ != nullptr) {
     sqlite3_reset(stmt_);

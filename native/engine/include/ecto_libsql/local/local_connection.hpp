@@ -13,6 +13,10 @@
 #include "ecto_libsql/connection.hpp"
 #include "ecto_libsql/open.hpp"
 
+namespace ecto_libsql::vector {
+class Extension;
+}
+
 namespace ecto_libsql::local {
 
 class LocalStatement;
@@ -73,6 +77,8 @@ class LocalConnection final : public Connection {
   // Throws the connection's current error, with constraint names added where known.
   [[noreturn]] void throw_error(int rc, std::string_view context = {});
   [[nodiscard]] std::size_t cached_statements() const noexcept { return cache_.size(); }
+  // Whether running `sql` may have to maintain a vector index (then it may take long).
+  [[nodiscard]] bool may_maintain_vector_index(std::string_view sql) const noexcept;
 
  private:
   static int busy_handler(void* self, int count) noexcept;
@@ -84,6 +90,11 @@ class LocalConnection final : public Connection {
   static int authorizer_trampoline(void* self, int action, const char* a1, const char* a2,
                                    const char* db, const char* trigger) noexcept;
   std::string constraint_index_suffix(std::string_view message);
+  // The vector-index path for `stmt` (vector-index DDL), or `stmt` itself.
+  std::shared_ptr<Statement> with_vector_path(std::shared_ptr<Statement> stmt);
+  // Prepares the vector indexes of the database once, before the first statements. Answers
+  // true when the budget made it yield (the database is locked).
+  bool prepare_vector_indexes(const ExecBudget* budget) noexcept;
   void require_open() const;
   void settle();
   void clear_cache() noexcept;
@@ -123,6 +134,9 @@ class LocalConnection final : public Connection {
 
   UpdateHook update_hook_;
   Authorizer authorizer_;
+
+  // libSQL's vector functions and indexes on this connection.
+  std::unique_ptr<vector::Extension> vector_;
 };
 
 }  // namespace ecto_libsql::local
