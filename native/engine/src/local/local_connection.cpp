@@ -142,6 +142,10 @@ bool LocalConnection::prepare_vector_indexes(const ExecBudget* budget) noexcept 
   return leave_budget();
 }
 
+bool LocalConnection::retry_after_vector_change() noexcept {
+  return vector_ && vector_->retry_after_schema_change();
+}
+
 bool LocalConnection::may_maintain_vector_index(std::string_view sql) const noexcept {
   try {
     return vector_ && vector_->may_write_indexed_table(sql);

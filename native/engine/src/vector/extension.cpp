@@ -21,6 +21,8 @@ constexpr std::string_view kStateTable = "__ecto_libsql_vector_state";
 constexpr std::string_view kTriggerPrefix = "__ecto_libsql_vector_";
 constexpr std::string_view kMaintain = "__ecto_libsql_vector_update";
 constexpr std::string_view kSavepoint = "__ecto_libsql_vector_ddl";
+constexpr const char* kResyncMessage =
+    "vector index: the database schema changed; the statement must run again";
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -100,8 +102,8 @@ const char* text_arg(sqlite3_value* v) {
   return p != nullptr ? p : "";
 }
 
-void marker_function(sqlite3_context* ctx, int /*argc*/, sqlite3_value** /*argv*/) noexcept {
-  static_cast<Extension*>(sqlite3_user_data(ctx))->marker(ctx);
+void marker_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
+  static_cast<Extension*>(sqlite3_user_data(ctx))->marker(ctx, argc > 0 ? argv[0] : nullptr);
 }
 
 void maintain_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
@@ -203,6 +205,11 @@ void Extension::refresh() {
       st.name = std::string(q->text(0));
       st.table = std::string(q->text(1));
       st.column = def->column;
+      std::string expr = "libsql_vector_idx(" + quote_identifier(def->column);
+      for (const std::string& option : def->options)
+        expr += ", " + quote_string(option);
+      st.marker_expr = expr + ")";
+      st.where = def->where;
       found.push_back(std::move(st));
     }
     for (IndexState& st : found) {
@@ -240,26 +247,66 @@ std::vector<std::string> Extension::trigger_sql(const IndexState& ix,
   const std::string args = std::to_string(secret_) + ", " + quote_string(ix.schema) + ", " +
                            quote_string(ix.name) + ", " + quote_string(ix.table) + ", " +
                            quote_string(ix.column);
-  const std::string id =
-      fnv_hex(ix.schema + '\x1f' + ix.name + '\x1f' + ix.table + '\x1f' + ix.column + '\x1f' + key);
+  const std::string id = fnv_hex(ix.schema + '\x1f' + ix.name + '\x1f' + ix.table + '\x1f' +
+                                 ix.column + '\x1f' + key + '\x1f' + ix.where);
   names = {std::string(kTriggerPrefix) + "i" + id, std::string(kTriggerPrefix) + "d" + id,
            std::string(kTriggerPrefix) + "u" + id};
-  const std::string fn = std::string(kMaintain) + "(" + args + ", ";
+  // The function maintains the graph and answers the new token, which the trigger stores.
+  // (A trigger may not qualify the table it writes; TEMP objects are found first. An UPDATE
+  // cannot conflict, whatever conflict policy the outer statement imposes.)
+  const std::string fn = " BEGIN UPDATE " + std::string(kStateTable) +
+                         " SET token = " + std::string(kMaintain) + "(" + args + ", ";
+  const std::string where = ") WHERE name = " + quote_string(key_of(ix.schema, ix.name)) + "; END";
   return {
-      "CREATE TEMP TRIGGER " + quote_identifier(names[0]) + " AFTER INSERT ON " + target +
-          " BEGIN SELECT " + fn + "0, NULL, new." + key + ", new." + col + "); END",
-      "CREATE TEMP TRIGGER " + quote_identifier(names[1]) + " AFTER DELETE ON " + target +
-          " BEGIN SELECT " + fn + "1, old." + key + ", NULL, NULL); END",
+      "CREATE TEMP TRIGGER " + quote_identifier(names[0]) + " AFTER INSERT ON " + target + fn +
+          "0, NULL, new." + key + ", new." + col + where,
+      "CREATE TEMP TRIGGER " + quote_identifier(names[1]) + " AFTER DELETE ON " + target + fn +
+          "1, old." + key + ", NULL, NULL" + where,
+      // Any change may move a row in or out of a partial index.
       "CREATE TEMP TRIGGER " + quote_identifier(names[2]) + " AFTER UPDATE ON " + target +
-          " WHEN old." + key + " IS NOT new." + key + " OR old." + col + " IS NOT new." + col +
-          " BEGIN SELECT " + fn + "2, old." + key + ", new." + key + ", new." + col + "); END",
+          (ix.where.empty()
+               ? " WHEN old." + key + " IS NOT new." + key + " OR old." + col + " IS NOT new." + col
+               : std::string()) +
+          fn + "2, old." + key + ", new." + key + ", new." + col + where,
   };
 }
 
+bool Extension::triggers_missing() {
+  for (auto& [k, ix] : indexes_) {
+    std::vector<std::string> names;
+    trigger_sql(ix, names);
+    for (const std::string& name : names) {
+      Query q = sql_("SELECT 1 FROM temp.sqlite_schema WHERE type = 'trigger' AND name = ?1");
+      q.bind_text(1, name);
+      if (!q.step()) return true;
+    }
+  }
+  return false;
+}
+
+bool Extension::retry_after_schema_change() noexcept {
+  if (!resync_pending_) return false;
+  resync_pending_ = false;
+  try {
+    refresh();
+    install_triggers(false);
+    return true;
+  } catch (...) {
+    synced_ = false;
+    return false;
+  }
+}
+
 void Extension::install_triggers(bool drop_stale) {
+  if (!indexes_.empty()) ensure_state_table();
   std::set<std::string> wanted;
   bool created = false;
   for (auto& [k, ix] : indexes_) {
+    {
+      Query q = sql_("INSERT OR IGNORE INTO temp." + std::string(kStateTable) +
+                     " (name, token) VALUES (?1, 0)");
+      q.bind_text(1, key_of(ix.schema, ix.name)).run();
+    }
     std::vector<std::string> names;
     const std::vector<std::string> sql = trigger_sql(ix, names);
     for (std::size_t i = 0; i < sql.size(); ++i) {
@@ -305,14 +352,31 @@ void Extension::prepare_existing_indexes() noexcept {
     if (indexes_.empty()) return;
     ensure_state_table();
     for (auto& [k, ix] : indexes_) {
-      // libSQL leaves the index b-tree empty; SQLite would then miss rows it expects there
-      // (count(*) uses the index), so fill it once.
+      // libSQL leaves the index b-tree empty, and does not update it when it writes to a file
+      // this module wrote. SQLite uses that b-tree (count(*) may read it; a DELETE expects its
+      // entry), so it is rebuilt when it is empty or disagrees with the shadow table.
       const std::string table = quote_identifier(ix.schema) + "." + quote_identifier(ix.table);
-      const bool indexed =
-          sql_("SELECT 1 FROM " + table + " INDEXED BY " + quote_identifier(ix.name) + " LIMIT 1")
-              .step();
+      const std::string by_index = " INDEXED BY " + quote_identifier(ix.name);
+      const bool entries = sql_("SELECT 1 FROM " + table + by_index + " LIMIT 1").step();
       const bool rows = sql_("SELECT 1 FROM " + table + " NOT INDEXED LIMIT 1").step();
-      if (rows && !indexed) {
+      bool stale = rows && !entries;
+      if (!stale && ix.marker_expr) {
+        // Count and key sum of the rows with a vector, as the b-tree and the shadow table see
+        // them (both read small indexes only).
+        const std::string key = ix.key.without_rowid ? quote_identifier(ix.key.column) : "rowid";
+        const bool sums = ix.key.rowid_like;
+        Query with_vector =
+            sql_("SELECT count(*), " + (sums ? "total(" + key + ")" : std::string("0")) + " FROM " +
+                 table + by_index + " WHERE " + *ix.marker_expr + " = 1" +
+                 (ix.where.empty() ? "" : " AND (" + ix.where + ")"));
+        Query nodes = sql_("SELECT count(*), " + std::string(sums ? "total(index_key)" : "0") +
+                           " FROM " + shadow(ix));
+        stale =
+            with_vector.step() && nodes.step() &&
+            (with_vector.int64(0) != nodes.int64(0) ||
+             sqlite3_column_double(with_vector.get(), 1) != sqlite3_column_double(nodes.get(), 1));
+      }
+      if (stale) {
         sql_.exec("REINDEX " + quote_identifier(ix.schema) + "." + quote_identifier(ix.name));
       }
     }
@@ -409,17 +473,16 @@ KeyInfo Extension::key_info(const std::string& schema, const std::string& table)
 }
 
 void Extension::ensure_state_table() {
-  if (state_table_) return;
+  // Always asked: a rollback may have removed the table.
   sql_.exec("CREATE TEMP TABLE IF NOT EXISTS " + std::string(kStateTable) +
             " (name TEXT PRIMARY KEY, token INTEGER) WITHOUT ROWID");
-  state_table_ = true;
 }
 
-std::int64_t Extension::stored_token(const IndexState& ix) {
+std::int64_t Extension::stored_token(const std::string& key) {
   auto q =
       sql_.try_prepare("SELECT token FROM temp." + std::string(kStateTable) + " WHERE name = ?1");
   if (!q) return 0;
-  q->bind_text(1, key_of(ix.schema, ix.name));
+  q->bind_text(1, key);
   return q->step() ? q->int64(0) : 0;
 }
 
@@ -441,7 +504,7 @@ Extension::Cache& Extension::cache_of(IndexState& ix) {
     Query q = sql_("PRAGMA " + quote_identifier(ix.schema) + ".data_version");
     if (q.step()) version = q.int64(0);
   }
-  const std::int64_t token = stored_token(ix);
+  const std::int64_t token = stored_token(key_of(ix.schema, ix.name));
   if (c.valid && c.graph && c.data_version == version && c.token == token) return c;
   c.valid = false;
   c.graph.reset();
@@ -574,31 +637,33 @@ void Extension::apply(IndexState& ix, Cache& cache, std::optional<std::int64_t> 
   std::sort(changed.begin(), changed.end());
   changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
   write_nodes(ix, cache, changed);
-  store_token(ix, cache);
+  // The trigger that called maintain() stores the new token, inside the statement, so that a
+  // statement rolled back also rolls the token back.
+  cache.token = next_token();
   cache.valid = true;
 }
 
 // ------------------------------------------------------------------------------------------------
 // SQL callbacks
 
-void Extension::marker(sqlite3_context* ctx) noexcept {
+void Extension::marker(sqlite3_context* ctx, sqlite3_value* column) noexcept {
   try {
     if (ddl_depth_ == 0 && !in_sync()) {
       refresh();
-      const bool missing = std::any_of(indexes_.begin(), indexes_.end(),
-                                       [](const auto& kv) { return !kv.second.triggers; });
-      if (missing) {
-        const auto before = cookies_;
-        install_triggers(false);
-        if (before != cookies_) {
-          // New triggers: SQLite prepares the running statement again, now with them.
-          sqlite3_result_error(ctx, "vector index: the database schema has changed", -1);
-          sqlite3_result_error_code(ctx, SQLITE_SCHEMA);
-          return;
-        }
+      if (triggers_missing()) {
+        // The running statement was compiled without the maintenance triggers (an index created
+        // by another connection). It fails before writing; the connection installs the
+        // triggers and runs it again (retry_after_schema_change()).
+        resync_pending_ = true;
+        sqlite3_result_error(ctx, kResyncMessage, -1);
+        return;
       }
     }
-    sqlite3_result_null(ctx);
+    if (column == nullptr || sqlite3_value_type(column) == SQLITE_NULL) {
+      sqlite3_result_null(ctx);
+    } else {
+      sqlite3_result_int(ctx, 1);
+    }
   } catch (const Error& e) {
     synced_ = false;
     const std::string message = "vector index: " + e.message();
@@ -618,10 +683,11 @@ void Extension::maintain(sqlite3_context* ctx, int argc, sqlite3_value** argv) n
     }
     if (!in_sync()) refresh();
     IndexState* ix = find(text_arg(argv[1]), text_arg(argv[2]));
-    // A trigger left from an older definition of the index does nothing.
+    // A trigger left from an older definition of the index does nothing: it writes back the
+    // token that is stored already.
     if (ix == nullptr || !same_name(ix->table, text_arg(argv[3])) ||
         ix->column != text_arg(argv[4])) {
-      sqlite3_result_null(ctx);
+      sqlite3_result_int64(ctx, stored_token(key_of(text_arg(argv[1]), text_arg(argv[2]))));
       return;
     }
     const int op = sqlite3_value_int(argv[5]);
@@ -639,6 +705,15 @@ void Extension::maintain(sqlite3_context* ctx, int argc, sqlite3_value** argv) n
         q.bind(1, id).run();
       }
     }
+    if ((op == 0 || op == 2) && v && !ix->where.empty()) {
+      // A partial index holds the rows its condition selects.
+      const std::string key = ix->key.without_rowid ? quote_identifier(ix->key.column) : "rowid";
+      Query q =
+          sql_("SELECT 1 FROM " + quote_identifier(ix->schema) + "." + quote_identifier(ix->table) +
+               " WHERE " + key + " = ?1 AND (" + ix->where + ")");
+      q.bind_value(1, argv[7]);
+      if (!q.step()) v.reset();
+    }
     if (op == 0 || op == 2) {
       if (v) {
         insert_id = shadow_rowid(*ix, argv[7], true);
@@ -649,7 +724,7 @@ void Extension::maintain(sqlite3_context* ctx, int argc, sqlite3_value** argv) n
       }
     }
     if (remove_id || insert_id) apply(*ix, cache, remove_id, insert_id, v ? &*v : nullptr);
-    sqlite3_result_null(ctx);
+    sqlite3_result_int64(ctx, cache.token);
   } catch (const Error& e) {
     sqlite3_result_error(ctx, e.message().c_str(), -1);
     if ((e.code() & 0xff) == SQLITE_INTERRUPT) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
@@ -786,11 +861,6 @@ void Extension::create_index(const VectorIndexDefinition& def, Statement& inner)
       run_inner();
     } else {
       if (def.error) throw Error(kCodeError, *def.error);
-      if (def.partial) {
-        throw Error(kCodeError,
-                    "vector index: partial vector indexes (CREATE INDEX ... WHERE) are not "
-                    "supported");
-      }
       const char* decl = nullptr;
       int primary = 0;
       const int rc =
@@ -865,7 +935,8 @@ void Extension::create_index(const VectorIndexDefinition& def, Statement& inner)
         std::vector<float> floats(static_cast<std::size_t>(p.dims));
         const std::string key_expr = key.without_rowid ? quote_identifier(key.column) : "rowid";
         Query rows = sql_("SELECT " + key_expr + ", " + quote_identifier(def.column) + " FROM " +
-                          quote_identifier(schema) + "." + quote_identifier(def.table));
+                          quote_identifier(schema) + "." + quote_identifier(def.table) +
+                          (def.where.empty() ? "" : " WHERE (" + def.where + ")"));
         while (rows.step()) {
           sqlite3_value* value = sqlite3_column_value(rows.get(), 1);
           if (sqlite3_value_type(value) == SQLITE_NULL) continue;

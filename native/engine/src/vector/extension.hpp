@@ -3,9 +3,10 @@
 //
 // How indexes are maintained on stock SQLite (docs/vector.md has the full story):
 // * `CREATE INDEX ... (libsql_vector_idx(col, ...))` runs through a wrapping statement
-//   (ddl_statement.hpp): SQLite records the index in sqlite_schema as libSQL does (its b-tree
-//   holds NULL keys: libsql_vector_idx() answers NULL here), and the module creates libSQL's
-//   shadow tables and builds the graph.
+//   (ddl_statement.hpp): SQLite records the index in sqlite_schema as libSQL does and fills its
+//   b-tree with the values of libsql_vector_idx(), and the module creates libSQL's
+//   shadow tables and builds the graph. The b-tree keys are 1 for rows with a vector and NULL
+//   for rows without, so that a file libSQL wrote to since can be recognised and reindexed.
 // * TEMP triggers on the indexed table, installed on every connection, call an internal function
 //   on insert, update and delete; the graph changes are written to the shadow table inside the
 //   same statement, so they commit and roll back with it.
@@ -74,12 +75,16 @@ class Extension {
   bool may_write_indexed_table(std::string_view sql);
   // Forgets what is known about the schema (after a rollback).
   void invalidate() noexcept { synced_ = false; }
+  // After a statement failed because a vector index it writes to lacked this connection's
+  // maintenance triggers (the index came from another connection): installs them and answers
+  // true, so that the caller runs the statement again.
+  bool retry_after_schema_change() noexcept;
 
   // --- used by the wrapping statement, the SQL functions and vector_top_k -------------------
   void create_index(const VectorIndexDefinition& def, Statement& inner);
   void drop(Statement& inner);
   std::vector<SearchHit> search(int argc, sqlite3_value** argv);
-  void marker(sqlite3_context* ctx) noexcept;
+  void marker(sqlite3_context* ctx, sqlite3_value* column) noexcept;
   void maintain(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;
 
  private:
@@ -89,6 +94,8 @@ class Extension {
     std::string name;
     std::string table;
     std::string column;
+    std::optional<std::string> marker_expr;  // the index expression, libsql_vector_idx(...)
+    std::string where;                       // the condition of a partial index
     KeyInfo key;
     bool triggers = false;
     std::unique_ptr<Cache> cache;
@@ -99,6 +106,7 @@ class Extension {
   bool in_sync();
   void refresh();
   void install_triggers(bool drop_stale);
+  bool triggers_missing();
   std::vector<std::string> trigger_sql(const IndexState& ix, std::vector<std::string>& names) const;
   std::int64_t schema_cookie(const std::string& schema);
 
@@ -108,7 +116,7 @@ class Extension {
   KeyInfo key_info(const std::string& schema, const std::string& table);
   std::string shadow(const IndexState& ix) const;
   Cache& cache_of(IndexState& ix);
-  std::int64_t stored_token(const IndexState& ix);
+  std::int64_t stored_token(const std::string& key);
   void store_token(IndexState& ix, Cache& cache);
   void ensure_state_table();
   void write_nodes(IndexState& ix, Cache& cache, const std::vector<Graph::Id>& ids);
@@ -124,7 +132,7 @@ class Extension {
   int ddl_depth_ = 0;
   bool synced_ = false;
   bool ready_ = false;
-  bool state_table_ = false;
+  bool resync_pending_ = false;
   std::vector<std::pair<std::string, std::int64_t>> cookies_;
   std::map<std::string, IndexState> indexes_;  // by "schema\x1fname" (names lower-cased)
   std::uint64_t generation_ = 0;

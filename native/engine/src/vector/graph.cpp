@@ -199,13 +199,19 @@ void Graph::add_loaded(Id id, const float* v, std::span<const std::uint8_t> payl
 }
 
 void Graph::link() {
+  // Nodes that lost edges to deleted rows (libSQL keeps such edges until the node is rewritten)
+  // are repaired with the edges that point at them.
+  std::vector<std::uint8_t> damaged(ids_.size(), 0);
   for (auto& [s, rowids] : pending_) {
     const std::size_t base = s * degree_cap_;
     std::size_t deg = 0;
     for (const std::uint64_t rowid : rowids) {
       if (deg >= degree_cap_) break;
       const auto it = index_.find(static_cast<Id>(rowid));
-      if (it == index_.end() || it->second == s) continue;  // a deleted node: drop the edge
+      if (it == index_.end() || it->second == s) {  // a deleted node: drop the edge
+        damaged[s] = 1;
+        continue;
+      }
       const Slot n = it->second;
       if (std::find(adj_.begin() + static_cast<std::ptrdiff_t>(base),
                     adj_.begin() + static_cast<std::ptrdiff_t>(base + deg),
@@ -217,7 +223,17 @@ void Graph::link() {
       ++deg;
     }
     degree_[s] = static_cast<std::uint16_t>(deg);
+    if (deg == 0) damaged[s] = 1;
   }
+  std::vector<std::pair<Slot, Slot>> reverse;
+  for (const auto& [s, rowids] : pending_) {
+    const std::size_t base = s * degree_cap_;
+    for (std::size_t j = 0; j < degree_[s]; ++j) {
+      if (damaged[adj_[base + j]] != 0) reverse.emplace_back(adj_[base + j], s);
+    }
+  }
+  for (const auto& [n, p] : reverse)
+    add_edge(n, p, distance(n, p));
   pending_.clear();
   pending_.shrink_to_fit();
 }

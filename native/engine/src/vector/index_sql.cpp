@@ -108,7 +108,11 @@ std::optional<VectorIndexDefinition> parse_vector_index(std::string_view text) {
   const std::size_t open = i;
   const std::size_t close = closing(t, open);
   if (close >= t.size()) return std::nullopt;
-  def.partial = close + 1 < t.size() && is_word(t[close + 1], "WHERE");
+  if (close + 2 < t.size() && is_word(t[close + 1], "WHERE")) {
+    const char* from = t[close + 2].text.data();
+    const char* to = t.back().text.data() + t.back().text.size();
+    def.where.assign(from, static_cast<std::size_t>(to - from));
+  }
 
   bool collation = false;
   std::optional<std::pair<std::size_t, std::size_t>> call;  // the marker's parentheses

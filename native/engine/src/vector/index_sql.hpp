@@ -17,7 +17,7 @@ struct VectorIndexDefinition {
   std::string table;
   std::string column;                // the first argument, unquoted
   std::vector<std::string> options;  // the other arguments, unquoted
-  bool partial = false;              // has a WHERE clause
+  std::string where;                 // the condition of a partial index, or empty
   // libSQL's error for a malformed use of libsql_vector_idx(), checked before the database is
   // consulted (collation, expression count, arguments).
   std::optional<std::string> error;

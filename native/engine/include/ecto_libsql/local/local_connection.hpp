@@ -77,6 +77,9 @@ class LocalConnection final : public Connection {
   // Throws the connection's current error, with constraint names added where known.
   [[noreturn]] void throw_error(int rc, std::string_view context = {});
   [[nodiscard]] std::size_t cached_statements() const noexcept { return cache_.size(); }
+  // After a failed step: whether the statement should run again because the connection has just
+  // started maintaining a vector index it writes to.
+  bool retry_after_vector_change() noexcept;
   // Whether running `sql` may have to maintain a vector index (then it may take long).
   [[nodiscard]] bool may_maintain_vector_index(std::string_view sql) const noexcept;
 
