@@ -39,8 +39,9 @@ class JsonReader {
       return {};
     }
     const std::size_t start = pos_;
+    // Numbers, and the bare Infinity / -Infinity the oracle writes for infinite results.
     while (pos_ < s_.size() &&
-           std::string_view("+-.0123456789eE").find(s_[pos_]) != std::string_view::npos)
+           std::string_view("+-.0123456789eEInfity").find(s_[pos_]) != std::string_view::npos)
       ++pos_;
     if (start == pos_) throw std::runtime_error("bad JSON at " + std::string(s_.substr(pos_)));
     return Json{Json::Kind::Number, std::string(s_.substr(start, pos_ - start)), {}, {}};
