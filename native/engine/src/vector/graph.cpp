@@ -260,10 +260,20 @@ void Graph::beam(const float* q, float q_inv, std::size_t width, std::vector<Can
     if (expanded != nullptr) expanded->push_back(pool[cursor]);
     std::size_t first_new = pool.size();
     const std::size_t base = s * degree_cap_;
+    // The neighbours' vectors are scattered in memory: ask for all of them before using any.
+    fresh_.clear();
     for (std::size_t j = 0; j < degree_[s]; ++j) {
       const Slot n = adj_[base + j];
       if (alive_[n] == 0 || visited_[n] == epoch_) continue;
       visited_[n] = epoch_;
+      fresh_.push_back(n);
+      const char* p = reinterpret_cast<const char*>(vec(n));
+      for (std::size_t line = 0; line < static_cast<std::size_t>(opt_.dims) * sizeof(float);
+           line += 64) {
+        __builtin_prefetch(p + line);
+      }
+    }
+    for (const Slot n : fresh_) {
       const float d = distance(q, q_inv, n);
       if (pool.size() >= width && !before(d, n, pool.back().dist, pool.back().slot)) continue;
       const auto pos = std::upper_bound(pool.begin(), pool.end(), Candidate{d, n, false},
@@ -291,6 +301,9 @@ std::vector<std::pair<float, Graph::Id>> Graph::search(const float* query, int k
   return out;
 }
 
+// The new node's own edges follow the relative-neighbourhood rule (alpha 1): a candidate is
+// dropped when a chosen neighbour is nearer to it than the node is. That keeps them diverse, which
+// helps navigation most; alpha only decides which edges neighbours keep (add_edge()).
 void Graph::robust_prune(Slot p, std::vector<Candidate>& candidates) {
   std::sort(candidates.begin(), candidates.end(),
             [](const Candidate& a, const Candidate& b) { return a.slot < b.slot; });
@@ -312,7 +325,7 @@ void Graph::robust_prune(Slot p, std::vector<Candidate>& candidates) {
     adj_dist_[base + deg] = c.dist;
     ++deg;
     for (std::size_t j = i + 1; j < candidates.size(); ++j) {
-      if (pruned[j] == 0 && alpha_ * distance(c.slot, candidates[j].slot) <= candidates[j].dist) {
+      if (pruned[j] == 0 && distance(c.slot, candidates[j].slot) <= candidates[j].dist) {
         pruned[j] = 1;
       }
     }

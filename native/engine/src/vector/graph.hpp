@@ -98,6 +98,7 @@ class Graph {
   std::uint32_t epoch_ = 0;
   std::vector<Slot> free_;
   std::vector<float> scratch_;
+  std::vector<Slot> fresh_;
   std::unordered_map<Id, Slot> index_;
   Slot entry_ = kNone;
   // Neighbour rowids of loaded nodes until link().

@@ -62,6 +62,12 @@ void extract_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) noex
   });
 }
 
+VectorView argument_view(sqlite3_value* value, std::optional<Vector>& owned) {
+  if (sqlite3_value_type(value) == SQLITE_BLOB) return view_blob(blob_of(value));
+  owned = value_to_vector(value, Type::F32);
+  return view(*owned);
+}
+
 template <bool l2>
 void distance_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept {
   guarded(ctx, [&] {
@@ -81,8 +87,11 @@ void distance_function(sqlite3_context* ctx, int argc, sqlite3_value** argv) noe
       throw Error(kCodeError,
                   "vector_distance: l2 distance is not supported for float1bit vectors");
     }
-    const Vector a = value_to_vector(argv[0], Type::F32);
-    const Vector b = value_to_vector(argv[1], Type::F32);
+    // Blobs are read where SQLite holds them; text is parsed.
+    std::optional<Vector> owned_a;
+    std::optional<Vector> owned_b;
+    const VectorView a = argument_view(argv[0], owned_a);
+    const VectorView b = argument_view(argv[1], owned_b);
     if (a.dims != b.dims) {
       throw Error(kCodeError, "vector_distance: vectors must have the same length: " +
                                   std::to_string(a.dims) + " != " + std::to_string(b.dims));

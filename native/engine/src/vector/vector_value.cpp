@@ -58,19 +58,19 @@ void store_u16(std::uint8_t* p, std::uint16_t v) noexcept {
   p[1] = static_cast<std::uint8_t>(v >> 8);
 }
 
-bool bit(const Vector& v, int i) noexcept {
+bool bit(const VectorView& v, int i) noexcept {
   return ((v.data[static_cast<std::size_t>(i / 8)] >> (i & 7)) & 1) != 0;
 }
 
 // FLOAT8 parameters sit after the codes, which are padded to a multiple of four.
-void f8_params(const Vector& v, float& alpha, float& shift) noexcept {
+void f8_params(const VectorView& v, float& alpha, float& shift) noexcept {
   const std::uint8_t* p = v.data.data() + align4(v.dims);
   alpha = load_f32(p);
   shift = load_f32(p + 4);
 }
 
 // The value of element `i` as libSQL reads it for conversions from a non-double type.
-float element_float(const Vector& v, int i) noexcept {
+float element_float(const VectorView& v, int i) noexcept {
   const std::uint8_t* d = v.data.data();
   switch (v.type) {
     case Type::F32:
@@ -110,7 +110,7 @@ std::uint8_t f8_code(float f) noexcept {
   return static_cast<std::uint8_t>(static_cast<int>(f + 0.5));
 }
 
-Vector to_f8(const Vector& v) {
+Vector to_f8(const VectorView& v) {
   Vector out = make(Type::F8, v.dims);
   float min_f = 0;
   float max_f = 0;
@@ -246,6 +246,7 @@ BlobMeta blob_meta(std::span<const std::uint8_t> blob) {
         }
         type = Type::F1Bit;
         dims = static_cast<long long>(n * 8) - blob[n - 1];
+        if (dims < 0) fail("vector: float1bit vector blob is too short for its trailing bits");
         data = static_cast<std::size_t>((dims + 7) / 8);
         break;
       case 4:
@@ -280,7 +281,7 @@ BlobMeta blob_meta(std::span<const std::uint8_t> blob) {
   return BlobMeta{type, static_cast<int>(dims), data};
 }
 
-Vector parse_blob(std::span<const std::uint8_t> blob) {
+VectorView view_blob(std::span<const std::uint8_t> blob) {
   const BlobMeta meta = blob_meta(blob);
   const std::size_t expected = data_size(meta.type, meta.dims);
   if (meta.data != expected) {
@@ -288,11 +289,12 @@ Vector parse_blob(std::span<const std::uint8_t> blob) {
          ", dims=" + std::to_string(meta.dims) + ", " + std::to_string(meta.data) +
          " != " + std::to_string(expected));
   }
-  Vector v;
-  v.type = meta.type;
-  v.dims = meta.dims;
-  v.data.assign(blob.begin(), blob.begin() + static_cast<std::ptrdiff_t>(meta.data));
-  return v;
+  return VectorView{meta.type, meta.dims, blob.subspan(0, meta.data)};
+}
+
+Vector parse_blob(std::span<const std::uint8_t> blob) {
+  const VectorView v = view_blob(blob);
+  return Vector{v.type, v.dims, std::vector<std::uint8_t>(v.data.begin(), v.data.end())};
 }
 
 int text_dims_estimate(std::string_view text) noexcept {
@@ -386,8 +388,9 @@ std::vector<std::uint8_t> to_blob(const Vector& v) {
   return out;
 }
 
-Vector convert(const Vector& v, Type to) {
-  if (v.type == to) return v;
+Vector convert(const Vector& vector, Type to) {
+  if (vector.type == to) return vector;
+  const VectorView v = view(vector);
   if (to == Type::F8) return to_f8(v);
   Vector out = make(to, v.dims);
   std::uint8_t* d = out.data.data();
@@ -434,7 +437,8 @@ std::string to_text(const Vector& v) {
   return out;
 }
 
-void to_floats(const Vector& v, float* out) {
+void to_floats(const Vector& vector, float* out) {
+  const VectorView v = view(vector);
   if (v.type == Type::F32) {
     std::memcpy(out, v.data.data(), v.data.size());
     return;
@@ -443,7 +447,7 @@ void to_floats(const Vector& v, float* out) {
     out[i] = element_float(v, i);
 }
 
-double distance_cos(const Vector& a, const Vector& b) {
+double distance_cos(const VectorView& a, const VectorView& b) {
   const int n = a.dims;
   switch (a.type) {
     case Type::F64: {
@@ -512,7 +516,7 @@ double distance_cos(const Vector& a, const Vector& b) {
   }
 }
 
-std::optional<double> distance_l2(const Vector& a, const Vector& b) {
+std::optional<double> distance_l2(const VectorView& a, const VectorView& b) {
   const int n = a.dims;
   switch (a.type) {
     case Type::F1Bit:

@@ -41,8 +41,20 @@ struct BlobMeta {
 // Reads the meta of a vector blob; throws on a malformed blob.
 BlobMeta blob_meta(std::span<const std::uint8_t> blob);
 
+// A vector whose data part lives elsewhere (a blob SQLite holds).
+struct VectorView {
+  Type type = Type::F32;
+  int dims = 0;
+  std::span<const std::uint8_t> data;
+};
+inline VectorView view(const Vector& v) noexcept {
+  return {v.type, v.dims, v.data};
+}
+
 // Decodes a vector blob (the type comes from its length and trailing byte).
 Vector parse_blob(std::span<const std::uint8_t> blob);
+// The same without copying: the view refers to `blob`.
+VectorView view_blob(std::span<const std::uint8_t> blob);
 
 // The dimensions libSQL expects from a text vector before parsing it: commas plus one when a
 // digit appears (it decides which error a pair of mismatched arguments reports).
@@ -67,8 +79,14 @@ void to_floats(const Vector& v, float* out);
 // libSQL's distances, with its arithmetic (results are float precision). Cosine distance of
 // FLOAT1BIT vectors is their Hamming distance; L2 is not defined for them (nullopt). A NaN
 // result (a zero vector) is returned as NaN. Both vectors must have the same type and dims.
-double distance_cos(const Vector& a, const Vector& b);
-std::optional<double> distance_l2(const Vector& a, const Vector& b);
+double distance_cos(const VectorView& a, const VectorView& b);
+std::optional<double> distance_l2(const VectorView& a, const VectorView& b);
+inline double distance_cos(const Vector& a, const Vector& b) {
+  return distance_cos(view(a), view(b));
+}
+inline std::optional<double> distance_l2(const Vector& a, const Vector& b) {
+  return distance_l2(view(a), view(b));
+}
 
 // IEEE binary16 and bfloat16 conversions with libSQL's rounding.
 std::uint16_t f16_from_float(float f) noexcept;
