@@ -32,7 +32,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
       stmt->bind(params);
       ERL_NIF_TERM out;
       run_to_result(env, *stmt, nullptr, out);
-      record_cost(*stmt, started);
+      record_cost(env, *stmt, started, false);
       return make_ok(env, out);
     }
 
@@ -40,7 +40,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     Connection::Guard guard(conn, std::try_to_lock);
     if (!guard.owns_lock()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
     transaction_arg(env, argv[1], conn);
-    ExecBudget budget = normal_scheduler_budget();
+    ExecBudget budget = normal_scheduler_budget(started);
     StatementLease stmt = conn.acquire(sql, &budget);
     if (!stmt || !may_run_on_normal_scheduler(conn, *stmt)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
@@ -50,8 +50,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (!run_to_result(env, *stmt, &budget, out)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
     }
-    record_cost(*stmt, started);
-    account_time(env, started);
+    record_cost(env, *stmt, started, true);
     return make_ok(env, out);
   });
 }

@@ -45,7 +45,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
         ~Reset() { s.reset(); }
       } reset{stmt};
       run_to_result(env, stmt, nullptr, out);
-      record_cost(stmt, started);
+      record_cost(env, stmt, started, false);
       return make_ok(env, out);
     }
     Connection::Guard guard(conn, std::try_to_lock);
@@ -55,7 +55,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     if (!may_run_on_normal_scheduler(conn, stmt)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     }
-    ExecBudget budget = normal_scheduler_budget();
+    ExecBudget budget = normal_scheduler_budget(started);
     stmt.bind(params);
     struct Reset {
       Statement& s;
@@ -65,8 +65,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     if (!run_to_result(env, stmt, &budget, out)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     }
-    record_cost(stmt, started);
-    account_time(env, started);
+    record_cost(env, stmt, started, true);
     return make_ok(env, out);
   });
 }

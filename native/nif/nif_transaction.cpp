@@ -32,7 +32,7 @@ ERL_NIF_TERM begin_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
       }
       Connection::Guard guard(conn, std::try_to_lock);
       if (!guard.owns_lock()) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
-      ExecBudget budget = normal_scheduler_budget();
+      ExecBudget budget = normal_scheduler_budget(std::chrono::steady_clock::now());
       serial = conn.begin(behaviour, &budget);
       if (serial == 0) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
     }
