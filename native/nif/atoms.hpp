@@ -8,7 +8,8 @@ namespace ecto_libsql::nif::atoms {
 #define ECTO_LIBSQL_ATOMS(X)                                                                      \
   X(ok)                                                                                           \
   X(error)                                                                                        \
-  X(nil) X(true_, "true") X(false_, "false") X(blob) X(cont) X(halt) X(struct_, "__struct__")     \
+  X(nil)                                                                                          \
+  X(true_, "true") X(false_, "false") X(blob) X(cont) X(halt) X(struct_, "__struct__")            \
       X(result_module, "Elixir.EctoLibSql.Result") X(command) X(columns) X(rows) X(num_rows)      \
           X(ecto_libsql_error) X(select) X(insert) X(update) X(delete_, "delete") X(begin)        \
               X(commit) X(rollback) X(create) X(pragma) X(savepoint) X(release) X(unknown)        \

@@ -64,6 +64,10 @@ class EnifTerms {
     b = elems[1];
     return true;
   }
+  std::size_t list_length(Term list) const {
+    unsigned length = 0;
+    return enif_get_list_length(env_, list, &length) ? length : 0;
+  }
   bool list_next(Term& list, Term& head) const {
     Term tail;
     if (enif_get_list_cell(env_, list, &head, &tail)) {

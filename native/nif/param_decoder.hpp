@@ -26,6 +26,7 @@ using Arena = std::list<std::string>;
 // Terms must provide: a Term type; kind(term) -> TermKind; get_int64; get_double;
 // get_binary(term, string_view&); get_tuple2(term, a, b); is_atom(term, name);
 // list_next(list&, head&) (false at the end, throws if `list` is not a proper list);
+// list_length(list) (0 when it is not a proper list);
 // for_each_map_pair(term, f(key, value)); get_atom(term, std::string&); describe(term).
 enum class TermKind { Integer, Float, Binary, Atom, Tuple, List, Map, Other };
 
@@ -86,6 +87,7 @@ Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
   Params params;
   const TermKind kind = terms.kind(args);
   if (kind == TermKind::List) {
+    params.positional.reserve(terms.list_length(args));
     typename Terms::Term head;
     while (terms.list_next(args, head)) {
       params.positional.push_back(decode_value(terms, head, arena));
