@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,9 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
   if (terms.is_atom(term, "nil")) return Null{};
   if (terms.is_atom(term, "true")) return std::int64_t{1};
   if (terms.is_atom(term, "false")) return std::int64_t{0};
+  // What results answer for SQLite's infinities (Erlang floats have none).
+  if (terms.is_atom(term, "inf")) return std::numeric_limits<double>::infinity();
+  if (terms.is_atom(term, "-inf")) return -std::numeric_limits<double>::infinity();
   if (terms.is_integer(term)) {
     throw Error(kCodeRange, "integer out of 64-bit range: " + terms.describe(term) +
                                 " (SQLite stores signed 64-bit integers; pass larger numbers "
