@@ -112,6 +112,13 @@ std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
     throw_error(rc);
   }
   if (raw == nullptr) throw Error(kCodeMisuse, "Prepare failed: the SQL holds no statement");
+  // Like acquire(): text after the first statement would be silently ignored.
+  std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (!sql::split_statements(rest).empty()) {
+    sqlite3_finalize(raw);
+    throw Error(kCodeMisuse,
+                "Prepare failed: the SQL holds more than one statement; prepare them one by one");
+  }
   auto stmt = std::make_shared<LocalStatement>(*this, raw, sql);
   std::erase_if(user_statements_, [](const auto& weak) { return weak.expired(); });
   user_statements_.push_back(stmt);
@@ -189,7 +196,7 @@ std::uint64_t LocalConnection::begin(TransactionBehaviour behaviour, const ExecB
   require_open();
   settle();
   if (sqlite3_get_autocommit(db_) == 0) {
-    throw Error(kCodeError, "Begin failed: cannot start a transaction within a transaction");
+    throw Error(kCodeError, "cannot start a transaction within a transaction");
   }
   std::string_view sql = "BEGIN DEFERRED";
   if (behaviour == TransactionBehaviour::Immediate) sql = "BEGIN IMMEDIATE";
