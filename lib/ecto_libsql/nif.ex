@@ -57,4 +57,8 @@ defmodule EctoLibSql.NIF do
 
   def sync(_conn), do: nif_not_loaded()
   def replication(_conn, _what, _arg), do: nif_not_loaded()
+
+  # Handles alive per kind and SQLite's memory in use: %{connections:, statements:, cursors:,
+  # transactions:, sqlite_memory_used:}. For tests and leak hunting.
+  def resource_counts, do: nif_not_loaded()
 end

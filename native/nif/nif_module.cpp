@@ -45,6 +45,7 @@ ErlNifFunc functions[] = {
     {"authorizer_reply", 2, authorizer_reply, 0},
     {"sync", 1, sync, kDirtyIo},
     {"replication", 3, replication, kDirtyIo},
+    {"resource_counts", 0, resource_counts, 0},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
