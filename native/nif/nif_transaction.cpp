@@ -45,18 +45,20 @@ ERL_NIF_TERM begin_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 }
 
 // Ends the transaction: commit or roll back. Dirty: both may write and sync the journal.
+// rollback/2 also takes nil for the connection: the transaction's own (closing a handle).
 ERL_NIF_TERM finish(ErlNifEnv* env, const ERL_NIF_TERM argv[], bool commit) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
-    Connection& conn = *connection_arg(env, argv[0]).conn;
-    Connection::Guard guard(conn);
     auto* trx = get_resource<TransactionResource>(env, argv[1]);
     if (trx == nullptr || !trx->conn) throw BadArg{};
+    Connection& conn = !commit && is_nil(argv[0]) ? *trx->conn : *connection_arg(env, argv[0]).conn;
+    Connection::Guard guard(conn);
     if (trx->conn.get() != &conn) {
       throw Error(kCodeMisuse, "Transaction does not belong to this connection");
     }
     if (trx->serial == 0 || conn.transaction_serial() != trx->serial) {
       trx->serial = 0;
       if (!commit) return atoms::ok;  // already rolled back (by SQLite after an error, say)
+      if (!conn.is_open()) throw Error(kCodeMisuse, "Connection not found: it is closed");
       throw Error(kCodeMisuse, "Transaction not found: it has already ended");
     }
     if (commit) {
