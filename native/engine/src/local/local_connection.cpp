@@ -57,6 +57,9 @@ LocalConnection::LocalConnection(const ConnectOptions& options, const char* vfs)
     throw Error(code, "Failed to connect to " + options.database + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
+  // Some builds (Debian's among them) allow sqlite3_load_extension() by default: loading stays
+  // off until enable_load_extension(true) asks for it.
+  sqlite3_enable_load_extension(db_, 0);
   sqlite3_busy_handler(db_, &LocalConnection::busy_handler, this);
   sqlite3_progress_handler(db_, kProgressInterval, &LocalConnection::progress_handler, this);
   sqlite3_commit_hook(db_, &LocalConnection::commit_hook, this);
