@@ -31,6 +31,7 @@ struct CursorResource {
   std::shared_ptr<Connection> conn;
   std::shared_ptr<Statement> stmt;
   bool done = false;
+  bool started = false;  // a row has been fetched: the cursor can no longer start over
   ~CursorResource();
 };
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <thread>
 
+#include "ecto_libsql/lock_wait.hpp"
 #include "local/local_statement.hpp"
 
 namespace ecto_libsql::local {
@@ -335,6 +336,21 @@ int LocalConnection::busy_handler(void* self, int count) noexcept {
   } else {
     delay = kDelays.back();
     prior = kTotals.back() + delay * (count - static_cast<int>(kDelays.size()));
+  }
+  if (LockWait* wait = LockWaitScope::current()) {
+    // See lock_wait.hpp: yield at once, or wait here until the timeout counted from the first
+    // wait of the call.
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    if (!wait->waiting_since) wait->waiting_since = now;
+    const auto left = *wait->waiting_since + milliseconds(timeout) - now;
+    if (left <= steady_clock::duration::zero()) return 0;
+    if (wait->may_yield) {
+      wait->yielded = true;
+      return 0;
+    }
+    std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(delay), left));
+    return 1;
   }
   if (prior + delay > timeout) {
     delay = timeout - prior;
