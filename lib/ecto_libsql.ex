@@ -78,7 +78,7 @@ defmodule EctoLibSql do
     {:error, %Error{message: "no active transaction"}, state}
   end
 
-  def handle_commit(opts, %State{conn_id: conn, trx_id: trx} = state) do
+  def handle_commit(opts, %State{trx_id: trx} = state) do
     case NIF.transaction_status(trx) do
       :ok -> commit(opts, state)
       # SQLite rolled the transaction back itself (ON CONFLICT ROLLBACK, say): a failed
