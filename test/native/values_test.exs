@@ -126,6 +126,18 @@ defmodule EctoLibSql.Native.ValuesTest do
     assert rows!(s, "SELECT count(*) FROM v") == [[0]]
   end
 
+  test "maps where a value is expected reach the NIF as unsupported, not as a crash", %{s: s} do
+    # EctoLibSql.Native encodes plain maps as JSON; the NIF itself takes no maps as values
+    for args <- [[%{a: 1}], %{a: %{b: 1}}, [{:blob, %{}}]] do
+      assert {:error,
+              {:ecto_libsql_error, 21, :misuse, :misuse, "unsupported argument type: " <> _, nil}} =
+               EctoLibSql.NIF.query(s.conn_id, nil, "SELECT :a", args)
+    end
+
+    assert rows!(s, "SELECT json_extract(:a, '$.b')", %{a: %{b: 1}}) == [[1]]
+    assert_raise ArgumentError, fn -> EctoLibSql.NIF.query(s.conn_id, nil, %{}, []) end
+  end
+
   test "argument lists are checked", %{s: s} do
     assert {:error, %Error{message: "wrong number of parameters: the statement takes 1, 0 given"}} =
              Native.execute(s, "SELECT ?", [])
