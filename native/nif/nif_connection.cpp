@@ -205,6 +205,7 @@ ERL_NIF_TERM sync(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     Connection& conn = *connection_arg(env, argv[0]).conn;
     Connection::Guard guard(conn);
+    if (!conn.is_open()) throw Error(kCodeMisuse, "Connection not found: it is closed");
     const SyncStatus status = conn.sync();
     ERL_NIF_TERM keys[] = {atoms::frame_no, atoms::frames_synced};
     ERL_NIF_TERM values[] = {enif_make_int64(env, status.frame_no),

@@ -42,6 +42,8 @@ ECTO_LIBSQL_NIF(transaction_status)
 // replication
 ECTO_LIBSQL_NIF(sync)
 ECTO_LIBSQL_NIF(replication)
+// diagnostics
+ECTO_LIBSQL_NIF(resource_counts)
 
 #undef ECTO_LIBSQL_NIF
 

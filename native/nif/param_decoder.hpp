@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <list>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
       if (terms.is_atom(term, "nil")) return Null{};
       if (terms.is_atom(term, "true")) return std::int64_t{1};
       if (terms.is_atom(term, "false")) return std::int64_t{0};
+      // What results answer for SQLite's infinities (Erlang floats have none).
+      if (terms.is_atom(term, "inf")) return std::numeric_limits<double>::infinity();
+      if (terms.is_atom(term, "-inf")) return -std::numeric_limits<double>::infinity();
       break;
     case TermKind::Tuple: {
       typename Terms::Term tag;
