@@ -37,7 +37,9 @@ defmodule Bench.NativeVsC do
       {:ok, _} = Native.execute(state, "DROP TABLE IF EXISTS c_bench")
       {:ok, _} = Native.execute(state, "ALTER TABLE t_1 RENAME TO t")
 
-      point = for _ <- 1..rounds, do: {elixir_points(state), c(baseline, ["point", db, "#{@points}"])}
+      point =
+        for _ <- 1..rounds, do: {elixir_points(state), c(baseline, ["point", db, "#{@points}"])}
+
       scan = for _ <- 1..rounds, do: {elixir_scan(state), c(baseline, ["scan", db])}
       Native.close(state)
 
@@ -55,9 +57,14 @@ defmodule Bench.NativeVsC do
     table = "t_#{round}"
 
     {:ok, _} =
-      Native.execute(state, "CREATE TABLE #{table}(id INTEGER PRIMARY KEY, i INTEGER, s TEXT, f REAL, b BLOB, n TEXT)")
+      Native.execute(
+        state,
+        "CREATE TABLE #{table}(id INTEGER PRIMARY KEY, i INTEGER, s TEXT, f REAL, b BLOB, n TEXT)"
+      )
 
-    {:ok, stmt} = Native.prepare(state, "INSERT INTO #{table}(i, s, f, b, n) VALUES (?, ?, ?, ?, NULL)")
+    {:ok, stmt} =
+      Native.prepare(state, "INSERT INTO #{table}(i, s, f, b, n) VALUES (?, ?, ?, ?, NULL)")
+
     :erlang.garbage_collect()
     {:ok, trx} = Native.begin(state)
     started = System.monotonic_time()
@@ -73,7 +80,12 @@ defmodule Bench.NativeVsC do
 
   defp insert_loop(trx, stmt, blob, i) do
     {:ok, _} =
-      Native.query_stmt(trx, stmt, [i, "text-value-#{rem(i, 1000)}-abcdefgh", i * 0.5, {:blob, blob}])
+      Native.query_stmt(trx, stmt, [
+        i,
+        "text-value-#{rem(i, 1000)}-abcdefgh",
+        i * 0.5,
+        {:blob, blob}
+      ])
 
     insert_loop(trx, stmt, blob, i + 1)
   end
@@ -120,7 +132,10 @@ defmodule Bench.NativeVsC do
   end
 
   defp report(rows) do
-    IO.puts("\necto_libsql (NIF) against plain SQLite C calls, medians of #{rows |> hd() |> elem(2) |> length()} rounds\n")
+    IO.puts(
+      "\necto_libsql (NIF) against plain SQLite C calls, medians of #{rows |> hd() |> elem(2) |> length()} rounds\n"
+    )
+
     IO.puts(String.pad_trailing("operation", 40) <> "  NIF        C          ratio   target")
 
     for {name, unit, pairs, target} <- rows do
@@ -149,11 +164,24 @@ defmodule Bench.NativeVsC do
     {_, 0} =
       System.cmd(
         "cmake",
-        ["-S", "native", "-B", dir, "-DCMAKE_BUILD_TYPE=Release", "-DECTO_LIBSQL_NIF=OFF", "-DECTO_LIBSQL_TESTS=OFF", "-DECTO_LIBSQL_BENCH=ON"],
+        [
+          "-S",
+          "native",
+          "-B",
+          dir,
+          "-DCMAKE_BUILD_TYPE=Release",
+          "-DECTO_LIBSQL_NIF=OFF",
+          "-DECTO_LIBSQL_TESTS=OFF",
+          "-DECTO_LIBSQL_BENCH=ON"
+        ],
         stderr_to_stdout: true
       )
 
-    {out, status} = System.cmd("cmake", ["--build", dir, "--target", "local_baseline", "--parallel", "2"], stderr_to_stdout: true)
+    {out, status} =
+      System.cmd("cmake", ["--build", dir, "--target", "local_baseline", "--parallel", "2"],
+        stderr_to_stdout: true
+      )
+
     if status != 0, do: raise("building the C baseline failed:\n" <> out)
     Path.join(dir, "local_baseline")
   end
