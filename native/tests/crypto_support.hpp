@@ -1,6 +1,9 @@
 // Helpers shared by the encryption tests: the libSQL oracle files and raw file access.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +40,41 @@ inline void copy_oracle(const std::string& name, const std::string& path) {
 inline bool contains(const std::vector<std::uint8_t>& haystack, std::string_view needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
          haystack.end();
+}
+
+}  // namespace ecto_libsql::testing
+
+#include "ecto_libsql/crypto/encryption.hpp"
+#include "test_support.hpp"
+
+namespace ecto_libsql::testing {
+
+inline constexpr const char* kKey = "0123456789abcdef0123456789abcdef-test";  // 37 characters
+
+inline ConnectOptions encrypted_options(const std::string& path, std::string_view key = kKey) {
+  ConnectOptions options;
+  options.mode = Mode::Local;
+  options.database = path;
+  options.encryption_key = std::string(key);
+  return options;
+}
+
+// Through open_connection, as connect/1 does.
+inline std::shared_ptr<Connection> open_encrypted_local(const std::string& path,
+                                                        std::string_view key = kKey) {
+  return open_connection(encrypted_options(path, key));
+}
+
+// The error a call throws (fails the test when it throws none).
+template <class F>
+Error error_of(F&& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected an Error";
+  return Error(0, "");
 }
 
 }  // namespace ecto_libsql::testing

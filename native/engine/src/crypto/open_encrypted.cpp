@@ -1,0 +1,92 @@
+#include <filesystem>
+
+#include "crypto/vfs.hpp"
+#include "ecto_libsql/crypto/encryption.hpp"
+
+namespace ecto_libsql::crypto {
+namespace {
+
+[[noreturn]] void throw_not_a_database(const std::string& path, const EncryptedDb& db) {
+  if (db.plain_header) {
+    throw Error(kCodeNotADb,
+                "Failed to connect to " + path +
+                    ": file is not an encrypted database (it is a plain SQLite database); open it "
+                    "without encryption_key, or encrypt it with "
+                    "EctoLibSql.Native.encrypt_database/3");
+  }
+  throw Error(kCodeNotADb, "Failed to connect to " + path +
+                               ": file is not a database, or the encryption key is wrong");
+}
+
+bool non_empty_file(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return !ec && size > 0;
+}
+
+bool exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+}  // namespace
+
+void check_key(std::string_view key, KeyPolicy policy, std::string_view what) {
+  if (key.empty()) throw Error(kCodeMisuse, std::string(what) + " must not be empty");
+  if (policy == KeyPolicy::Connect && key.size() < kMinKeyLength) {
+    throw Error(kCodeMisuse, std::string(what) + " must be at least " +
+                                 std::to_string(kMinKeyLength) + " characters long");
+  }
+}
+
+std::shared_ptr<local::LocalConnection> open_encrypted(const ConnectOptions& options,
+                                                       KeyPolicy policy) {
+  if (!options.encryption_key) throw Error(kCodeMisuse, "encryption_key is missing");
+  check_key(*options.encryption_key, policy);
+  auto db = std::make_shared<EncryptedDb>(*options.encryption_key);
+  const char* vfs = vfs_name();
+  std::shared_ptr<local::LocalConnection> conn;
+  try {
+    PendingOpen pending(db);
+    conn = std::make_shared<local::LocalConnection>(options, vfs);
+  } catch (const Error& e) {
+    if ((e.code() & 0xff) == kCodeNotADb) throw_not_a_database(options.database, *db);
+    throw;
+  }
+  sqlite3* handle = conn->handle();
+  const char* file = sqlite3_db_filename(handle, "main");
+  if (file == nullptr || *file == '\0') {
+    conn->exec("PRAGMA temp_store = MEMORY");  // in memory: nothing reaches the disk
+    return conn;
+  }
+  const std::string path(file);
+  if (encrypted_main(handle) != db) {
+    throw Error(kCodeMisuse, "Failed to connect to " + options.database +
+                                 ": encryption_key cannot be used with this database (is a "
+                                 "vfs= URI parameter set?)");
+  }
+  const bool hot_journal = non_empty_file(path + "-journal");
+  if (db->header == HeaderState::Invalid && !hot_journal) {
+    throw_not_a_database(options.database, *db);
+  }
+  if (db->wal_header || exists(path + "-wal")) {
+    throw Error(kCodeCantOpen,
+                "Failed to connect to " + options.database +
+                    ": the database uses WAL, which encrypted databases cannot use; switch it to "
+                    "journal_mode=DELETE with libSQL first (see docs/encryption.md)");
+  }
+  conn->exec("PRAGMA temp_store = MEMORY");
+  if (db->header == HeaderState::Invalid) {
+    // Page 1 did not decrypt, but a hot journal may restore it: roll it back now. The journal is
+    // checked against the key before anything is written.
+    try {
+      conn->exec("SELECT count(*) FROM sqlite_schema");
+    } catch (const Error& e) {
+      if ((e.code() & 0xff) == kCodeNotADb) throw_not_a_database(options.database, *db);
+      throw Error(e.code(), "Failed to connect to " + options.database + ": " + e.message());
+    }
+  }
+  return conn;
+}
+
+}  // namespace ecto_libsql::crypto
