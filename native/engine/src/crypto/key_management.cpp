@@ -145,8 +145,9 @@ void copy_database(const std::string& source, std::optional<std::string_view> so
   }
 
   auto from = open_database(source, source_key);
-  // Other connections may read meanwhile, but none can commit until the copy is in place.
-  from->exec(in_place ? "BEGIN IMMEDIATE" : "BEGIN");
+  // A read transaction: with a rollback journal, no other connection can commit until the copy
+  // is in place (the backup API refuses a source inside a write transaction).
+  from->exec("BEGIN");
   if (in_place && !source_key) {
     // The new file would not carry the WAL's content nor replace the -wal file next to it.
     Connection::Guard guard(*from);
