@@ -103,14 +103,20 @@ TEST(Encryption, WrongKeyIsRefusedAtConnectAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(path + "-journal"));
 }
 
-TEST(Encryption, EncryptedFileWithoutKeyIsNotADatabase) {
+TEST(Encryption, EncryptedFileWithoutKeyIsRefused) {
   TempDir dir;
   const std::string path = dir.file("n.db");
   { fill(*open_encrypted_local(path), 5); }
-  auto plain = open_local(path);
-  const Error e = error_of([&] { rows(*plain, "SELECT count(*) FROM t"); });
-  EXPECT_EQ(e.code() & 0xff, kCodeNotADb);
-  EXPECT_EQ(e.message(), "file is not a database");
+  const Error e = error_of([&] { open_local(path); });
+  EXPECT_EQ(e.code(), kCodeNotADb);
+  EXPECT_EQ(e.message(), "Failed to connect to " + path +
+                             ": the database is encrypted; give its encryption_key");
+  // SQLite on its own only sees that it is not a database.
+  ConnectOptions uri;
+  uri.database = "file:" + path;
+  auto plain = open_connection(uri);
+  EXPECT_EQ(error_of([&] { rows(*plain, "SELECT count(*) FROM t"); }).message(),
+            "file is not a database");
 }
 
 TEST(Encryption, PlainDatabaseWithKeySaysItIsNotEncrypted) {

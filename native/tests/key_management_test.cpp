@@ -160,7 +160,9 @@ TEST(KeyManagement, RefusesSourcesOfTheWrongKind) {
   { fill_plain_or_encrypted(*open_local(dir.file("plain.db"))); }
   Error e = error_of([&] { crypto::encrypt_database(dir.file("enc.db"), dir.file("x.db"), kKey); });
   EXPECT_EQ(e.code() & 0xff, kCodeNotADb);
-  EXPECT_NE(e.message().find("is not a plain SQLite database"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("the database is encrypted; give its encryption_key"),
+            std::string::npos)
+      << e.message();
   e = error_of([&] { crypto::decrypt_database(dir.file("plain.db"), dir.file("x.db"), kKey); });
   EXPECT_EQ(e.code() & 0xff, kCodeNotADb);
   EXPECT_NE(e.message().find("it is a plain SQLite database"), std::string::npos) << e.message();

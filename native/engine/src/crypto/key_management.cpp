@@ -38,6 +38,7 @@ std::shared_ptr<local::LocalConnection> open_database(const std::string& path,
                                                       std::optional<std::string_view> key) {
   KeyedOptions keyed(path, key);
   if (key) return open_encrypted(keyed.options, KeyPolicy::AnyLibsqlKey);
+  refuse_encrypted_without_key(path);
   auto conn = std::make_shared<local::LocalConnection>(keyed.options);
   try {
     conn->exec("SELECT count(*) FROM sqlite_schema");

@@ -1,4 +1,7 @@
+#include <array>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "crypto/vfs.hpp"
 #include "ecto_libsql/crypto/encryption.hpp"
@@ -36,6 +39,18 @@ void check_key(std::string_view key, KeyPolicy policy, std::string_view what) {
   if (policy == KeyPolicy::Connect && key.size() < kMinKeyLength) {
     throw Error(kCodeMisuse, std::string(what) + " must be at least " +
                                  std::to_string(kMinKeyLength) + " characters long");
+  }
+}
+
+void refuse_encrypted_without_key(const std::string& database) {
+  if (database.empty() || database == ":memory:" || database.starts_with("file:")) return;
+  std::ifstream in(database, std::ios::binary);
+  std::array<char, 24> header{};
+  if (!in.read(header.data(), header.size())) return;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(header.data());
+  if (std::memcmp(bytes, "SQLite format 3", 16) != 0 && header_page_size(bytes + 16) != 0) {
+    throw Error(kCodeNotADb, "Failed to connect to " + database +
+                                 ": the database is encrypted; give its encryption_key");
   }
 }
 

@@ -34,6 +34,12 @@ void check_key(std::string_view key, KeyPolicy policy, std::string_view what = "
 std::shared_ptr<local::LocalConnection> open_encrypted(const ConnectOptions& options,
                                                        KeyPolicy policy = KeyPolicy::Connect);
 
+// For connections without a key: throws SQLITE_NOTADB when `database` is a file that looks
+// encrypted (page 1 keeps its plaintext header bytes 16..23 but not the "SQLite format 3"
+// magic). Besides a clearer error, this keeps SQLite from discarding the hot journal of an
+// encrypted database it cannot read.
+void refuse_encrypted_without_key(const std::string& database);
+
 // Key management. Each writes a complete copy next to the destination, then renames it into
 // place, so a crash leaves either the old or the new file. `destination` may equal `source`
 // (converted in place: no connection may have it open, in any process); otherwise it must not
