@@ -185,3 +185,13 @@ TEST(KeyManagement, WalSourcesConvertToANewFileNotInPlace) {
   EXPECT_EQ(summary(*conn), kSummary);
   EXPECT_EQ(rows(*conn, "PRAGMA journal_mode"), (Rows{{"delete"}}));
 }
+
+TEST(KeyManagement, ResolvesDotDotLikeSqlite) {
+  TempDir dir;
+  { fill_plain_or_encrypted(*open_local(dir.file("plain.db"))); }
+  crypto::encrypt_database(dir.file("plain.db"), dir.file("missing/../enc.db"), kKey);
+  EXPECT_EQ(summary(*open_encrypted_local(dir.file("enc.db"))), kSummary);
+  crypto::rekey_database(dir.file("nothing/../enc.db"), kKey, kOtherKey);
+  EXPECT_EQ(summary(*open_encrypted_local(dir.file("enc.db"), kOtherKey)), kSummary);
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"plain.db", "enc.db"}));
+}

@@ -1,7 +1,6 @@
 // encrypt_database, decrypt_database and rekey_database: a copy through SQLite's backup API into
 // a new file next to the destination, then an atomic rename.
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -17,29 +16,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A copy of a key in a ConnectOptions, wiped when done.
-struct KeyedOptions {
-  ConnectOptions options;
-  KeyedOptions(const std::string& path, std::optional<std::string_view> key) {
-    options.mode = Mode::Local;
-    options.database = path;
-    if (key) options.encryption_key = std::string(*key);
-  }
-  ~KeyedOptions() {
-    if (options.encryption_key) {
-      OPENSSL_cleanse(options.encryption_key->data(), options.encryption_key->size());
-    }
-  }
-  KeyedOptions(const KeyedOptions&) = delete;
-  KeyedOptions& operator=(const KeyedOptions&) = delete;
-};
-
 std::shared_ptr<local::LocalConnection> open_database(const std::string& path,
                                                       std::optional<std::string_view> key) {
-  KeyedOptions keyed(path, key);
-  if (key) return open_encrypted(keyed.options, KeyPolicy::AnyLibsqlKey);
+  ConnectOptions options;
+  options.database = path;
+  if (key) {
+    options.encryption_key = std::string(*key);
+    const WipeOnExit wipe(options.encryption_key);
+    return open_encrypted(options, KeyPolicy::AnyLibsqlKey);
+  }
   refuse_encrypted_without_key(path);
-  auto conn = std::make_shared<local::LocalConnection>(keyed.options);
+  auto conn = std::make_shared<local::LocalConnection>(options);
   try {
     conn->exec("SELECT count(*) FROM sqlite_schema");
   } catch (const Error& e) {
@@ -131,12 +118,15 @@ class Backup {
 
 // Copies `source` (read with `source_key`, or plain) to `destination` (written with
 // `destination_key`, or plain).
-void copy_database(const std::string& source, std::optional<std::string_view> source_key,
-                   const std::string& destination,
+void copy_database(const std::string& source_path, std::optional<std::string_view> source_key,
+                   const std::string& destination_path,
                    std::optional<std::string_view> destination_key) {
-  if (source.empty() || destination.empty()) {
+  if (source_path.empty() || destination_path.empty()) {
     throw Error(kCodeMisuse, "the database paths must not be empty");
   }
+  // SQLite resolves "." and ".." in names lexically: do the same, so that both agree on files.
+  const std::string source = fs::absolute(source_path).lexically_normal().string();
+  const std::string destination = fs::absolute(destination_path).lexically_normal().string();
   std::error_code ec;
   if (!fs::is_regular_file(source, ec)) throw Error(kCodeCantOpen, "database not found: " + source);
   const bool in_place = fs::exists(destination, ec) && fs::equivalent(source, destination, ec);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,18 @@ void check_key(std::string_view key, KeyPolicy policy, std::string_view what = "
 // reach the disk).
 std::shared_ptr<local::LocalConnection> open_encrypted(const ConnectOptions& options,
                                                        KeyPolicy policy = KeyPolicy::Connect);
+
+// Wipes a copy of a key (ConnectOptions::encryption_key) when it goes out of scope.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::optional<std::string>& key) noexcept : key_(key) {}
+  ~WipeOnExit();
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::optional<std::string>& key_;
+};
 
 // For connections without a key: throws SQLITE_NOTADB when `database` is a file that looks
 // encrypted (page 1 keeps its plaintext header bytes 16..23 but not the "SQLite format 3"
