@@ -57,4 +57,8 @@ defmodule EctoLibSql.NIF do
 
   def sync(_conn), do: nif_not_loaded()
   def replication(_conn, _what, _arg), do: nif_not_loaded()
+
+  def encrypt_database(_source, _destination, _key), do: nif_not_loaded()
+  def decrypt_database(_source, _destination, _key), do: nif_not_loaded()
+  def rekey(_database, _old_key, _new_key), do: nif_not_loaded()
 end

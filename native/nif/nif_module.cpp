@@ -45,6 +45,9 @@ ErlNifFunc functions[] = {
     {"authorizer_reply", 2, authorizer_reply, 0},
     {"sync", 1, sync, kDirtyIo},
     {"replication", 3, replication, kDirtyIo},
+    {"encrypt_database", 3, encrypt_database, kDirtyIo},
+    {"decrypt_database", 3, decrypt_database, kDirtyIo},
+    {"rekey", 3, rekey, kDirtyIo},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
