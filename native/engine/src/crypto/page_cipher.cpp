@@ -56,9 +56,10 @@ struct Secret {
   std::uint8_t* data() { return bytes.data(); }
 };
 
-bool digest(EVP_MD_CTX* ctx, const EVP_MD* md,
-            std::initializer_list<std::pair<const void*, std::size_t>> parts, std::uint8_t* out) {
-  if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1) return false;
+// Digests with a context already set up for its algorithm.
+bool digest(EVP_MD_CTX* ctx, std::initializer_list<std::pair<const void*, std::size_t>> parts,
+            std::uint8_t* out) {
+  if (EVP_DigestInit_ex2(ctx, nullptr, nullptr) != 1) return false;
   for (const auto& [data, size] : parts) {
     if (EVP_DigestUpdate(ctx, data, size) != 1) return false;
   }
@@ -68,7 +69,7 @@ bool digest(EVP_MD_CTX* ctx, const EVP_MD* md,
 
 // sqlite3mcGenerateInitialVector: four steps of a Park-Miller style generator seeded with the page
 // number, little-endian, then MD5.
-bool initial_vector(EVP_MD_CTX* ctx, std::uint32_t pgno, std::uint8_t* iv) {
+bool initial_vector(EVP_MD_CTX* md5, std::uint32_t pgno, std::uint8_t* iv) {
   std::array<std::uint8_t, 16> seed{};
   std::int64_t z = static_cast<std::int32_t>(pgno) + 1;
   for (std::size_t j = 0; j < 4; ++j) {
@@ -79,14 +80,24 @@ bool initial_vector(EVP_MD_CTX* ctx, std::uint32_t pgno, std::uint8_t* iv) {
     for (std::size_t b = 0; b < 4; ++b)
       seed[4 * j + b] = static_cast<std::uint8_t>(v >> (8 * b));
   }
-  return digest(ctx, algorithms().md5, {{seed.data(), seed.size()}}, iv);
+  return digest(md5, {{seed.data(), seed.size()}}, iv);
 }
 
 }  // namespace
 
 PageCipher::PageCipher(std::string_view passphrase)
-    : cipher_ctx_(EVP_CIPHER_CTX_new()), md_ctx_(EVP_MD_CTX_new()) {
-  if (!algorithms().complete() || !cipher_ctx_ || !md_ctx_) {
+    : encrypt_ctx_(EVP_CIPHER_CTX_new()),
+      decrypt_ctx_(EVP_CIPHER_CTX_new()),
+      sha256_ctx_(EVP_MD_CTX_new()),
+      md5_ctx_(EVP_MD_CTX_new()) {
+  const Algorithms& a = algorithms();
+  if (!a.complete() || !encrypt_ctx_ || !decrypt_ctx_ || !sha256_ctx_ || !md5_ctx_ ||
+      EVP_CipherInit_ex2(encrypt_ctx_.get(), a.aes, nullptr, nullptr, 1, nullptr) != 1 ||
+      EVP_CipherInit_ex2(decrypt_ctx_.get(), a.aes, nullptr, nullptr, 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(encrypt_ctx_.get(), 0) != 1 ||
+      EVP_CIPHER_CTX_set_padding(decrypt_ctx_.get(), 0) != 1 ||
+      EVP_DigestInit_ex2(sha256_ctx_.get(), a.sha256, nullptr) != 1 ||
+      EVP_DigestInit_ex2(md5_ctx_.get(), a.md5, nullptr) != 1) {
     throw Error(kCodeError, "encryption is unavailable: OpenSSL lacks AES-256-CBC, SHA-256 or MD5");
   }
   Secret<32> pad;
@@ -94,9 +105,9 @@ PageCipher::PageCipher(std::string_view passphrase)
   std::memcpy(pad.data(), passphrase.data(), n);
   std::memcpy(pad.data() + n, kPadding.data(), 32 - n);
   Secret<32> k;
-  bool ok = digest(md_ctx_.get(), algorithms().sha256, {{pad.data(), 32}}, k.data());
+  bool ok = digest(sha256_ctx_.get(), {{pad.data(), 32}}, k.data());
   for (int i = 0; ok && i < kShaIterations; ++i) {
-    ok = digest(md_ctx_.get(), algorithms().sha256, {{k.data(), 32}}, k.data());
+    ok = digest(sha256_ctx_.get(), {{k.data(), 32}}, k.data());
   }
   if (!ok) throw Error(kCodeError, "encryption key derivation failed");
   std::memcpy(key_.data(), k.data(), key_.size());
@@ -113,18 +124,16 @@ bool PageCipher::crypt(bool encrypting, std::uint32_t pgno, const std::uint8_t* 
       static_cast<std::uint8_t>(pgno >> 16), static_cast<std::uint8_t>(pgno >> 24)};
   Secret<32> page_key;
   std::array<std::uint8_t, 16> iv{};
-  if (!digest(md_ctx_.get(), algorithms().sha256,
+  if (!digest(sha256_ctx_.get(),
               {{key_.data(), key_.size()},
                {le.data(), le.size()},
                {kPageSalt.data(), kPageSalt.size()}},
               page_key.data()) ||
-      !initial_vector(md_ctx_.get(), pgno, iv.data())) {
+      !initial_vector(md5_ctx_.get(), pgno, iv.data())) {
     return false;
   }
-  EVP_CIPHER_CTX* ctx = cipher_ctx_.get();
-  if (EVP_CipherInit_ex2(ctx, algorithms().aes, page_key.data(), iv.data(), encrypting ? 1 : 0,
-                         nullptr) != 1 ||
-      EVP_CIPHER_CTX_set_padding(ctx, 0) != 1) {
+  EVP_CIPHER_CTX* ctx = encrypting ? encrypt_ctx_.get() : decrypt_ctx_.get();
+  if (EVP_CipherInit_ex2(ctx, nullptr, page_key.data(), iv.data(), -1, nullptr) != 1) {
     return false;
   }
   int written = 0;

@@ -51,8 +51,12 @@ class PageCipher {
   };
 
   std::array<std::uint8_t, kKeySize> key_{};
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> cipher_ctx_;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md_ctx_;
+  // One context per direction and digest, set up once: re-keying a context that keeps its
+  // algorithm costs a fraction of a fresh set-up, which matters at one key per page.
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> encrypt_ctx_;
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> decrypt_ctx_;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> sha256_ctx_;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> md5_ctx_;
 };
 
 }  // namespace ecto_libsql::crypto
