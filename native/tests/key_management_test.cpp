@@ -45,7 +45,7 @@ TEST(KeyManagement, EncryptsAPlainDatabaseIntoANewFile) {
   EXPECT_EQ(read_bytes(dir.file("plain.db")), before);
   EXPECT_FALSE(contains(read_bytes(dir.file("enc.db")), "marker-text-"));
   EXPECT_EQ(summary(*open_encrypted_local(dir.file("enc.db"))), kSummary);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"plain.db", "enc.db"}));
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"plain.db", "enc.db", "enc.db-integrity"}));
 }
 
 TEST(KeyManagement, EncryptsInPlace) {
@@ -56,7 +56,7 @@ TEST(KeyManagement, EncryptsInPlace) {
   EXPECT_FALSE(contains(read_bytes(path), "marker-text-"));
   EXPECT_EQ(summary(*open_encrypted_local(path)), kSummary);
   EXPECT_EQ(error_of([&] { summary(*open_local(path)); }).code() & 0xff, kCodeNotADb);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db"}));
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db", "db.db-integrity"}));
 }
 
 TEST(KeyManagement, DecryptsTheShortKeyOracleToAPlainCopy) {
@@ -104,7 +104,7 @@ TEST(KeyManagement, RekeyChangesTheKey) {
   EXPECT_NE(before, after);
   EXPECT_EQ(summary(*open_encrypted_local(path, kOtherKey)), kSummary);
   EXPECT_EQ(error_of([&] { open_encrypted_local(path, kKey); }).code(), kCodeNotADb);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db"}));
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db", "db.db-integrity"}));
 }
 
 TEST(KeyManagement, AWrongOldKeyChangesNothing) {
@@ -112,11 +112,13 @@ TEST(KeyManagement, AWrongOldKeyChangesNothing) {
   const std::string path = dir.file("db.db");
   { fill_plain_or_encrypted(*open_encrypted_local(path)); }
   const auto before = read_bytes(path);
+  const auto tags = read_bytes(path + "-integrity");
   const Error e = error_of([&] { crypto::rekey_database(path, kOtherKey, kOtherKey); });
   EXPECT_EQ(e.code(), kCodeNotADb);
   EXPECT_NE(e.message().find("the encryption key is wrong"), std::string::npos) << e.message();
   EXPECT_EQ(read_bytes(path), before);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db"}));
+  EXPECT_EQ(read_bytes(path + "-integrity"), tags);
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"db.db", "db.db-integrity"}));
 }
 
 TEST(KeyManagement, NewKeysNeed32Characters) {
@@ -166,7 +168,7 @@ TEST(KeyManagement, RefusesSourcesOfTheWrongKind) {
   e = error_of([&] { crypto::decrypt_database(dir.file("plain.db"), dir.file("x.db"), kKey); });
   EXPECT_EQ(e.code() & 0xff, kCodeNotADb);
   EXPECT_NE(e.message().find("it is a plain SQLite database"), std::string::npos) << e.message();
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"enc.db", "plain.db"}));
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"enc.db", "enc.db-integrity", "plain.db"}));
 }
 
 TEST(KeyManagement, WalSourcesConvertToANewFileNotInPlace) {
@@ -193,5 +195,5 @@ TEST(KeyManagement, ResolvesDotDotLikeSqlite) {
   EXPECT_EQ(summary(*open_encrypted_local(dir.file("enc.db"))), kSummary);
   crypto::rekey_database(dir.file("nothing/../enc.db"), kKey, kOtherKey);
   EXPECT_EQ(summary(*open_encrypted_local(dir.file("enc.db"), kOtherKey)), kSummary);
-  EXPECT_EQ(files_in(dir), (std::set<std::string>{"plain.db", "enc.db"}));
+  EXPECT_EQ(files_in(dir), (std::set<std::string>{"plain.db", "enc.db", "enc.db-integrity"}));
 }

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
+#include "crypto/integrity_file.hpp"
 #include "crypto/page_cipher.hpp"
 
 namespace ecto_libsql::crypto {
@@ -27,6 +29,11 @@ struct EncryptedDb {
   bool plain_header = false;          // page 1 starts with "SQLite format 3": a plain database
   bool wal_header = false;            // header bytes 18-19 say the database is in WAL mode
   std::vector<std::uint8_t> scratch;  // page-sized work buffer (one thread at a time)
+  std::uint32_t change_counter = 0;   // page 1's, as last read
+  // While the main file is open: its page tags (null when they cannot be kept) and the file of
+  // the default VFS under it.
+  std::unique_ptr<IntegrityFile> integrity;
+  sqlite3_file* real_main = nullptr;
 
   std::uint8_t* scratch_for(std::size_t size) {
     if (scratch.size() < size) scratch.resize(size);

@@ -57,6 +57,7 @@ class TemporaryCopy {
     std::error_code ec;
     fs::remove(path_, ec);
     fs::remove(path_ + "-journal", ec);
+    fs::remove(path_ + "-integrity", ec);
   }
   TemporaryCopy(const TemporaryCopy&) = delete;
   TemporaryCopy& operator=(const TemporaryCopy&) = delete;
@@ -166,6 +167,12 @@ void copy_database(const std::string& source_path, std::optional<std::string_vie
     to->close();
   } catch (const Error& e) {
     throw Error(e.code(), "cannot write " + destination + ": " + e.message());
+  }
+  // The page tags first: with the old database they are stale, which is detected and repaired.
+  if (destination_key) {
+    fs::rename(copy.path() + "-integrity", destination + "-integrity", ec);
+  } else {
+    fs::remove(destination + "-integrity", ec);
   }
   fs::rename(copy.path(), destination, ec);
   if (ec) {

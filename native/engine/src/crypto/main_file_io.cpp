@@ -15,6 +15,17 @@ constexpr std::array<std::uint8_t, 16> kMagic = {'S', 'Q', 'L', 'i', 't', 'e', '
                                                  'o', 'r', 'm', 'a', 't', ' ', '3', 0};
 constexpr sqlite3_int64 kHeaderProbe = 100;  // the header read SQLite makes when it opens a file
 
+std::uint32_t big_endian32(const std::uint8_t* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+         std::uint32_t{p[3]};
+}
+
+// Whole pages read from the file are checked against their tags before they are decrypted.
+bool verified(FileState& file, std::uint32_t pgno, const std::uint8_t* ciphertext, int size) {
+  IntegrityFile* tags = file.db->integrity.get();
+  return tags == nullptr || tags->verify(pgno, ciphertext, static_cast<std::size_t>(size));
+}
+
 int raw_read(FileState& file, void* out, sqlite3_int64 amount, sqlite3_int64 offset) {
   return file.real->pMethods->xRead(file.real, out, static_cast<int>(amount), offset);
 }
@@ -41,6 +52,7 @@ int read_pages(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 off
       continue;
     }
     const auto pgno = static_cast<std::uint32_t>((offset + done) / page_size + 1);
+    if (!verified(file, pgno, page, page_size)) return SQLITE_CORRUPT;
     if (file.db->cipher.decrypt(pgno, page, static_cast<std::size_t>(page_size)) !=
         PageCipher::Result::Ok) {
       return SQLITE_IOERR_READ;
@@ -88,12 +100,32 @@ int read_any(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 offse
     }
     if (rc != SQLITE_OK) return rc;
     const bool plain = pgno == 1 && std::memcmp(page, kMagic.data(), kMagic.size()) == 0;
+    const bool whole = need == page_size;
+    // The header read made while opening holds no lock: it cannot judge the tags.
+    const bool open_probe = offset == 0 && amount == kHeaderProbe;
+    if (pgno == 1 && whole && db.integrity && !open_probe) {
+      // Whether the tags still describe the database decides how page 1 itself is checked:
+      // read its change counter first.
+      std::array<std::uint8_t, 48> head{};
+      std::memcpy(head.data(), page, head.size());
+      if (db.cipher.decrypt(1, head.data(), head.size()) == PageCipher::Result::Ok) {
+        db.integrity->page_one_read(big_endian32(head.data() + 24), page_size);
+      }
+    }
+    if (whole && !verified(file, static_cast<std::uint32_t>(pgno), page, page_size)) {
+      return SQLITE_CORRUPT;
+    }
     const PageCipher::Result decrypted =
         db.cipher.decrypt(static_cast<std::uint32_t>(pgno), page, static_cast<std::size_t>(need));
     if (decrypted == PageCipher::Result::Failed) return SQLITE_IOERR_READ;
     if (pgno == 1 && decrypted == PageCipher::Result::Ok) {
       db.key_verified = true;
       db.header = HeaderState::Valid;
+      db.change_counter = big_endian32(page + 24);
+      if (db.integrity && open_probe) db.integrity->opened_at(db.change_counter);
+      if (db.integrity && !open_probe && !whole) {
+        db.integrity->page_one_read(db.change_counter, page_size);
+      }
     } else if (pgno == 1) {
       if (db.key_verified) return SQLITE_NOTADB;  // changed under us: rekeyed or damaged
       db.header = HeaderState::Invalid;
@@ -161,9 +193,12 @@ int main_write(FileState& file, const std::uint8_t* data, int amount,
     }
     const int rc = file.real->pMethods->xWrite(file.real, buffer, page_size, offset + done);
     if (rc != SQLITE_OK) return rc;
+    if (db.integrity) db.integrity->record(pgno, buffer, static_cast<std::size_t>(page_size));
     if (pgno == 1) {
       db.key_verified = true;
       db.header = HeaderState::Valid;
+      db.change_counter = big_endian32(data + done + 24);
+      if (db.integrity) db.integrity->page_one_written(db.change_counter, page_size);
     }
   }
   return SQLITE_OK;

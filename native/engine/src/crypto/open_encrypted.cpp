@@ -32,6 +32,34 @@ bool exists(const std::string& path) {
   return std::filesystem::exists(path, ec);
 }
 
+// Reads page 1 under a shared lock: this rolls back a hot journal (checked against the key before
+// anything is written), and compares the page tags with the database, rebuilding them when
+// they are stale (after libSQL wrote the file) or missing.
+void check_on_open(local::LocalConnection& conn, EncryptedDb& db, const ConnectOptions& options) {
+  try {
+    conn.exec("BEGIN");
+    conn.exec("SELECT count(*) FROM sqlite_schema");
+    IntegrityFile* tags = db.integrity.get();
+    if (tags != nullptr && tags->trust() == IntegrityFile::Trust::Untrusted &&
+        db.header == HeaderState::Valid && db.page_size > 0 && db.real_main != nullptr) {
+      (void)tags->rebuild(db.real_main, db.page_size, db.change_counter);
+    }
+    conn.exec("COMMIT");
+  } catch (const Error& e) {
+    if (!conn.autocommit()) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch (...) {
+        // The connection is dropped with the error below anyway.
+      }
+    }
+    if ((e.code() & 0xff) == kCodeNotADb) throw_not_a_database(options.database, db);
+    // Busy: another connection is writing. Page 1 is read (and checked) by the first query.
+    if ((e.code() & 0xff) == kCodeBusy && db.header != HeaderState::Invalid) return;
+    throw Error(e.code(), "Failed to connect to " + options.database + ": " + e.message());
+  }
+}
+
 }  // namespace
 
 void check_key(std::string_view key, KeyPolicy policy, std::string_view what) {
@@ -91,16 +119,7 @@ std::shared_ptr<local::LocalConnection> open_encrypted(const ConnectOptions& opt
                     "journal_mode=DELETE with libSQL first (see docs/encryption.md)");
   }
   conn->exec("PRAGMA temp_store = MEMORY");
-  if (db->header == HeaderState::Invalid) {
-    // Page 1 did not decrypt, but a hot journal may restore it: roll it back now. The journal is
-    // checked against the key before anything is written.
-    try {
-      conn->exec("SELECT count(*) FROM sqlite_schema");
-    } catch (const Error& e) {
-      if ((e.code() & 0xff) == kCodeNotADb) throw_not_a_database(options.database, *db);
-      throw Error(e.code(), "Failed to connect to " + options.database + ": " + e.message());
-    }
-  }
+  check_on_open(*conn, *db, options);
   return conn;
 }
 

@@ -141,6 +141,15 @@ bool PageCipher::crypt(bool encrypting, std::uint32_t pgno, const std::uint8_t* 
   return static_cast<std::size_t>(written) == size;
 }
 
+std::array<std::uint8_t, PageCipher::kKeySize> PageCipher::derive_key(std::string_view label) {
+  std::array<std::uint8_t, kKeySize> out{};
+  if (!digest(sha256_ctx_.get(), {{key_.data(), key_.size()}, {label.data(), label.size()}},
+              out.data())) {
+    throw Error(kCodeError, "key derivation failed");
+  }
+  return out;
+}
+
 bool PageCipher::encrypt(std::uint32_t pgno, const std::uint8_t* in, std::uint8_t* out,
                          std::size_t size) noexcept {
   if (pgno != 1) return crypt(true, pgno, in, out, size);

@@ -39,6 +39,10 @@ class PageCipher {
   // multiple of 16 bytes, at least 32 for page 1), since CBC decrypts any prefix on its own.
   [[nodiscard]] Result decrypt(std::uint32_t pgno, std::uint8_t* data, std::size_t size) noexcept;
 
+  // A key for another purpose, derived from this one: SHA-256(key || label). Throws Error when
+  // OpenSSL fails.
+  [[nodiscard]] std::array<std::uint8_t, kKeySize> derive_key(std::string_view label);
+
  private:
   bool crypt(bool encrypting, std::uint32_t pgno, const std::uint8_t* in, std::uint8_t* out,
              std::size_t size) noexcept;

@@ -1,5 +1,7 @@
 #include "crypto/vfs.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -54,6 +56,8 @@ int io_close(sqlite3_file* file) noexcept {
   if (state.role == FileRole::MainDb) {
     std::lock_guard<std::mutex> lock(registry_mutex());
     std::erase(registry(), &state);
+    state.db->integrity.reset();
+    state.db->real_main = nullptr;
   }
   const int rc =
       state.real->pMethods != nullptr ? state.real->pMethods->xClose(state.real) : SQLITE_OK;
@@ -92,12 +96,19 @@ int io_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 off
 int io_truncate(sqlite3_file* file, sqlite3_int64 size) noexcept {
   FileState& state = state_of(file);
   state.step = JournalStep::Idle;
-  return state.real->pMethods->xTruncate(state.real, size);
+  const int rc = state.real->pMethods->xTruncate(state.real, size);
+  if (rc == SQLITE_OK && state.role == FileRole::MainDb && state.db->integrity &&
+      state.db->page_size > 0) {
+    state.db->integrity->truncate(size / state.db->page_size);
+  }
+  return rc;
 }
 
 int io_sync(sqlite3_file* file, int flags) noexcept {
-  sqlite3_file* real = real_of(file);
-  return real->pMethods->xSync(real, flags);
+  FileState& state = state_of(file);
+  const int rc = state.real->pMethods->xSync(state.real, flags);
+  if (rc != SQLITE_OK || state.role != FileRole::MainDb || !state.db->integrity) return rc;
+  return state.db->integrity->sync(flags);
 }
 
 int io_file_size(sqlite3_file* file, sqlite3_int64* size) noexcept {
@@ -253,6 +264,23 @@ const sqlite3_io_methods kPlainMethods = {3,
 
 // --- VFS methods ------------------------------------------------------------------------------
 
+// The page tags of a main database file just opened (none when they cannot be kept).
+void open_integrity(FileState& state, int flags, const int* out_flags) noexcept {
+  EncryptedDb& db = *state.db;
+  db.real_main = state.real;
+  sqlite3_int64 size = 0;
+  if (state.real->pMethods->xFileSize(state.real, &size) != SQLITE_OK) return;
+  const int opened = out_flags != nullptr ? *out_flags : flags;
+  const bool read_only = (opened & SQLITE_OPEN_READONLY) != 0;
+  try {
+    auto key = db.cipher.derive_key("ecto_libsql page tags");
+    db.integrity = IntegrityFile::open(state.name, key, read_only, size == 0);
+    OPENSSL_cleanse(key.data(), key.size());
+  } catch (...) {
+    db.integrity.reset();
+  }
+}
+
 int vfs_open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, int flags,
              int* out_flags) noexcept {
   auto* handle = reinterpret_cast<FileHandle*>(file);
@@ -298,6 +326,7 @@ int vfs_open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, in
   if (rc != SQLITE_OK) return refuse(rc);
   handle->base.pMethods = state->role == FileRole::Plain ? &kPlainMethods : &kEncryptedMethods;
   if (state->role == FileRole::MainDb) {
+    open_integrity(*state, flags, out_flags);
     try {
       std::lock_guard<std::mutex> lock(registry_mutex());
       registry().push_back(state);
