@@ -153,7 +153,7 @@ defmodule EctoLibSql.Native.EncryptionTest do
              Native.encrypt_database(Path.join(dir, "none.db"), Path.join(dir, "x.db"), @key)
 
     assert File.read!(path) == before
-    assert Enum.sort(File.ls!(dir)) == ["k.db", "other.db"]
+    assert Enum.sort(File.ls!(dir)) == ["k.db", "k.db-integrity", "other.db"]
     assert File.read!(Path.join(dir, "other.db")) == "keep"
     assert_raise ArgumentError, fn -> Native.rekey(path, @key, :not_a_key) end
     assert_raise ArgumentError, fn -> Native.encrypt_database(123, path, @key) end
