@@ -77,7 +77,9 @@ TEST(PageCipher, PrefixesDecryptLikeWholePages) {
   const std::vector<std::uint8_t> raw = read_bytes(oracle_path("encrypted_multipage_by_libsql.db"));
   PageCipher cipher(kMultipageKey);
   for (const std::uint32_t pgno : {1u, 5u, 31u}) {
-    std::vector<std::uint8_t> whole(raw.begin() + (pgno - 1) * kPage, raw.begin() + pgno * kPage);
+    const auto start = static_cast<std::ptrdiff_t>((pgno - 1) * kPage);
+    std::vector<std::uint8_t> whole(raw.begin() + start,
+                                    raw.begin() + start + static_cast<std::ptrdiff_t>(kPage));
     std::vector<std::uint8_t> prefix = whole;
     ASSERT_EQ(cipher.decrypt(pgno, whole.data(), kPage), PageCipher::Result::Ok);
     ASSERT_EQ(cipher.decrypt(pgno, prefix.data(), 112), PageCipher::Result::Ok);

@@ -339,41 +339,41 @@ int vfs_open(sqlite3_vfs* /*vfs*/, sqlite3_filename name, sqlite3_file* file, in
   return SQLITE_OK;
 }
 
-int vfs_delete(sqlite3_vfs*, const char* name, int sync_dir) noexcept {
+int vfs_delete(sqlite3_vfs* /*vfs*/, const char* name, int sync_dir) noexcept {
   return real_vfs()->xDelete(real_vfs(), name, sync_dir);
 }
-int vfs_access(sqlite3_vfs*, const char* name, int flags, int* out) noexcept {
+int vfs_access(sqlite3_vfs* /*vfs*/, const char* name, int flags, int* out) noexcept {
   return real_vfs()->xAccess(real_vfs(), name, flags, out);
 }
-int vfs_full_pathname(sqlite3_vfs*, const char* name, int size, char* out) noexcept {
+int vfs_full_pathname(sqlite3_vfs* /*vfs*/, const char* name, int size, char* out) noexcept {
   return real_vfs()->xFullPathname(real_vfs(), name, size, out);
 }
-void* vfs_dl_open(sqlite3_vfs*, const char* name) noexcept {
+void* vfs_dl_open(sqlite3_vfs* /*vfs*/, const char* name) noexcept {
   return real_vfs()->xDlOpen(real_vfs(), name);
 }
-void vfs_dl_error(sqlite3_vfs*, int size, char* out) noexcept {
+void vfs_dl_error(sqlite3_vfs* /*vfs*/, int size, char* out) noexcept {
   real_vfs()->xDlError(real_vfs(), size, out);
 }
-void (*vfs_dl_sym(sqlite3_vfs*, void* handle, const char* symbol) noexcept)(void) {
+void (*vfs_dl_sym(sqlite3_vfs* /*vfs*/, void* handle, const char* symbol) noexcept)(void) {
   return real_vfs()->xDlSym(real_vfs(), handle, symbol);
 }
-void vfs_dl_close(sqlite3_vfs*, void* handle) noexcept {
+void vfs_dl_close(sqlite3_vfs* /*vfs*/, void* handle) noexcept {
   real_vfs()->xDlClose(real_vfs(), handle);
 }
-int vfs_randomness(sqlite3_vfs*, int size, char* out) noexcept {
+int vfs_randomness(sqlite3_vfs* /*vfs*/, int size, char* out) noexcept {
   return real_vfs()->xRandomness(real_vfs(), size, out);
 }
-int vfs_sleep(sqlite3_vfs*, int microseconds) noexcept {
+int vfs_sleep(sqlite3_vfs* /*vfs*/, int microseconds) noexcept {
   return real_vfs()->xSleep(real_vfs(), microseconds);
 }
-int vfs_current_time(sqlite3_vfs*, double* out) noexcept {
+int vfs_current_time(sqlite3_vfs* /*vfs*/, double* out) noexcept {
   return real_vfs()->xCurrentTime(real_vfs(), out);
 }
-int vfs_get_last_error(sqlite3_vfs*, int size, char* out) noexcept {
+int vfs_get_last_error(sqlite3_vfs* /*vfs*/, int size, char* out) noexcept {
   return real_vfs()->xGetLastError != nullptr ? real_vfs()->xGetLastError(real_vfs(), size, out)
                                               : 0;
 }
-int vfs_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) noexcept {
+int vfs_current_time_int64(sqlite3_vfs* /*vfs*/, sqlite3_int64* out) noexcept {
   return real_vfs()->xCurrentTimeInt64(real_vfs(), out);
 }
 

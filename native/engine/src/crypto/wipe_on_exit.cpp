@@ -5,7 +5,9 @@
 namespace ecto_libsql::crypto {
 
 WipeOnExit::~WipeOnExit() {
-  if (key_ && !key_->empty()) OPENSSL_cleanse(key_->data(), key_->size());
+  if (!key_) return;
+  std::string& key = *key_;
+  if (!key.empty()) OPENSSL_cleanse(key.data(), key.size());
 }
 
 }  // namespace ecto_libsql::crypto
