@@ -3,8 +3,9 @@
 //   encryption_bench [runs] [dir]    (defaults: 7 runs, the system temporary directory)
 //
 // Each run creates a fresh file per variant, inserts 100,000 rows with one prepared statement in
-// one transaction, then opens a new connection and reads every row (every value fetched). The
-// variants alternate order from run to run. Prints the medians as a Markdown table.
+// one transaction, then opens a new connection and reads every row (every value fetched), then
+// runs 20,000 point queries by primary key, each in its own transaction. The variants alternate
+// order from run to run. Prints the medians as a Markdown table.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -88,6 +89,26 @@ double read_all(const std::string& path, bool encrypted) {
   return elapsed;
 }
 
+// Point queries by primary key, each its own (autocommit) transaction; answers seconds per
+// query.
+double point_queries(const std::string& path, bool encrypted) {
+  constexpr int kQueries = 20'000;
+  auto conn = open(path, encrypted);
+  Connection::Guard guard(*conn);
+  const auto start = std::chrono::steady_clock::now();
+  std::int64_t sum = 0;
+  for (int i = 0; i < kQueries; ++i) {
+    StatementLease stmt = conn->acquire("SELECT score FROM t WHERE id = ?");
+    Params params;
+    params.positional = {std::int64_t{(i * 7919) % kRows + 1}};
+    stmt->bind(params);
+    if (stmt->step(nullptr) == Step::Row) sum += static_cast<std::int64_t>(stmt->column_double(0));
+  }
+  const double elapsed = seconds_since(start);
+  if (sum == 0) std::exit(1);
+  return elapsed / kQueries;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
@@ -101,6 +122,7 @@ int main(int argc, char** argv) {
       argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path();
   std::vector<double> insert_times[2];
   std::vector<double> read_times[2];
+  std::vector<double> point_times[2];
   for (int r = 0; r < runs; ++r) {
     for (int k = 0; k < 2; ++k) {
       const bool encrypted = (r + k) % 2 == 1;
@@ -110,6 +132,7 @@ int main(int argc, char** argv) {
       std::filesystem::remove(path);
       insert_times[encrypted].push_back(insert(path, encrypted));
       read_times[encrypted].push_back(read_all(path, encrypted));
+      point_times[encrypted].push_back(point_queries(path, encrypted));
       std::filesystem::remove(path);
     }
   }
@@ -121,5 +144,8 @@ int main(int argc, char** argv) {
   std::printf("| insert, one transaction | %.1f ms | %.1f ms | %.2fx |\n", pi * 1e3, ei * 1e3,
               ei / pi);
   std::printf("| read every row | %.1f ms | %.1f ms | %.2fx |\n", pr * 1e3, er * 1e3, er / pr);
+  const double pp = median(point_times[0]), ep = median(point_times[1]);
+  std::printf("| point query, autocommit | %.2f us | %.2f us | %.2fx |\n", pp * 1e6, ep * 1e6,
+              ep / pp);
   return 0;
 }

@@ -2,6 +2,7 @@
 // the cipher with the derived key, the page size, and what the first read of page 1 found.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -30,6 +31,13 @@ struct EncryptedDb {
   bool wal_header = false;            // header bytes 18-19 say the database is in WAL mode
   std::vector<std::uint8_t> scratch;  // page-sized work buffer (one thread at a time)
   std::uint32_t change_counter = 0;   // page 1's, as last read
+  // The start of page 1 as last read and decrypted: SQLite reads bytes 24..39 at the start of
+  // every transaction to see whether the file changed, which needs no decryption when the
+  // ciphertext is the same.
+  static constexpr std::size_t kHeadSize = 112;
+  std::array<std::uint8_t, kHeadSize> head_raw{};
+  std::array<std::uint8_t, kHeadSize> head_plain{};
+  std::size_t head_size = 0;
   // While the main file is open: its page tags (null when they cannot be kept) and the file of
   // the default VFS under it.
   std::unique_ptr<IntegrityFile> integrity;

@@ -64,6 +64,17 @@ int read_pages(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 off
 // Any other read: page by page through the scratch buffer. Reads touching page 1 check the key.
 int read_any(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 offset) {
   EncryptedDb& db = *file.db;
+  const sqlite3_int64 end = offset + amount;
+  if (end <= static_cast<sqlite3_int64>(EncryptedDb::kHeadSize) && db.head_size > 0) {
+    // The start of page 1 again: decrypted already if its ciphertext did not change.
+    const auto need = static_cast<std::size_t>(std::max<sqlite3_int64>(48, (end + 15) / 16 * 16));
+    std::array<std::uint8_t, EncryptedDb::kHeadSize> head{};
+    if (need <= db.head_size && raw_read(file, head.data(), need, 0) == SQLITE_OK &&
+        std::memcmp(head.data(), db.head_raw.data(), need) == 0) {
+      std::memcpy(out, db.head_plain.data() + offset, static_cast<std::size_t>(amount));
+      return SQLITE_OK;
+    }
+  }
   std::array<std::uint8_t, 24> raw{};
   int rc = raw_read(file, raw.data(), raw.size(), 0);
   if (rc == SQLITE_IOERR_SHORT_READ) {
@@ -81,7 +92,6 @@ int read_any(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 offse
   db.wal_header = raw[18] == 2 || raw[19] == 2;
 
   int result = SQLITE_OK;
-  const sqlite3_int64 end = offset + amount;
   for (sqlite3_int64 pos = offset; pos < end;) {
     const sqlite3_int64 pgno = pos / page_size + 1;
     const sqlite3_int64 start = (pgno - 1) * page_size;
@@ -115,6 +125,9 @@ int read_any(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 offse
     if (whole && !verified(file, static_cast<std::uint32_t>(pgno), page, page_size)) {
       return SQLITE_CORRUPT;
     }
+    std::array<std::uint8_t, EncryptedDb::kHeadSize> head{};
+    const std::size_t head_size = std::min<std::size_t>(head.size(), need);
+    if (pgno == 1) std::memcpy(head.data(), page, head_size);
     const PageCipher::Result decrypted =
         db.cipher.decrypt(static_cast<std::uint32_t>(pgno), page, static_cast<std::size_t>(need));
     if (decrypted == PageCipher::Result::Failed) return SQLITE_IOERR_READ;
@@ -122,6 +135,9 @@ int read_any(FileState& file, std::uint8_t* out, int amount, sqlite3_int64 offse
       db.key_verified = true;
       db.header = HeaderState::Valid;
       db.change_counter = big_endian32(page + 24);
+      db.head_raw = head;
+      std::memcpy(db.head_plain.data(), page, head_size);
+      db.head_size = head_size;
       if (db.integrity && open_probe) db.integrity->opened_at(db.change_counter);
       if (db.integrity && !open_probe && !whole) {
         db.integrity->page_one_read(db.change_counter, page_size);
