@@ -13,6 +13,10 @@ defmodule EctoLibSql.Encryption do
   it must not exist. Keys that read an existing file may be any key libSQL accepts; new keys
   need at least 32 characters, like `:encryption_key`. Only the first 32 bytes of a key count
   (libSQL truncates longer keys).
+
+  Next to each encrypted database the engine keeps `<database>-integrity`, with a tag per page,
+  so that a damaged or altered page gives an error instead of wrong data; these functions write
+  it along with the new file.
   """
 
   alias EctoLibSql.{Error, NIF}
