@@ -22,6 +22,8 @@ constexpr off_t kHeaderSize = 64;
 constexpr off_t kEntrySize = 32;
 constexpr std::size_t kNonceSize = 12;
 constexpr std::size_t kTagSize = 16;
+constexpr std::uint32_t kBlockEntries = 128;
+constexpr std::size_t kBlockSize = kBlockEntries * kEntrySize;
 
 void put32(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 24);
@@ -158,6 +160,7 @@ bool IntegrityFile::write_header(bool valid, std::uint32_t change_counter, int p
 
 void IntegrityFile::distrust() noexcept {
   trust_ = Trust::Untrusted;
+  forget_entries();
   // Other connections must not trust the stale tags either, until a rebuild.
   if (!read_only_ && fd_ >= 0) write_header(false, 0, 0);
 }
@@ -167,6 +170,7 @@ void IntegrityFile::page_one_read(std::uint32_t change_counter, int page_size) n
   if (trust_ == Trust::Trusted && change_counter == checked_counter_ && page_size == page_size_) {
     return;
   }
+  forget_entries();  // another connection committed: its entries replaced some of ours
   const Header header = read_header();
   if (header.valid && header.change_counter == change_counter && header.page_size == page_size) {
     trust_ = Trust::Trusted;
@@ -180,12 +184,43 @@ void IntegrityFile::page_one_read(std::uint32_t change_counter, int page_size) n
 bool IntegrityFile::verify(std::uint32_t pgno, const std::uint8_t* ciphertext,
                            std::size_t size) noexcept {
   if (trust_ != Trust::Trusted || static_cast<int>(size) != page_size_) return true;
-  std::array<std::uint8_t, kEntrySize> entry{};
   std::array<std::uint8_t, kTagSize> expected{};
-  // In a trusted file every page of the database has its entry: a missing one is a failure.
-  if (!read_all(fd_, entry.data(), entry.size(), entry_offset(pgno))) return false;
-  if (!tag(entry.data(), pgno, ciphertext, size, expected.data())) return false;
-  return CRYPTO_memcmp(expected.data(), entry.data() + kNonceSize, kTagSize) == 0;
+  // In a trusted file every page of the database has its entry: a missing one (all zero) is a
+  // failure.
+  const std::uint8_t* entry = cached_entry(pgno);
+  if (entry == nullptr || !tag(entry, pgno, ciphertext, size, expected.data())) return false;
+  return CRYPTO_memcmp(expected.data(), entry + kNonceSize, kTagSize) == 0;
+}
+
+const std::uint8_t* IntegrityFile::cached_entry(std::uint32_t pgno) noexcept {
+  const std::size_t block = (pgno - 1) / kBlockEntries;
+  try {
+    if (blocks_.size() <= block) blocks_.resize(block + 1);
+    std::vector<std::uint8_t>& entries = blocks_[block];
+    if (entries.empty()) {
+      entries.assign(kBlockSize, 0);
+      const off_t at = entry_offset(static_cast<std::uint32_t>(block * kBlockEntries + 1));
+      std::size_t filled = 0;
+      while (filled < kBlockSize) {
+        const ssize_t n = ::pread(fd_, entries.data() + filled, kBlockSize - filled,
+                                  at + static_cast<off_t>(filled));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // past the end: entries stay zero
+        filled += static_cast<std::size_t>(n);
+      }
+    }
+    return entries.data() + ((pgno - 1) % kBlockEntries) * kEntrySize;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void IntegrityFile::cache_entry(std::uint32_t pgno, const std::uint8_t* entry) noexcept {
+  const std::size_t block = (pgno - 1) / kBlockEntries;
+  if (block < blocks_.size() && !blocks_[block].empty()) {
+    std::memcpy(blocks_[block].data() + ((pgno - 1) % kBlockEntries) * kEntrySize, entry,
+                kEntrySize);
+  }
 }
 
 bool IntegrityFile::write_entry(std::uint32_t pgno, const std::uint8_t* ciphertext,
@@ -200,7 +235,9 @@ bool IntegrityFile::write_entry(std::uint32_t pgno, const std::uint8_t* cipherte
   put32(entry.data() + nonce_prefix_.size(), nonce_counter_);
   if (!tag(entry.data(), pgno, ciphertext, size, entry.data() + kNonceSize)) return false;
   dirty_ = true;
-  return write_all(fd_, entry.data(), entry.size(), entry_offset(pgno));
+  if (!write_all(fd_, entry.data(), entry.size(), entry_offset(pgno))) return false;
+  cache_entry(pgno, entry.data());
+  return true;
 }
 
 void IntegrityFile::record(std::uint32_t pgno, const std::uint8_t* ciphertext,
@@ -211,6 +248,7 @@ void IntegrityFile::record(std::uint32_t pgno, const std::uint8_t* ciphertext,
     // creating it first would have made this connection read page 1). Tags of an older file
     // by that name go.
     new_database_ = false;
+    forget_entries();
     if (!create() || ::ftruncate(fd_, 0) != 0) {
       distrust();
       return;
@@ -241,6 +279,7 @@ void IntegrityFile::page_one_written(std::uint32_t change_counter, int page_size
 
 void IntegrityFile::truncate(std::int64_t pages) noexcept {
   if (read_only_ || trust_ == Trust::Untrusted || fd_ < 0) return;
+  forget_entries();
   if (::ftruncate(fd_, kHeaderSize + pages * kEntrySize) != 0) distrust();
 }
 
@@ -264,6 +303,7 @@ bool IntegrityFile::rebuild(sqlite3_file* database, int page_size,
     }
     std::vector<std::uint8_t> page(static_cast<std::size_t>(page_size));
     trust_ = Trust::Unchecked;
+    forget_entries();
     for (std::uint32_t pgno = 1; pgno <= pages; ++pgno) {
       if (database->pMethods->xRead(database, page.data(), page_size,
                                     static_cast<sqlite3_int64>(pgno - 1) * page_size) !=

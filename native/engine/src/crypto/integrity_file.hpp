@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ecto_libsql::crypto {
 
@@ -79,6 +80,10 @@ class IntegrityFile {
   bool write_entry(std::uint32_t pgno, const std::uint8_t* ciphertext, std::size_t size) noexcept;
   void distrust() noexcept;
   bool create() noexcept;
+  // The entry of page `pgno`, from the cache of entry blocks (read on first use).
+  const std::uint8_t* cached_entry(std::uint32_t pgno) noexcept;
+  void cache_entry(std::uint32_t pgno, const std::uint8_t* entry) noexcept;
+  void forget_entries() noexcept { blocks_.clear(); }
 
   struct CipherCtxFree {
     void operator()(EVP_CIPHER_CTX* ctx) const noexcept { EVP_CIPHER_CTX_free(ctx); }
@@ -97,6 +102,9 @@ class IntegrityFile {
   int page_size_ = 0;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> gcm_;
   std::array<std::uint8_t, 16> key_check_{};
+  // Entries read so far, by blocks of 128 (4 KiB); valid while the database's change counter
+  // stays what this connection last checked (other writers change it with every commit).
+  std::vector<std::vector<std::uint8_t>> blocks_;
   // Nonces: a random prefix per connection and a counter, never repeated under one key.
   std::array<std::uint8_t, 8> nonce_prefix_{};
   std::uint32_t nonce_counter_ = 0;
