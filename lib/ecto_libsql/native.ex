@@ -26,7 +26,8 @@ defmodule EctoLibSql.Native do
   Opens a connection and answers a `%EctoLibSql.State{}`.
 
   Options: `:database` (path or `":memory:"`), `:uri`, `:auth_token`, `:sync`,
-  `:sync_interval` (ms), `:encryption_key`, `:remote_encryption_key`, `:busy_timeout`
+  `:sync_interval` (ms), `:encryption_key` (at least 32 characters; see
+  `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
   `:transport` (`:http` or `:websocket`), `:foreign_keys` (boolean), `:journal_mode`,
   `:synchronous`. The mode follows from the options (see `EctoLibSql.State.detect_mode/1`).
@@ -36,7 +37,13 @@ defmodule EctoLibSql.Native do
     mode = State.detect_mode(opts)
 
     with {:ok, conn} <- open(opts, mode),
-         state = %State{conn_id: conn, mode: mode, sync: State.detect_sync(opts), opts: opts},
+         # The key is not kept in the state, which shows up in logs and crash reports.
+         state = %State{
+           conn_id: conn,
+           mode: mode,
+           sync: State.detect_sync(opts),
+           opts: Keyword.delete(opts, :encryption_key)
+         },
          :ok <- apply_settings(state, opts) do
       {:ok, state}
     end
@@ -1139,6 +1146,19 @@ defmodule EctoLibSql.Native do
       {:error, native} -> {:error, "Rollback error: " <> message(native)}
     end
   end
+
+  # ------------------------------------------------------------------------------------------
+  # Encryption at rest (key management; connect with `:encryption_key`)
+  # ------------------------------------------------------------------------------------------
+
+  @doc "Writes an encrypted copy of a plain database. See `EctoLibSql.Encryption`."
+  defdelegate encrypt_database(source, destination, key), to: EctoLibSql.Encryption
+
+  @doc "Writes a plain copy of an encrypted database. See `EctoLibSql.Encryption`."
+  defdelegate decrypt_database(source, destination, key), to: EctoLibSql.Encryption
+
+  @doc "Changes the key of an encrypted database in place. See `EctoLibSql.Encryption`."
+  defdelegate rekey(database, old_key, new_key), to: EctoLibSql.Encryption
 
   # ------------------------------------------------------------------------------------------
 

@@ -159,4 +159,7 @@ defmodule EctoLibSql.NIF do
   # Handles alive per kind and SQLite's memory in use: %{connections:, statements:, cursors:,
   # transactions:, sqlite_memory_used:}. For tests and leak hunting.
   def resource_counts, do: nif_not_loaded()
+  def encrypt_database(_source, _destination, _key), do: nif_not_loaded()
+  def decrypt_database(_source, _destination, _key), do: nif_not_loaded()
+  def rekey(_database, _old_key, _new_key), do: nif_not_loaded()
 end

@@ -1,6 +1,7 @@
 // Connections: open/1, close/1, ping/1, settings, metadata and replication.
 #include <string>
 
+#include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/open.hpp"
 #include "nif_functions.hpp"
 #include "nif_support.hpp"
@@ -98,6 +99,7 @@ ERL_NIF_TERM locked(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], const c
 ERL_NIF_TERM open(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectOptions options = decode_options(env, argv[0]);
+    const crypto::WipeOnExit wipe(options.encryption_key);
     std::shared_ptr<Connection> conn = open_connection(options);
     return make_ok(env, make_resource<ConnectionResource>(env, std::move(conn)));
   });

@@ -48,6 +48,9 @@ ErlNifFunc functions[] = {
     {"sync", 1, sync, kDirtyIo},
     {"replication", 3, replication, kDirtyIo},
     {"resource_counts", 0, resource_counts, 0},
+    {"encrypt_database", 3, encrypt_database, kDirtyIo},
+    {"decrypt_database", 3, decrypt_database, kDirtyIo},
+    {"rekey", 3, rekey, kDirtyIo},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
