@@ -78,7 +78,16 @@ defmodule EctoLibSql do
     {:error, %Error{message: "no active transaction"}, state}
   end
 
-  def handle_commit(_opts, %State{conn_id: conn, trx_id: trx} = state) do
+  def handle_commit(opts, %State{trx_id: trx} = state) do
+    case NIF.transaction_status(trx) do
+      :ok -> commit(opts, state)
+      # SQLite rolled the transaction back itself (ON CONFLICT ROLLBACK, say): a failed
+      # transaction, which DBConnection rolls back and answers {:error, :rollback} for.
+      {:error, _} -> {:error, state}
+    end
+  end
+
+  defp commit(_opts, %State{conn_id: conn, trx_id: trx} = state) do
     case NIF.commit(conn, trx) do
       :ok ->
         {:ok, %Result{command: :commit}, %State{state | trx_id: nil}}

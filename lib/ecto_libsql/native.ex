@@ -26,7 +26,8 @@ defmodule EctoLibSql.Native do
   Opens a connection and answers a `%EctoLibSql.State{}`.
 
   Options: `:database` (path or `":memory:"`), `:uri`, `:auth_token`, `:sync`,
-  `:sync_interval` (ms), `:encryption_key`, `:remote_encryption_key`, `:busy_timeout`
+  `:sync_interval` (ms), `:encryption_key` (at least 32 characters; see
+  `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
   `:transport` (`:http` or `:websocket`), `:foreign_keys` (boolean), `:journal_mode`,
   `:synchronous`. The mode follows from the options (see `EctoLibSql.State.detect_mode/1`).
@@ -36,7 +37,13 @@ defmodule EctoLibSql.Native do
     mode = State.detect_mode(opts)
 
     with {:ok, conn} <- open(opts, mode),
-         state = %State{conn_id: conn, mode: mode, sync: State.detect_sync(opts), opts: opts},
+         # The key is not kept in the state, which shows up in logs and crash reports.
+         state = %State{
+           conn_id: conn,
+           mode: mode,
+           sync: State.detect_sync(opts),
+           opts: Keyword.delete(opts, :encryption_key)
+         },
          :ok <- apply_settings(state, opts) do
       {:ok, state}
     end
@@ -435,14 +442,14 @@ defmodule EctoLibSql.Native do
   def create_savepoint(%State{trx_id: nil}, _name),
     do: {:error, "No active transaction - cannot create savepoint outside transaction"}
 
-  def create_savepoint(%State{} = state, name) when is_binary(name),
+  def create_savepoint(%State{} = state, name),
     do: savepoint_sql(state, name, "SAVEPOINT ", "Savepoint failed: ")
 
   @doc "Releases a savepoint, keeping its changes in the transaction."
   @spec release_savepoint_by_name(State.t(), String.t()) :: :ok | {:error, String.t()}
   def release_savepoint_by_name(%State{trx_id: nil}, _name), do: {:error, "No active transaction"}
 
-  def release_savepoint_by_name(%State{} = state, name) when is_binary(name),
+  def release_savepoint_by_name(%State{} = state, name),
     do: savepoint_sql(state, name, "RELEASE SAVEPOINT ", "Release savepoint failed: ")
 
   @doc "Rolls back to a savepoint; the savepoint stays and the transaction continues."
@@ -450,12 +457,17 @@ defmodule EctoLibSql.Native do
   def rollback_to_savepoint_by_name(%State{trx_id: nil}, _name),
     do: {:error, "No active transaction"}
 
-  def rollback_to_savepoint_by_name(%State{} = state, name) when is_binary(name),
+  def rollback_to_savepoint_by_name(%State{} = state, name),
     do: savepoint_sql(state, name, "ROLLBACK TO SAVEPOINT ", "Rollback to savepoint failed: ")
 
+  # Without a transaction SAVEPOINT would silently start one outside the caller's control.
+  defp savepoint_sql(%State{trx_id: nil}, _name, _verb, _prefix),
+    do: {:error, "Transaction not found"}
+
   defp savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, verb, prefix) do
-    if valid_identifier?(name) do
-      case NIF.query(conn, trx, verb <> name, []) do
+    if is_binary(name) and valid_identifier?(name) do
+      # Quoted, so that names which are keywords ("order", "select") work too.
+      case NIF.query(conn, trx, verb <> ~s(") <> name <> ~s("), []) do
         {:ok, _} -> :ok
         {:error, native} -> {:error, prefix <> message(native)}
       end
@@ -486,7 +498,7 @@ defmodule EctoLibSql.Native do
   @spec query_stmt(State.t(), reference(), list() | map()) ::
           {:ok, Result.t()} | {:error, String.t()}
   def query_stmt(%State{conn_id: conn}, stmt, args) when is_list(args) or is_map(args) do
-    case NIF.stmt_query(conn, stmt, args) do
+    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
       {:ok, _} = ok -> ok
       {:error, native} -> {:error, message(native)}
     end
@@ -557,7 +569,7 @@ defmodule EctoLibSql.Native do
   def batch_transactional(%State{} = state, statements), do: run_batch(state, statements, true)
 
   defp run_batch(%State{conn_id: conn, trx_id: trx}, statements, transactional) do
-    steps = Enum.map(statements, fn {sql, args} -> {sql, Params.encode(args)} end)
+    steps = Params.encode_steps(statements)
 
     case NIF.batch(conn, trx, steps, transactional) do
       {:ok, results} ->
@@ -848,9 +860,10 @@ defmodule EctoLibSql.Native do
   def close(id, :stmt_id), do: NIF.stmt_close(id)
   def close(id, :cursor_id), do: NIF.cursor_close(id)
 
+  # Closing an open transaction handle rolls the transaction back.
   def close(id, :trx_id) do
     case NIF.transaction_status(id) do
-      :ok -> :ok
+      :ok -> ok_or_message(NIF.rollback(nil, id))
       {:error, _} -> {:error, "Transaction not found"}
     end
   end
@@ -930,7 +943,7 @@ defmodule EctoLibSql.Native do
     do: compat_batch(conn, statements, true)
 
   defp compat_batch(conn, statements, transactional) do
-    steps = Enum.map(statements, fn {sql, args} -> {sql, Params.encode(args)} end)
+    steps = Params.encode_steps(statements)
 
     case NIF.batch(conn, nil, steps, transactional) do
       {:ok, results} -> Enum.map(results, &result_map/1)
@@ -1064,7 +1077,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def query_prepared(conn, stmt, _mode, _sync, args) do
-    case NIF.stmt_query(conn, stmt, args) do
+    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
       {:ok, result} -> result_map(result)
       {:error, native} -> {:error, message(native)}
     end
@@ -1072,7 +1085,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def execute_prepared(conn, stmt, _mode, _sync, _sql, args) do
-    case NIF.stmt_query(conn, stmt, args) do
+    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
       {:ok, %Result{num_rows: n}} -> n
       {:error, native} -> {:error, "Execute failed: " <> message(native)}
     end
@@ -1133,6 +1146,19 @@ defmodule EctoLibSql.Native do
       {:error, native} -> {:error, "Rollback error: " <> message(native)}
     end
   end
+
+  # ------------------------------------------------------------------------------------------
+  # Encryption at rest (key management; connect with `:encryption_key`)
+  # ------------------------------------------------------------------------------------------
+
+  @doc "Writes an encrypted copy of a plain database. See `EctoLibSql.Encryption`."
+  defdelegate encrypt_database(source, destination, key), to: EctoLibSql.Encryption
+
+  @doc "Writes a plain copy of an encrypted database. See `EctoLibSql.Encryption`."
+  defdelegate decrypt_database(source, destination, key), to: EctoLibSql.Encryption
+
+  @doc "Changes the key of an encrypted database in place. See `EctoLibSql.Encryption`."
+  defdelegate rekey(database, old_key, new_key), to: EctoLibSql.Encryption
 
   # ------------------------------------------------------------------------------------------
 

@@ -5,13 +5,30 @@ defmodule EctoLibSql.Params do
   # Everything else passes through; the NIF rejects what it cannot store with a clear error.
 
   @spec encode(list() | map() | term()) :: list() | map() | term()
-  def encode(params) when is_list(params), do: Enum.map(params, &encode_value/1)
+  def encode(params) when is_list(params), do: encode_list(params)
 
   def encode(params) when is_map(params) and not is_struct(params) do
     Map.new(params, fn {key, value} -> {key, encode_value(value)} end)
   end
 
   def encode(params), do: params
+
+  @doc false
+  # Batch steps: the arguments of each `{sql, args}` are encoded; anything else is left for
+  # the NIF to reject with a clear message.
+  @spec encode_steps(term()) :: term()
+  def encode_steps(steps) when is_list(steps) do
+    Enum.map(steps, fn
+      {sql, args} -> {sql, encode(args)}
+      other -> other
+    end)
+  end
+
+  def encode_steps(steps), do: steps
+
+  # An improper tail is kept as it is: the NIF answers a clear error for it.
+  defp encode_list([value | rest]), do: [encode_value(value) | encode_list(rest)]
+  defp encode_list(tail), do: tail
 
   @spec encode_value(term()) :: term()
   def encode_value(%DateTime{} = value), do: DateTime.to_iso8601(value)

@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
   double per_op = 0;
   if (op == "insert") {
     exec(db,
-         "CREATE TABLE IF NOT EXISTS c_bench(id INTEGER PRIMARY KEY, i INTEGER, s TEXT, f REAL, b "
-         "BLOB, n TEXT)");
+         "DROP TABLE IF EXISTS c_bench; CREATE TABLE c_bench(id INTEGER PRIMARY KEY, i INTEGER, "
+         "s TEXT, f REAL, b BLOB, n TEXT)");
     sqlite3_stmt* stmt =
         prepare(db, "INSERT INTO c_bench(i, s, f, b, n) VALUES (?, ?, ?, ?, NULL)");
     unsigned char blob[16];
@@ -113,13 +113,11 @@ int main(int argc, char** argv) {
   } else if (op == "point") {
     sqlite3_stmt* stmt = prepare(db, "SELECT id, i, s, f, b, n FROM t WHERE id = ?");
     long rows = 0;
-    for (long i = 1; i <= count; ++i)
-      rows += 0;
     sqlite3_stmt* c = prepare(db, "SELECT count(*) FROM t");
     if (sqlite3_step(c) == SQLITE_ROW) rows = sqlite3_column_int64(c, 0);
     sqlite3_finalize(c);
     for (long i = 1; i <= 2000; ++i) {  // warm-up, as the NIF side does
-      sqlite3_bind_int64(stmt, 1, i);
+      sqlite3_bind_int64(stmt, 1, (i * 7919) % rows + 1);
       while (sqlite3_step(stmt) == SQLITE_ROW)
         sink += read_row(stmt);
       sqlite3_reset(stmt);

@@ -5,15 +5,52 @@
 
 namespace ecto_libsql::nif::atoms {
 
-#define ECTO_LIBSQL_ATOMS(X)                                                                       \
-  X(ok)                                                                                            \
-  X(error) X(nil) X(true_, "true") X(false_, "false") X(blob) X(cont) X(halt)                      \
-      X(struct_, "__struct__") X(result_module, "Elixir.EctoLibSql.Result") X(command) X(columns)  \
-          X(rows) X(num_rows) X(ecto_libsql_error) X(select) X(insert) X(update)                   \
-              X(delete_, "delete") X(begin) X(commit) X(rollback) X(create) X(pragma) X(savepoint) \
-                  X(release) X(unknown) X(deferred) X(immediate) X(exclusive) X(read_only)         \
-                      X(local) X(remote) X(remote_replica) X(authorize) X(deny) X(ignore)          \
-                          X(unsupported) X(frame_no) X(frames_synced)
+// One atom per line: clang-format cannot keep this macro stable.
+// clang-format off
+#define ECTO_LIBSQL_ATOMS(X) \
+  X(ok) \
+  X(error) \
+  X(nil) \
+  X(true_, "true") \
+  X(false_, "false") \
+  X(blob) \
+  X(cont) \
+  X(halt) \
+  X(struct_, "__struct__") \
+  X(result_module, "Elixir.EctoLibSql.Result") \
+  X(command) \
+  X(columns) \
+  X(rows) \
+  X(num_rows) \
+  X(ecto_libsql_error) \
+  X(select) \
+  X(insert) \
+  X(update) \
+  X(delete_, "delete") \
+  X(begin) \
+  X(commit) \
+  X(rollback) \
+  X(create) \
+  X(pragma) \
+  X(savepoint) \
+  X(release) \
+  X(unknown) \
+  X(deferred) \
+  X(immediate) \
+  X(exclusive) \
+  X(read_only) \
+  X(local) \
+  X(remote) \
+  X(remote_replica) \
+  X(authorize) \
+  X(deny) \
+  X(ignore) \
+  X(unsupported) \
+  X(frame_no) \
+  X(frames_synced) \
+  X(inf) \
+  X(neg_inf, "-inf")
+// clang-format on
 
 #define ECTO_LIBSQL_DECLARE_ATOM(name, ...) extern ERL_NIF_TERM name;
 ECTO_LIBSQL_ATOMS(ECTO_LIBSQL_DECLARE_ATOM)

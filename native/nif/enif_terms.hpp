@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ecto_libsql/error.hpp"
+#include "param_decoder.hpp"
 
 namespace ecto_libsql::nif {
 
@@ -15,6 +16,26 @@ class EnifTerms {
   using Term = ERL_NIF_TERM;
   explicit EnifTerms(ErlNifEnv* env) : env_(env) {}
 
+  TermKind kind(Term t) const {
+    switch (enif_term_type(env_, t)) {
+      case ERL_NIF_TERM_TYPE_INTEGER:
+        return TermKind::Integer;
+      case ERL_NIF_TERM_TYPE_FLOAT:
+        return TermKind::Float;
+      case ERL_NIF_TERM_TYPE_BITSTRING:
+        return enif_is_binary(env_, t) ? TermKind::Binary : TermKind::Other;
+      case ERL_NIF_TERM_TYPE_ATOM:
+        return TermKind::Atom;
+      case ERL_NIF_TERM_TYPE_TUPLE:
+        return TermKind::Tuple;
+      case ERL_NIF_TERM_TYPE_LIST:
+        return TermKind::List;
+      case ERL_NIF_TERM_TYPE_MAP:
+        return TermKind::Map;
+      default:
+        return TermKind::Other;
+    }
+  }
   bool is_atom(Term t, std::string_view name) const {
     char buf[16];
     if (name.size() >= sizeof(buf) || !enif_is_atom(env_, t)) return false;
@@ -43,7 +64,10 @@ class EnifTerms {
     b = elems[1];
     return true;
   }
-  bool is_list(Term t) const { return enif_is_list(env_, t) != 0; }
+  std::size_t list_length(Term list) const {
+    unsigned length = 0;
+    return enif_get_list_length(env_, list, &length) ? length : 0;
+  }
   bool list_next(Term& list, Term& head) const {
     Term tail;
     if (enif_get_list_cell(env_, list, &head, &tail)) {
@@ -54,7 +78,6 @@ class EnifTerms {
       throw Error(kCodeMisuse, "arguments must be a proper list");
     return false;
   }
-  bool is_map(Term t) const { return enif_is_map(env_, t) != 0; }
   template <class F>
   void for_each_map_pair(Term map, F&& f) const {
     ErlNifMapIterator it;

@@ -10,7 +10,9 @@
 namespace ecto_libsql::nif {
 namespace {
 
-thread_local ErlNifEnv* t_caller_env = nullptr;
+// initial-exec: no __tls_get_addr call on every NIF call (the library needs a few bytes of
+// static TLS, which glibc reserves for dlopen()ed libraries).
+[[gnu::tls_model("initial-exec")]] thread_local ErlNifEnv* t_caller_env = nullptr;
 
 ERL_NIF_TERM optional_binary(ErlNifEnv* env, const char* text) {
   return text != nullptr ? make_binary(env, std::string_view(text)) : atoms::nil;

@@ -1,6 +1,7 @@
 // Connections: open/1, close/1, ping/1, settings, metadata and replication.
 #include <string>
 
+#include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/open.hpp"
 #include "nif_functions.hpp"
 #include "nif_support.hpp"
@@ -98,6 +99,7 @@ ERL_NIF_TERM locked(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], const c
 ERL_NIF_TERM open(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectOptions options = decode_options(env, argv[0]);
+    const crypto::WipeOnExit wipe(options.encryption_key);
     std::shared_ptr<Connection> conn = open_connection(options);
     return make_ok(env, make_resource<ConnectionResource>(env, std::move(conn)));
   });
@@ -205,6 +207,7 @@ ERL_NIF_TERM sync(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     Connection& conn = *connection_arg(env, argv[0]).conn;
     Connection::Guard guard(conn);
+    if (!conn.is_open()) throw Error(kCodeMisuse, "Connection not found: it is closed");
     const SyncStatus status = conn.sync();
     ERL_NIF_TERM keys[] = {atoms::frame_no, atoms::frames_synced};
     ERL_NIF_TERM values[] = {enif_make_int64(env, status.frame_no),

@@ -42,6 +42,12 @@ ECTO_LIBSQL_NIF(transaction_status)
 // replication
 ECTO_LIBSQL_NIF(sync)
 ECTO_LIBSQL_NIF(replication)
+// diagnostics
+ECTO_LIBSQL_NIF(resource_counts)
+// encryption key management
+ECTO_LIBSQL_NIF(encrypt_database)
+ECTO_LIBSQL_NIF(decrypt_database)
+ECTO_LIBSQL_NIF(rekey)
 
 #undef ECTO_LIBSQL_NIF
 

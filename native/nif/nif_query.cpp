@@ -3,6 +3,7 @@
 
 #include "ecto_libsql/sql_text.hpp"
 #include "enif_terms.hpp"
+#include "lock_wait_nif.hpp"
 #include "nif_functions.hpp"
 #include "nif_support.hpp"
 #include "param_decoder.hpp"
@@ -26,21 +27,23 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     params.borrowed = true;  // the argument terms outlive this call, and the run ends in it
 
     if (dirty) {
-      Connection::Guard guard(conn);
-      transaction_arg(env, argv[1], conn);
-      StatementLease stmt = conn.acquire(sql);
-      stmt->bind(params);
-      ERL_NIF_TERM out;
-      run_to_result(env, *stmt, nullptr, out);
-      record_cost(*stmt, started);
-      return make_ok(env, out);
+      return with_lock_wait(env, argc, argv, 4, [&](LockWait&) {
+        Connection::Guard guard(conn);
+        transaction_arg(env, argv[1], conn);
+        StatementLease stmt = conn.acquire(sql);
+        stmt->bind(params);
+        ERL_NIF_TERM out;
+        run_to_result(env, *stmt, nullptr, out);
+        record_cost(env, *stmt, started, false);
+        return make_ok(env, out);
+      });
     }
 
     if (conn.always_blocking()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
     Connection::Guard guard(conn, std::try_to_lock);
     if (!guard.owns_lock()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
     transaction_arg(env, argv[1], conn);
-    ExecBudget budget = normal_scheduler_budget();
+    ExecBudget budget = normal_scheduler_budget(started);
     StatementLease stmt = conn.acquire(sql, &budget);
     if (!stmt || !may_run_on_normal_scheduler(conn, *stmt)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
@@ -50,8 +53,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (!run_to_result(env, *stmt, &budget, out)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
     }
-    record_cost(*stmt, started);
-    account_time(env, started);
+    record_cost(env, *stmt, started, true);
     return make_ok(env, out);
   });
 }
@@ -87,29 +89,33 @@ ERL_NIF_TERM query(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return query_impl(env, argc, argv, false);
 }
 
-// batch(conn, trx | nil, [{sql, args}], transactional) — dirty
-ERL_NIF_TERM batch(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+// batch(conn, trx | nil, [{sql, args}], transactional) — dirty. A lock wait may run it again
+// while no step has been applied, or at any point when it is transactional (all undone).
+ERL_NIF_TERM batch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectionResource& res = connection_arg(env, argv[0]);
     Connection& conn = *res.conn;
     Arena arena;
     std::vector<BatchStep> steps = decode_steps(env, argv[2], arena);
     const bool transactional = bool_arg(env, argv[3]);
-    Connection::Guard guard(conn);
-    transaction_arg(env, argv[1], conn);
-    std::vector<ERL_NIF_TERM> results;
-    results.reserve(steps.size());
-    conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
-      results.push_back(drain_to_result(env, reader, sql::classify(steps[i].sql).command));
+    return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
+      Connection::Guard guard(conn);
+      transaction_arg(env, argv[1], conn);
+      std::vector<ERL_NIF_TERM> results;
+      results.reserve(steps.size());
+      conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
+        results.push_back(drain_to_result(env, reader, sql::classify(steps[i].sql).command));
+        if (!transactional) wait.may_yield = false;
+      });
+      return make_ok(env, enif_make_list_from_array(env, results.data(),
+                                                    static_cast<unsigned>(results.size())));
     });
-    return make_ok(
-        env, enif_make_list_from_array(env, results.data(), static_cast<unsigned>(results.size())));
   });
 }
 
 // execute_script(conn, trx | nil, sql, transactional) — dirty. One result per statement: a
 // %Result{} for statements that return columns, nil for the others.
-ERL_NIF_TERM execute_script(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM execute_script(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectionResource& res = connection_arg(env, argv[0]);
     Connection& conn = *res.conn;
@@ -118,15 +124,19 @@ ERL_NIF_TERM execute_script(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM arg
     std::vector<BatchStep> steps;
     for (std::string_view stmt : sql::split_statements(sql))
       steps.push_back(BatchStep{stmt, {}});
-    Connection::Guard guard(conn);
-    transaction_arg(env, argv[1], conn);
-    std::vector<ERL_NIF_TERM> results;
-    conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
-      const ERL_NIF_TERM result = drain_to_result(env, reader, sql::classify(steps[i].sql).command);
-      results.push_back(reader.column_count() > 0 ? result : atoms::nil);
+    return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
+      Connection::Guard guard(conn);
+      transaction_arg(env, argv[1], conn);
+      std::vector<ERL_NIF_TERM> results;
+      conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
+        const ERL_NIF_TERM result =
+            drain_to_result(env, reader, sql::classify(steps[i].sql).command);
+        results.push_back(reader.column_count() > 0 ? result : atoms::nil);
+        if (!transactional) wait.may_yield = false;
+      });
+      return make_ok(env, enif_make_list_from_array(env, results.data(),
+                                                    static_cast<unsigned>(results.size())));
     });
-    return make_ok(
-        env, enif_make_list_from_array(env, results.data(), static_cast<unsigned>(results.size())));
   });
 }
 

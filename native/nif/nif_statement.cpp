@@ -1,5 +1,6 @@
 // Prepared statement handles: prepare/2, stmt_query/3, stmt_reset/2, stmt_close/1, stmt_info/4.
 #include "enif_terms.hpp"
+#include "lock_wait_nif.hpp"
 #include "nif_functions.hpp"
 #include "nif_support.hpp"
 #include "param_decoder.hpp"
@@ -36,17 +37,19 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     Params params = decode_params(terms, argv[2], arena);
     params.borrowed = true;
     if (dirty) {
-      Connection::Guard guard(conn);
-      Statement& stmt = owned_statement(res, conn);
-      stmt.bind(params);
-      ERL_NIF_TERM out;
-      struct Reset {
-        Statement& s;
-        ~Reset() { s.reset(); }
-      } reset{stmt};
-      run_to_result(env, stmt, nullptr, out);
-      record_cost(stmt, started);
-      return make_ok(env, out);
+      return with_lock_wait(env, argc, argv, 3, [&](LockWait&) {
+        Connection::Guard guard(conn);
+        Statement& stmt = owned_statement(res, conn);
+        stmt.bind(params);
+        ERL_NIF_TERM out;
+        struct Reset {
+          Statement& s;
+          ~Reset() { s.reset(); }
+        } reset{stmt};
+        run_to_result(env, stmt, nullptr, out);
+        record_cost(env, stmt, started, false);
+        return make_ok(env, out);
+      });
     }
     Connection::Guard guard(conn, std::try_to_lock);
     if (!guard.owns_lock())
@@ -55,7 +58,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     if (!may_run_on_normal_scheduler(conn, stmt)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     }
-    ExecBudget budget = normal_scheduler_budget();
+    ExecBudget budget = normal_scheduler_budget(started);
     stmt.bind(params);
     struct Reset {
       Statement& s;
@@ -65,8 +68,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
     if (!run_to_result(env, stmt, &budget, out)) {
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     }
-    record_cost(stmt, started);
-    account_time(env, started);
+    record_cost(env, stmt, started, true);
     return make_ok(env, out);
   });
 }
@@ -163,16 +165,18 @@ ERL_NIF_TERM stmt_info_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
 }  // namespace
 
 // prepare(conn, sql) — dirty
-ERL_NIF_TERM prepare(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+ERL_NIF_TERM prepare(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectionResource& res = connection_arg(env, argv[0]);
     const std::string_view sql = binary_arg(env, argv[1]);
-    std::shared_ptr<Statement> stmt;
-    {
-      Connection::Guard guard(*res.conn);
-      stmt = res.conn->prepare(sql);
-    }
-    return make_ok(env, make_resource<StatementResource>(env, res.conn, std::move(stmt)));
+    return with_lock_wait(env, argc, argv, 2, [&](LockWait&) {
+      std::shared_ptr<Statement> stmt;
+      {
+        Connection::Guard guard(*res.conn);
+        stmt = res.conn->prepare(sql);
+      }
+      return make_ok(env, make_resource<StatementResource>(env, res.conn, std::move(stmt)));
+    });
   });
 }
 

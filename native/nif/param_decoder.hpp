@@ -4,7 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <limits>
+#include <list>
 #include <string>
 #include <string_view>
 
@@ -14,7 +15,8 @@
 namespace ecto_libsql::nif {
 
 // Storage for bytes the decoded Params point into but no term holds (byte lists, atom names).
-using Arena = std::deque<std::string>;
+// A list: elements never move, and an empty one allocates nothing.
+using Arena = std::list<std::string>;
 
 [[noreturn]] inline void unsupported_argument(const std::string& description) {
   throw Error(kCodeMisuse, "unsupported argument type: " + description +
@@ -22,36 +24,51 @@ using Arena = std::deque<std::string>;
                                "binary or {:blob, binary})");
 }
 
-// Terms must provide: a Term type; is_atom(term, name); get_int64; is_integer (any size);
-// get_double; get_binary(term, string_view&); get_tuple2(term, a, b); list_next(list&, head&)
-// (false at the end, throws if `list` is not a proper list); is_list; is_map;
+// Terms must provide: a Term type; kind(term) -> TermKind; get_int64; get_double;
+// get_binary(term, string_view&); get_tuple2(term, a, b); is_atom(term, name);
+// list_next(list&, head&) (false at the end, throws if `list` is not a proper list);
+// list_length(list) (0 when it is not a proper list);
 // for_each_map_pair(term, f(key, value)); get_atom(term, std::string&); describe(term).
+enum class TermKind { Integer, Float, Binary, Atom, Tuple, List, Map, Other };
+
 template <class Terms>
 ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
-  std::int64_t i = 0;
-  if (terms.get_int64(term, i)) return i;
-  double d = 0;
-  if (terms.get_double(term, d)) return d;
-  std::string_view bytes;
-  if (terms.get_binary(term, bytes)) {
-    if (is_valid_utf8(bytes)) return bytes;
-    return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
-  }
-  if (terms.is_atom(term, "nil")) return Null{};
-  if (terms.is_atom(term, "true")) return std::int64_t{1};
-  if (terms.is_atom(term, "false")) return std::int64_t{0};
-  if (terms.is_integer(term)) {
-    throw Error(kCodeRange, "integer out of 64-bit range: " + terms.describe(term) +
-                                " (SQLite stores signed 64-bit integers; pass larger numbers "
-                                "as text)");
-  }
-  typename Terms::Term tag;
-  typename Terms::Term payload;
-  if (terms.get_tuple2(term, tag, payload) && terms.is_atom(tag, "blob")) {
-    if (terms.get_binary(payload, bytes)) {
+  switch (terms.kind(term)) {
+    case TermKind::Integer: {
+      std::int64_t i = 0;
+      if (terms.get_int64(term, i)) return i;
+      throw Error(kCodeRange, "integer out of 64-bit range: " + terms.describe(term) +
+                                  " (SQLite stores signed 64-bit integers; pass larger numbers "
+                                  "as text)");
+    }
+    case TermKind::Float: {
+      double d = 0;
+      terms.get_double(term, d);
+      return d;
+    }
+    case TermKind::Binary: {
+      std::string_view bytes;
+      terms.get_binary(term, bytes);
+      if (is_valid_utf8(bytes)) return bytes;
       return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
     }
-    if (terms.is_list(payload)) {
+    case TermKind::Atom:
+      if (terms.is_atom(term, "nil")) return Null{};
+      if (terms.is_atom(term, "true")) return std::int64_t{1};
+      if (terms.is_atom(term, "false")) return std::int64_t{0};
+      // What results answer for SQLite's infinities (Erlang floats have none).
+      if (terms.is_atom(term, "inf")) return std::numeric_limits<double>::infinity();
+      if (terms.is_atom(term, "-inf")) return -std::numeric_limits<double>::infinity();
+      break;
+    case TermKind::Tuple: {
+      typename Terms::Term tag;
+      typename Terms::Term payload;
+      if (!terms.get_tuple2(term, tag, payload) || !terms.is_atom(tag, "blob")) break;
+      std::string_view bytes;
+      if (terms.get_binary(payload, bytes)) {
+        return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
+      }
+      if (terms.kind(payload) != TermKind::List) break;
       std::string& owned = arena.emplace_back();
       typename Terms::Term head;
       while (terms.list_next(payload, head)) {
@@ -63,6 +80,8 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
       }
       return BlobView{std::as_bytes(std::span<const char>(owned.data(), owned.size()))};
     }
+    default:
+      break;
   }
   unsupported_argument(terms.describe(term));
 }
@@ -70,14 +89,16 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
 template <class Terms>
 Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
   Params params;
-  if (terms.is_list(args)) {
+  const TermKind kind = terms.kind(args);
+  if (kind == TermKind::List) {
+    params.positional.reserve(terms.list_length(args));
     typename Terms::Term head;
     while (terms.list_next(args, head)) {
       params.positional.push_back(decode_value(terms, head, arena));
     }
     return params;
   }
-  if (terms.is_map(args)) {
+  if (kind == TermKind::Map) {
     params.is_named = true;
     terms.for_each_map_pair(args, [&](typename Terms::Term key, typename Terms::Term value) {
       std::string_view name;

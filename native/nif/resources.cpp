@@ -8,6 +8,7 @@ namespace {
 template <class T>
 void destroy(ErlNifEnv* /*env*/, void* obj) {
   static_cast<T*>(obj)->~T();
+  ResourceType<T>::live.fetch_sub(1, std::memory_order_relaxed);
 }
 
 template <class T>

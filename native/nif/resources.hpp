@@ -8,6 +8,7 @@
 #include <erl_nif.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <utility>
@@ -30,6 +31,7 @@ struct CursorResource {
   std::shared_ptr<Connection> conn;
   std::shared_ptr<Statement> stmt;
   bool done = false;
+  bool started = false;  // a row has been fetched: the cursor can no longer start over
   ~CursorResource();
 };
 
@@ -44,6 +46,8 @@ struct TransactionResource {
 template <class T>
 struct ResourceType {
   static inline ErlNifResourceType* type = nullptr;
+  // Resources of this type alive now (made and not yet destroyed), for resource_counts/0.
+  static inline std::atomic<std::int64_t> live = 0;
 };
 
 bool open_resource_types(ErlNifEnv* env);
@@ -55,6 +59,7 @@ ERL_NIF_TERM make_resource(ErlNifEnv* env, Args&&... args) {
   if (mem == nullptr) throw std::bad_alloc();
   // Construction only moves shared pointers and integers, so it cannot throw.
   new (mem) T{std::forward<Args>(args)...};
+  ResourceType<T>::live.fetch_add(1, std::memory_order_relaxed);
   ERL_NIF_TERM term = enif_make_resource(env, mem);
   enif_release_resource(mem);
   return term;

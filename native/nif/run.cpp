@@ -9,7 +9,7 @@ namespace ecto_libsql::nif {
 namespace {
 
 // Rows of the call in progress; reused so a hot loop does not allocate.
-thread_local std::vector<ERL_NIF_TERM> t_rows;
+[[gnu::tls_model("initial-exec")]] thread_local std::vector<ERL_NIF_TERM> t_rows;
 
 // Checking the clock every row would cost more than it saves.
 constexpr unsigned kRowsBetweenClockChecks = 64;
@@ -28,10 +28,6 @@ ERL_NIF_TERM finish(ErlNifEnv* env, const RowReader& reader, sql::Command comman
 
 }  // namespace
 
-ExecBudget normal_scheduler_budget() {
-  return ExecBudget{true, std::chrono::steady_clock::now() + kNormalSchedulerBudget};
-}
-
 bool may_run_on_normal_scheduler(const Connection& conn, const Statement& stmt) {
   if (conn.always_blocking() || stmt.blocking()) return false;
   const auto& cls = stmt.classification();
@@ -47,12 +43,17 @@ bool may_run_on_normal_scheduler(const Connection& conn, const Statement& stmt) 
   return stmt.caller_cost < kSlowAverageMicros;
 }
 
-void record_cost(Statement& stmt, std::chrono::steady_clock::time_point started) {
+void record_cost(ErlNifEnv* env, Statement& stmt, std::chrono::steady_clock::time_point started,
+                 bool on_normal_scheduler) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - started)
                           .count();
   const auto sample = static_cast<std::uint32_t>(std::min<long long>(micros, 1'000'000));
   stmt.caller_cost = (stmt.caller_cost * 7 + sample) / 8;
+  // A time slice is about 1 ms; report whole percents only.
+  if (on_normal_scheduler && micros >= 10) {
+    enif_consume_timeslice(env, static_cast<int>(std::min<long long>(micros / 10, 100)));
+  }
 }
 
 bool run_to_result(ErlNifEnv* env, Statement& stmt, const ExecBudget* budget, ERL_NIF_TERM& out) {
@@ -91,12 +92,6 @@ ERL_NIF_TERM drain_to_result(ErlNifEnv* env, RowReader& reader, sql::Command com
   while (reader.step(nullptr) == Step::Row)
     rows.push_back(make_row(env, reader, columns));
   return finish(env, reader, command, columns, rows);
-}
-
-void account_time(ErlNifEnv* env, std::chrono::steady_clock::time_point started) {
-  const auto used = std::chrono::steady_clock::now() - started;
-  const auto percent = std::chrono::duration_cast<std::chrono::microseconds>(used).count() / 10;
-  if (percent > 0) enif_consume_timeslice(env, static_cast<int>(std::min<long long>(percent, 100)));
 }
 
 }  // namespace ecto_libsql::nif

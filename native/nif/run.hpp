@@ -17,11 +17,15 @@ inline constexpr std::chrono::microseconds kNormalSchedulerBudget{500};
 // busy machine) does not send a statement to the dirty schedulers for good.
 inline constexpr std::uint32_t kSlowAverageMicros = 200;
 
-// Folds the duration of a run into the statement's moving average.
-void record_cost(Statement& stmt, std::chrono::steady_clock::time_point started);
+// Folds the duration of a run into the statement's moving average; on a normal scheduler also
+// tells the VM how much of its time slice the call used.
+void record_cost(ErlNifEnv* env, Statement& stmt, std::chrono::steady_clock::time_point started,
+                 bool on_normal_scheduler);
 
-// A budget that starts now.
-ExecBudget normal_scheduler_budget();
+// A budget for a call that started at `started`.
+inline ExecBudget normal_scheduler_budget(std::chrono::steady_clock::time_point started) {
+  return ExecBudget{true, started + kNormalSchedulerBudget};
+}
 
 // Whether `stmt` may start on a normal scheduler. Reads stop themselves at the deadline; writes
 // inside a transaction are quick unless they were slow before; anything that commits, syncs to
@@ -35,8 +39,5 @@ bool run_to_result(ErlNifEnv* env, Statement& stmt, const ExecBudget* budget, ER
 
 // Builds %Result{} for a reader that has been stepped (used for batches).
 ERL_NIF_TERM drain_to_result(ErlNifEnv* env, RowReader& reader, sql::Command command);
-
-// Tells the VM how much of the time slice a normal-scheduler call used.
-void account_time(ErlNifEnv* env, std::chrono::steady_clock::time_point started);
 
 }  // namespace ecto_libsql::nif

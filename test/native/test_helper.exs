@@ -7,4 +7,7 @@ if Mix.Project.config()[:ecto_libsql_offline] do
   )
 end
 
+unless Code.ensure_loaded?(EctoLibSql.TestHelpers),
+  do: Code.require_file("support/helpers.exs", __DIR__)
+
 ExUnit.start(exclude: [:slow, :valgrind])

@@ -5,6 +5,7 @@
 // any thread at any time. Independent connections never share a lock.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -234,6 +235,8 @@ class Connection {
   std::mutex mutex_;
   std::mutex released_mutex_;
   std::vector<std::shared_ptr<void>> released_;
+  // Set while released_ holds something, so taking the lock costs no second mutex.
+  std::atomic<bool> has_released_{false};
 };
 
 }  // namespace ecto_libsql

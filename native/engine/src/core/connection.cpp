@@ -23,6 +23,7 @@ void Connection::release_later(std::shared_ptr<void> object) noexcept {
   std::lock_guard<std::mutex> queue(released_mutex_);
   try {
     released_.push_back(std::move(object));
+    has_released_.store(true, std::memory_order_release);
   } catch (...) {
     // Out of memory: leak the object rather than free it without the lock.
     new std::shared_ptr<void>(std::move(object));  // NOLINT(cppcoreguidelines-owning-memory)
@@ -30,10 +31,12 @@ void Connection::release_later(std::shared_ptr<void> object) noexcept {
 }
 
 void Connection::drain_released() noexcept {
+  if (!has_released_.load(std::memory_order_acquire)) return;
   std::vector<std::shared_ptr<void>> pending;
   {
     std::lock_guard<std::mutex> queue(released_mutex_);
     pending.swap(released_);
+    has_released_.store(false, std::memory_order_relaxed);
   }
   pending.clear();
 }

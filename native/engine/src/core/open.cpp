@@ -1,5 +1,6 @@
 #include "ecto_libsql/open.hpp"
 
+#include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/local/local_connection.hpp"
 
 namespace ecto_libsql {
@@ -7,6 +8,8 @@ namespace ecto_libsql {
 std::shared_ptr<Connection> open_connection(const ConnectOptions& options) {
   switch (options.mode) {
     case Mode::Local:
+      if (options.encryption_key) return crypto::open_encrypted(options);
+      crypto::refuse_encrypted_without_key(options.database);
       return std::make_shared<local::LocalConnection>(options);
     case Mode::Remote:
       throw Error(kCodeMisuse, "Failed to connect: remote mode is not available in this build");

@@ -4,6 +4,7 @@
 #include <array>
 #include <thread>
 
+#include "ecto_libsql/lock_wait.hpp"
 #include "local/local_statement.hpp"
 #include "vector/extension.hpp"
 
@@ -58,6 +59,9 @@ LocalConnection::LocalConnection(const ConnectOptions& options, const char* vfs)
     throw Error(code, "Failed to connect to " + options.database + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
+  // Some builds (Debian's among them) allow sqlite3_load_extension() by default: loading stays
+  // off until enable_load_extension(true) asks for it.
+  sqlite3_enable_load_extension(db_, 0);
   sqlite3_busy_handler(db_, &LocalConnection::busy_handler, this);
   sqlite3_progress_handler(db_, kProgressInterval, &LocalConnection::progress_handler, this);
   sqlite3_commit_hook(db_, &LocalConnection::commit_hook, this);
@@ -123,6 +127,13 @@ std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
     throw_error(rc);
   }
   if (raw == nullptr) throw Error(kCodeMisuse, "Prepare failed: the SQL holds no statement");
+  // Like acquire(): text after the first statement would be silently ignored.
+  std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+  if (!sql::split_statements(rest).empty()) {
+    sqlite3_finalize(raw);
+    throw Error(kCodeMisuse,
+                "Prepare failed: the SQL holds more than one statement; prepare them one by one");
+  }
   auto stmt = std::make_shared<LocalStatement>(*this, raw, sql);
   std::erase_if(user_statements_, [](const auto& weak) { return weak.expired(); });
   user_statements_.push_back(stmt);
@@ -228,7 +239,7 @@ std::uint64_t LocalConnection::begin(TransactionBehaviour behaviour, const ExecB
   require_open();
   settle();
   if (sqlite3_get_autocommit(db_) == 0) {
-    throw Error(kCodeError, "Begin failed: cannot start a transaction within a transaction");
+    throw Error(kCodeError, "cannot start a transaction within a transaction");
   }
   std::string_view sql = "BEGIN DEFERRED";
   if (behaviour == TransactionBehaviour::Immediate) sql = "BEGIN IMMEDIATE";
@@ -366,6 +377,21 @@ int LocalConnection::busy_handler(void* self, int count) noexcept {
   } else {
     delay = kDelays.back();
     prior = kTotals.back() + delay * (count - static_cast<int>(kDelays.size()));
+  }
+  if (LockWait* wait = LockWaitScope::current()) {
+    // See lock_wait.hpp: yield at once, or wait here until the timeout counted from the first
+    // wait of the call.
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    if (!wait->waiting_since) wait->waiting_since = now;
+    const auto left = *wait->waiting_since + milliseconds(timeout) - now;
+    if (left <= steady_clock::duration::zero()) return 0;
+    if (wait->may_yield) {
+      wait->yielded = true;
+      return 0;
+    }
+    std::this_thread::sleep_for(std::min<steady_clock::duration>(milliseconds(delay), left));
+    return 1;
   }
   if (prior + delay > timeout) {
     delay = timeout - prior;

@@ -132,8 +132,11 @@ void LocalStatement::bind_value(int index, const ParamValue& value, bool borrowe
 
 void LocalStatement::bind(const Params& params) {
   require_open();
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+  if (dirty_) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  dirty_ = true;
   const int count = sqlite3_bind_parameter_count(stmt_);
   if (!params.is_named) {
     const auto given = static_cast<int>(params.positional.size());
@@ -180,6 +183,7 @@ void LocalStatement::bind(const Params& params) {
 
 Step LocalStatement::step(const ExecBudget* budget) {
   require_open();
+  dirty_ = true;
   conn_->enter_budget(budget, readonly_);
   int rc = sqlite3_step(stmt_);
   bool yielded = conn_->leave_budget();
@@ -213,9 +217,10 @@ bool LocalStatement::blocking() const noexcept {
 }
 
 void LocalStatement::reset() noexcept {
-  if (stmt_ != nullptr) {
+  if (stmt_ != nullptr && dirty_) {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+    dirty_ = false;
   }
 }
 

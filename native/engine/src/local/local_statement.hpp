@@ -60,6 +60,7 @@ class LocalStatement final : public Statement {
   sql::Classification classification_;
   bool readonly_;
   std::int64_t changes_ = 0;
+  bool dirty_ = false;  // stepped or bound since the last reset
 };
 
 }  // namespace ecto_libsql::local

@@ -1,0 +1,106 @@
+defmodule EctoLibSql.Driver.CallbacksTest do
+  # The DBConnection callbacks called directly, for the shapes DBConnection relies on.
+  use ExUnit.Case, async: true
+
+  alias EctoLibSql.{Error, Query, Result, State}
+
+  setup do
+    {:ok, state} = EctoLibSql.connect(database: ":memory:")
+    on_exit(fn -> EctoLibSql.disconnect(:test, state) end)
+    %{state: state}
+  end
+
+  test "connect/1, ping/1, checkout/1, disconnect/2", %{state: state} do
+    assert %State{mode: :local, trx_id: nil} = state
+    assert {:ok, ^state} = EctoLibSql.ping(state)
+    assert {:ok, ^state} = EctoLibSql.checkout(state)
+    assert :ok = EctoLibSql.disconnect(%RuntimeError{}, state)
+
+    assert {:disconnect, %Error{message: "Connection not found: it is closed"}, ^state} =
+             EctoLibSql.ping(state)
+
+    assert {:error, %Error{message: "Unknown mode"}} = EctoLibSql.connect([])
+  end
+
+  test "handle_execute/4 with a query or a binary", %{state: state} do
+    query = %Query{statement: "SELECT ?"}
+
+    assert {:ok, ^query, %Result{rows: [[1]]}, ^state} =
+             EctoLibSql.handle_execute(query, [1], [], state)
+
+    assert {:ok, %Query{statement: "SELECT 2"}, %Result{rows: [[2]]}, ^state} =
+             EctoLibSql.handle_execute("SELECT 2", [], [], state)
+
+    assert {:error, %Error{message: "no such table: x"}, ^state} =
+             EctoLibSql.handle_execute(%Query{statement: "SELECT * FROM x"}, [], [], state)
+  end
+
+  test "an error on a closed connection asks DBConnection to reconnect", %{state: state} do
+    :ok = EctoLibSql.disconnect(:test, state)
+
+    assert {:disconnect, %Error{message: "Connection not found: it is closed"}, ^state} =
+             EctoLibSql.handle_execute(%Query{statement: "SELECT 1"}, [], [], state)
+  end
+
+  test "handle_prepare/3 and handle_close/3", %{state: state} do
+    query = %Query{statement: "SELECT 1"}
+    assert {:ok, ^query, ^state} = EctoLibSql.handle_prepare(query, [], state)
+    assert {:ok, %Result{}, ^state} = EctoLibSql.handle_close(query, [], state)
+  end
+
+  test "begin, status, commit, rollback", %{state: state} do
+    assert {:idle, ^state} = EctoLibSql.handle_status([], state)
+
+    assert {:ok, %Result{command: :begin}, %State{trx_id: trx} = t} =
+             EctoLibSql.handle_begin([], state)
+
+    assert trx != nil
+    assert {:transaction, ^t} = EctoLibSql.handle_status([], t)
+
+    assert {:ok, %Result{command: :commit}, %State{trx_id: nil} = after_commit} =
+             EctoLibSql.handle_commit([], t)
+
+    # mode and options survive the transaction
+    assert after_commit.mode == :local and after_commit.opts == state.opts
+
+    {:ok, _, t} = EctoLibSql.handle_begin([mode: :immediate], state)
+
+    assert {:ok, %Result{command: :rollback}, %State{trx_id: nil}} =
+             EctoLibSql.handle_rollback([], t)
+
+    assert {:error, %Error{message: "no active transaction"}, ^state} =
+             EctoLibSql.handle_commit([], state)
+
+    assert {:ok, %Result{command: :rollback}, ^state} = EctoLibSql.handle_rollback([], state)
+
+    assert {:error, %Error{message: "Invalid transaction behavior" <> _}, ^state} =
+             EctoLibSql.handle_begin([mode: :savepoint], state)
+  end
+
+  test "handle_status/2 after SQLite ended the transaction itself", %{state: state} do
+    {:ok, _, t} = EctoLibSql.handle_begin([], state)
+    {:ok, _, _, _} = EctoLibSql.handle_execute("ROLLBACK", [], [], t)
+    assert {:error, ^t} = EctoLibSql.handle_status([], t)
+    assert {:error, ^t} = EctoLibSql.handle_commit([], t)
+    assert {:ok, _, %State{trx_id: nil}} = EctoLibSql.handle_rollback([], t)
+  end
+
+  test "handle_declare/4, handle_fetch/4, handle_deallocate/4", %{state: state} do
+    query = %Query{statement: "SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3"}
+    assert {:ok, ^query, cursor, ^state} = EctoLibSql.handle_declare(query, [], [], state)
+
+    assert {:cont, %Result{rows: [[1], [2]], num_rows: 2}, ^state} =
+             EctoLibSql.handle_fetch(query, cursor, [max_rows: 2], state)
+
+    assert {:halt, %Result{rows: [[3]]}, ^state} =
+             EctoLibSql.handle_fetch(query, cursor, [max_rows: 2], state)
+
+    assert {:ok, %Result{}, ^state} = EctoLibSql.handle_deallocate(query, cursor, [], state)
+
+    assert {:error, %Error{message: "Cursor not found: it is closed"}, ^state} =
+             EctoLibSql.handle_fetch(query, cursor, [], state)
+
+    assert {:error, %Error{message: "no such table: nope"}, ^state} =
+             EctoLibSql.handle_declare(%Query{statement: "SELECT * FROM nope"}, [], [], state)
+  end
+end

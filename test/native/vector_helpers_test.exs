@@ -1,0 +1,35 @@
+defmodule EctoLibSql.Native.VectorHelpersTest do
+  use ExUnit.Case, async: true
+
+  alias EctoLibSql.Native
+
+  test "vector/1" do
+    assert Native.vector([1, 2.5, -3]) == "[1,2.5,-3]"
+    assert Native.vector([]) == "[]"
+    assert Native.vector([0.1]) == "[0.1]"
+
+    assert_raise ArgumentError, ~r/vector values must be numbers/, fn ->
+      Native.vector([1, "2"])
+    end
+
+    assert_raise FunctionClauseError, fn -> Native.vector("1,2") end
+  end
+
+  test "vector_type/2" do
+    assert Native.vector_type(3) == "F32_BLOB(3)"
+    assert Native.vector_type(1536, :f32) == "F32_BLOB(1536)"
+    assert Native.vector_type(2, :f64) == "F64_BLOB(2)"
+    assert_raise ArgumentError, ~r/:f32 or :f64/, fn -> Native.vector_type(2, :f16) end
+    assert_raise FunctionClauseError, fn -> Native.vector_type(0) end
+    assert_raise FunctionClauseError, fn -> Native.vector_type(-1, :f32) end
+  end
+
+  test "vector_distance_cos/2" do
+    assert Native.vector_distance_cos("embedding", [1, 2]) ==
+             "vector_distance_cos(embedding, '[1,2]')"
+
+    assert Native.vector_distance_cos("e", "[0.5,1]") == "vector_distance_cos(e, '[0.5,1]')"
+    assert Native.vector_distance_cos("e", "x'y") == "vector_distance_cos(e, 'x''y')"
+    assert_raise FunctionClauseError, fn -> Native.vector_distance_cos(:e, [1]) end
+  end
+end
