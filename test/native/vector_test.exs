@@ -248,6 +248,26 @@ defmodule EctoLibSql.Native.VectorTest do
       assert index_objects(s) == []
     end
 
+    test "a database written by libSQL: reads, writes, searches" do
+      path = tmp_db("vidx_by_libsql")
+      File.cp!(Path.expand("../../native/tests/data/libsql/vidx_by_libsql.db", __DIR__), path)
+      s = connect!(database: path)
+      ids = fn sql -> s |> rows!(sql) |> List.flatten() end
+
+      assert ids.("SELECT id FROM vector_top_k('i2', vector32('[1,2,3]'), 10)") == [3, 2, 4]
+      assert ids.("SELECT id FROM vector_top_k('main.ui', vector64('[0.1,1]'), 1)") == [2]
+      rows!(s, "INSERT INTO t VALUES (9, 'i', vector32('[1,2,3.1]'))")
+      rows!(s, "DELETE FROM t WHERE id = 3")
+      assert ids.("SELECT id FROM vector_top_k('i2', vector32('[1,2,3]'), 10)") == [9, 2, 4]
+      assert one!(s, "PRAGMA integrity_check") == "ok"
+      Native.close(s)
+
+      s = connect!(database: path)
+
+      assert s |> rows!("SELECT id FROM vector_top_k('i2', vector32('[1,2,3]'), 10)") ==
+               [[9], [2], [4]]
+    end
+
     test "VectorSearch.top_k with a filter" do
       s = connect!()
       setup_items(s)
