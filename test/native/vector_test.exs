@@ -88,6 +88,21 @@ defmodule EctoLibSql.Native.VectorTest do
       assert {:error, _} = Native.execute(s, "SELECT vector(?)", [unicode])
     end
 
+    test "through Native.query/3 (the DBConnection path)", %{s: s} do
+      q = %EctoLibSql.Query{
+        statement: "SELECT vector_extract(vector64(?)), vector_distance_l2(?, ?)"
+      }
+
+      assert {:ok, ^q, %Result{rows: [["[1,2]", 5.0]]}, ^s} =
+               Native.query(s, q, ["[1,2]", "[0,0]", Vector.to_blob([3, 4])])
+
+      bad = %EctoLibSql.Query{statement: "SELECT vector_distance_cos(?, ?)"}
+
+      assert {:error,
+              %Error{message: "vector_distance: vectors must have the same length: 1 != 2"},
+              ^s} = Native.query(s, bad, ["[1]", "[1,2]"])
+    end
+
     test "errors are %EctoLibSql.Error{} with libSQL's messages", %{s: s} do
       assert {:error, "vector: unexpected value type: got NULL, expected TEXT or BLOB"} =
                error(s, "SELECT vector(NULL)")
@@ -229,6 +244,41 @@ defmodule EctoLibSql.Native.VectorTest do
       rows!(s, "INSERT INTO items VALUES (8, 'c', vector('[0,0.95,0.05]'))")
       assert top_k(s, [0, 1, 0], 2) == [3, 8]
       assert one!(s, "PRAGMA integrity_check") == "ok"
+    end
+
+    test "two connections: one writes, the other's searches see it" do
+      path = tmp_db("vector_shared")
+      a = connect!(database: path)
+      setup_items(a)
+      create_index!(a)
+      b = connect!(database: path)
+      assert top_k(b, [0, 1, 0], 1) == [3]
+      rows!(a, "INSERT INTO items VALUES (9, 'c', vector('[0,1,0]'))")
+      rows!(a, "DELETE FROM items WHERE id = 3")
+      assert top_k(b, [0, 1, 0], 1) == [9]
+
+      # Searches in parallel, each on its own connection.
+      results =
+        1..4
+        |> Enum.map(fn _ ->
+          Task.async(fn ->
+            {:ok, c} = Native.connect(database: path)
+
+            try do
+              for _ <- 1..20, do: top_k(c, [0, 0, 1], 1)
+            after
+              Native.close(c)
+            end
+          end)
+        end)
+        |> Task.await_many(30_000)
+
+      assert results |> List.flatten() |> Enum.uniq() == [4]
+
+      Native.close(b)
+
+      assert {:error, %Error{}} =
+               Native.execute(b, "SELECT id FROM vector_top_k('items_idx', '[1,0,0]', 1)")
     end
 
     test "on an encrypted connection" do
