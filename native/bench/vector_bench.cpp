@@ -1,7 +1,7 @@
 // Vector index against exact search, through the engine, in one run:
 //
-//   vector_bench [rows] [queries] [runs] [clustered|uniform]
-//     (defaults: 100,000 rows, 200 queries, 3 runs, clustered)
+//   vector_bench [rows] [queries] [runs] [clustered|uniform] [index options]
+//     (defaults: 100,000 rows, 200 queries, 3 runs, clustered, libSQL's default options)
 //
 //   cmake -S native -B _build/native/bench -DECTO_LIBSQL_BENCH=ON -DECTO_LIBSQL_NIF=OFF
 //     -DECTO_LIBSQL_TESTS=OFF -DCMAKE_BUILD_TYPE=Release && cmake --build _build/native/bench
@@ -53,11 +53,9 @@ double median(std::vector<double> v) {
   return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-bool g_uniform = false;
-
 // `n` vectors near the same `kCentres` fixed centres, noise seeded by `seed`; or uniform ones.
-std::vector<float> clustered_vectors(int n, std::uint64_t seed) {
-  if (g_uniform) {
+std::vector<float> make_vectors(int n, std::uint64_t seed, bool uniform_data) {
+  if (uniform_data) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> uniform(-1.0F, 1.0F);
     std::vector<float> out(static_cast<std::size_t>(n) * kDims);
@@ -112,8 +110,8 @@ struct Figures {
   int expected = 0;
 };
 
-void measure(const std::string& metric, const std::vector<float>& data,
-             const std::vector<float>& queries, Figures& f) {
+void measure(const std::string& metric, const std::string& index_options,
+             const std::vector<float>& data, const std::vector<float>& queries, Figures& f) {
   const int rows = static_cast<int>(data.size() / kDims);
   const int n_queries = static_cast<int>(queries.size() / kDims);
   ConnectOptions options;
@@ -137,8 +135,8 @@ void measure(const std::string& metric, const std::vector<float>& data,
   run(*conn, "COMMIT");
   f.insert.push_back(seconds_since(start));
   start = CpuClock::now();
-  run(*conn,
-      "CREATE INDEX items_idx ON items(libsql_vector_idx(embedding, 'metric=" + metric + "'))");
+  run(*conn, "CREATE INDEX items_idx ON items(libsql_vector_idx(embedding, 'metric=" + metric +
+                 "'" + index_options + "))");
   f.build.push_back(seconds_since(start));
 
   const std::string fn = metric == "cosine" ? "vector_distance_cos" : "vector_distance_l2";
@@ -164,10 +162,13 @@ int main(int argc, char** argv) {
   const int rows = argc > 1 ? std::max(kK, std::atoi(argv[1])) : 100'000;
   const int n_queries = argc > 2 ? std::max(1, std::atoi(argv[2])) : 200;
   const int runs = argc > 3 ? std::max(1, std::atoi(argv[3])) : 3;
-  g_uniform = argc > 4 && std::string(argv[4]) == "uniform";
-  const std::vector<float> data = clustered_vectors(rows, 1);
-  std::printf("%d %s vectors of %d dims, %d top-%d queries per run, %d runs\n\n", rows,
-              g_uniform ? "uniform" : "clustered", kDims, n_queries, kK, runs);
+  const bool uniform = argc > 4 && std::string(argv[4]) == "uniform";
+  // More index options, as SQL string literals: "'max_neighbors=64', 'search_l=400'".
+  const std::string index_options = argc > 5 ? std::string(", ") + argv[5] : std::string();
+  const std::vector<float> data = make_vectors(rows, 1, uniform);
+  std::printf("%d %s vectors of %d dims, %d top-%d queries per run, %d runs, index options: %s\n\n",
+              rows, uniform ? "uniform" : "clustered", kDims, n_queries, kK, runs,
+              argc > 5 ? argv[5] : "libSQL's defaults");
   std::printf(
       "| metric | insert (s) | index build (s) | top-10 vector_top_k (ms) | top-10 exact "
       "scan (ms) | speed-up | recall@10 |\n");
@@ -176,8 +177,8 @@ int main(int argc, char** argv) {
     Figures f;
     for (int r = 0; r < runs; ++r) {
       const std::vector<float> queries =
-          clustered_vectors(n_queries, 1000 + static_cast<std::uint64_t>(r));
-      measure(metric, data, queries, f);
+          make_vectors(n_queries, 1000 + static_cast<std::uint64_t>(r), uniform);
+      measure(metric, index_options, data, queries, f);
     }
     const double top_k = median(f.top_k) * 1e3;
     const double exact = median(f.exact) * 1e3;
