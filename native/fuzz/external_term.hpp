@@ -150,7 +150,8 @@ class ExternalTermReader {
       case 115:    // SMALL_ATOM_EXT (Latin-1)
       case 118:    // ATOM_UTF8_EXT
       case 119: {  // SMALL_ATOM_UTF8_EXT
-        if (!be(length, (tag == 115 || tag == 119) ? 1 : 2) || length > 255 * 4) return nullptr;
+        if (!be(length, (tag == 115 || tag == 119) ? 1 : 2) || length > std::uint64_t{255} * 4)
+          return nullptr;
         TermNode& n = make(nif::TermKind::Atom);
         if (!take(n.bytes, length)) return nullptr;
         if (tag == 100 || tag == 115) n.bytes = latin1_to_utf8(n.bytes);
