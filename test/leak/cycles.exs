@@ -14,7 +14,14 @@ alias EctoLibSql.{Native, NIF, Query}
 path = Path.join(dir, "leak_cycles_#{System.os_time()}.db")
 File.rm(path)
 {:ok, setup} = Native.connect(database: path)
-{:ok, _, _, _} = Native.query(setup, %Query{statement: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, b BLOB)"}, [])
+
+{:ok, _, _, _} =
+  Native.query(
+    setup,
+    %Query{statement: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, b BLOB)"},
+    []
+  )
+
 Native.close(setup)
 
 query! = fn state, sql, args ->
@@ -27,7 +34,10 @@ end
 # Each cycle runs in its own process: what it leaves open is freed when that process exits.
 cycle = fn i ->
   {:ok, state} = Native.connect(database: path)
-  {_, state} = query!.(state, "INSERT INTO t(v, b) VALUES (?, ?)", ["row #{i}", {:blob, <<i::64>>}])
+
+  {_, state} =
+    query!.(state, "INSERT INTO t(v, b) VALUES (?, ?)", ["row #{i}", {:blob, <<i::64>>}])
+
   {%{num_rows: 1}, state} = query!.(state, "SELECT v, b FROM t WHERE id = ?", [rem(i - 1, i) + 1])
   {_, _} = query!.(state, "SELECT :v || 'x'", %{v: "named"})
 
