@@ -40,10 +40,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzedDataProvider input(data, size);
   const bool encrypt_pages = input.ConsumeBool();
   const bool valid_header = input.ConsumeBool();
-  std::vector<std::uint8_t> db =
-      input.ConsumeBytes<std::uint8_t>(input.ConsumeIntegralInRange<std::size_t>(0, 4 * 4096));
-  std::vector<std::uint8_t> journal =
-      input.ConsumeBytes<std::uint8_t>(input.ConsumeIntegralInRange<std::size_t>(0, 3 * 4096));
+  std::vector<std::uint8_t> db = input.ConsumeBytes<std::uint8_t>(
+      input.ConsumeIntegralInRange<std::size_t>(0, std::size_t{4} * 4096));
+  std::vector<std::uint8_t> journal = input.ConsumeBytes<std::uint8_t>(
+      input.ConsumeIntegralInRange<std::size_t>(0, std::size_t{3} * 4096));
   std::vector<std::uint8_t> tags = input.ConsumeRemainingBytes<std::uint8_t>();
 
   if (valid_header && db.size() >= 24) {

@@ -78,6 +78,23 @@ TEST(Parameters, NumberedLikeSqlite) {
   EXPECT_TRUE(parameter_names("SELECT ':a', \"@b\" -- $c").empty());
 }
 
+// Found by fuzzing against sqlite3_bind_parameter_name(): ?NNN naming a slot a named parameter
+// already holds does not rename it.
+TEST(Parameters, NumberedSlotKeepsEarlierName) {
+  auto names = parameter_names("SELECT :a, @b, $$c, ?3, ?");
+  ASSERT_EQ(names.size(), 4u);
+  EXPECT_EQ(names[2], "$$c");
+  EXPECT_EQ(names[3], "");
+  // SQLite reads "(...)" and "::" inside every named parameter, not only $-parameters.
+  auto suffixed = parameter_names("SELECT @b(c), :x::y, @x");
+  ASSERT_EQ(suffixed.size(), 3u);
+  EXPECT_EQ(suffixed[0], "@b(c)");
+  EXPECT_EQ(suffixed[1], ":x::y");
+  EXPECT_EQ(suffixed[2], "@x");
+  // Empty statements before the first one are skipped, as sqlite3_prepare() does.
+  EXPECT_EQ(parameter_names("; ;-- c\n SELECT :a; SELECT :b"), std::vector<std::string>{":a"});
+}
+
 TEST(Lexer, UnterminatedTokensAreIllegalNotCrashes) {
   for (std::string_view sql : {"'abc", "\"abc", "[abc", "/* abc", "x'0", "$", "12abc", "`"}) {
     Lexer lexer(sql);

@@ -82,10 +82,13 @@ void Connection::batch(std::span<const BatchStep> steps, bool transactional,
   if (transactional) run(kRelease);
 }
 
-void Connection::set_update_hook(UpdateHook /*hook*/) {
+// Overrides take the callbacks by value and keep them.
+void Connection::set_update_hook(
+    UpdateHook /*hook*/) {  // NOLINT(performance-unnecessary-value-param)
   unsupported("the update hook");
 }
-void Connection::set_authorizer(Authorizer /*authorizer*/) {
+void Connection::set_authorizer(
+    Authorizer /*authorizer*/) {  // NOLINT(performance-unnecessary-value-param)
   unsupported("the authorizer");
 }
 void Connection::enable_load_extension(bool /*enabled*/) {

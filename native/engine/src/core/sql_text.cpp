@@ -160,9 +160,9 @@ bool Lexer::next(Token& token) noexcept {
       if (is_id_char(d)) {
         ++pos_;
         ++chars;
-      } else if (c == '$' && d == ':' && at(pos_ + 1) == ':') {
+      } else if (d == ':' && at(pos_ + 1) == ':') {
         pos_ += 2;  // TCL namespace separator
-      } else if (c == '$' && d == '(' && chars > 0) {
+      } else if (d == '(' && chars > 0) {
         while (pos_ < n && at(pos_) != ')' && !is_space(at(pos_)))
           ++pos_;
         if (at(pos_) != ')') return finish(TokenKind::Illegal);
@@ -406,8 +406,13 @@ std::vector<std::string> parameter_names(std::string_view sql) {
   auto ensure = [&](std::size_t index) {
     if (names.size() < index) names.resize(index);
   };
+  bool in_statement = false;  // leading semicolons are empty statements SQLite skips
   while (lexer.next(token)) {
-    if (token.kind == TokenKind::Semicolon) break;
+    if (token.kind == TokenKind::Semicolon) {
+      if (in_statement) break;
+      continue;
+    }
+    if (token.kind != TokenKind::Space && token.kind != TokenKind::Comment) in_statement = true;
     if (token.kind != TokenKind::Variable) continue;
     std::string_view text = token.text;
     if (text[0] == '?') {
@@ -420,7 +425,8 @@ std::vector<std::string> parameter_names(std::string_view sql) {
       if (ec != std::errc() || index == 0 || index > 250000) continue;
       max_index = std::max(max_index, index);
       ensure(index);
-      names[index - 1] = std::string(text);
+      // As SQLite does, a slot a named parameter already took keeps that name.
+      if (names[index - 1].empty()) names[index - 1] = std::string(text);
       continue;
     }
     if (auto it = seen.find(text); it != seen.end()) continue;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,14 @@ int io_check_reserved_lock(sqlite3_file* file, int* out) noexcept {
   return real->pMethods->xCheckReservedLock(real, out);
 }
 
+// A PRAGMA's page size value; 0 when it is not a whole number.
+int page_size_of(const char* value) noexcept {
+  const std::string_view text(value);
+  int size = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+  return (ec == std::errc() && end == text.data() + text.size()) ? size : 0;
+}
+
 // PRAGMAs that would silently defeat the encryption are refused with a message.
 int refuse_pragma(const EncryptedDb& db, char** args) noexcept {
   const char* name = args[1];
@@ -146,7 +155,7 @@ int refuse_pragma(const EncryptedDb& db, char** args) noexcept {
     message =
         "temp_store must stay MEMORY for encrypted databases: temporary files are not encrypted";
   } else if (is(name, "page_size") && value != nullptr && db.page_size != 0 &&
-             valid_page_size(std::atoi(value)) && std::atoi(value) != db.page_size) {
+             valid_page_size(page_size_of(value)) && page_size_of(value) != db.page_size) {
     // VACUUM would write the new layout in pages of the old size, which cannot be encrypted
     // page by page (SQLite3 Multiple Ciphers ignores the change for the same reason).
     message =
