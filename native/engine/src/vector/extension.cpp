@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <initializer_list>
 #include <random>
 #include <set>
 
@@ -23,6 +24,18 @@ constexpr std::string_view kMaintain = "__ecto_libsql_vector_update";
 constexpr std::string_view kSavepoint = "__ecto_libsql_vector_ddl";
 constexpr const char* kResyncMessage =
     "vector index: the database schema changed; the statement must run again";
+
+// SQL text from pieces, in one allocation.
+std::string concat(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (const std::string_view p : parts)
+    size += p.size();
+  std::string out;
+  out.reserve(size);
+  for (const std::string_view p : parts)
+    out += p;
+  return out;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -228,6 +241,7 @@ void Extension::refresh() {
     }
   }
   std::vector<std::string> tables;
+  tables.reserve(next.size());
   for (const auto& [k, st] : next)
     tables.push_back(lower(st.table));
   std::sort(tables.begin(), tables.end());
@@ -355,22 +369,23 @@ void Extension::prepare_existing_indexes() noexcept {
       // libSQL leaves the index b-tree empty, and does not update it when it writes to a file
       // this module wrote. SQLite uses that b-tree (count(*) may read it; a DELETE expects its
       // entry), so it is rebuilt when it is empty or disagrees with the shadow table.
-      const std::string table = quote_identifier(ix.schema) + "." + quote_identifier(ix.table);
-      const std::string by_index = " INDEXED BY " + quote_identifier(ix.name);
-      const bool entries = sql_("SELECT 1 FROM " + table + by_index + " LIMIT 1").step();
-      const bool rows = sql_("SELECT 1 FROM " + table + " NOT INDEXED LIMIT 1").step();
+      const std::string table =
+          concat({quote_identifier(ix.schema), ".", quote_identifier(ix.table)});
+      const std::string by_index = concat({" INDEXED BY ", quote_identifier(ix.name)});
+      const bool entries = sql_(concat({"SELECT 1 FROM ", table, by_index, " LIMIT 1"})).step();
+      const bool rows = sql_(concat({"SELECT 1 FROM ", table, " NOT INDEXED LIMIT 1"})).step();
       bool stale = rows && !entries;
       if (!stale && ix.marker_expr) {
         // Count and key sum of the rows with a vector, as the b-tree and the shadow table see
         // them (both read small indexes only).
         const std::string key = ix.key.without_rowid ? quote_identifier(ix.key.column) : "rowid";
         const bool sums = ix.key.rowid_like;
-        Query with_vector =
-            sql_("SELECT count(*), " + (sums ? "total(" + key + ")" : std::string("0")) + " FROM " +
-                 table + by_index + " WHERE " + *ix.marker_expr + " = 1" +
-                 (ix.where.empty() ? "" : " AND (" + ix.where + ")"));
-        Query nodes = sql_("SELECT count(*), " + std::string(sums ? "total(index_key)" : "0") +
-                           " FROM " + shadow(ix));
+        const std::string sum = sums ? concat({"total(", key, ")"}) : std::string("0");
+        const std::string filter = ix.where.empty() ? "" : concat({" AND (", ix.where, ")"});
+        Query with_vector = sql_(concat({"SELECT count(*), ", sum, " FROM ", table, by_index,
+                                         " WHERE ", *ix.marker_expr, " = 1", filter}));
+        Query nodes = sql_(
+            concat({"SELECT count(*), ", sums ? "total(index_key)" : "0", " FROM ", shadow(ix)}));
         stale =
             with_vector.step() && nodes.step() &&
             (with_vector.int64(0) != nodes.int64(0) ||

@@ -265,8 +265,7 @@ std::vector<std::uint8_t> build_metadata(ColumnType column, std::span<const std:
   const std::size_t node = node_overhead(column.type, column.dims);
   const std::size_t edge_size = edge_overhead(edge, column.dims);
   if (max_neighbors == 0) {
-    const auto by_dims =
-        static_cast<std::uint64_t>(3 * (static_cast<int>(std::sqrt(column.dims)) + 1));
+    const auto by_dims = 3 * (static_cast<std::uint64_t>(std::sqrt(column.dims)) + 1);
     const std::uint64_t by_size = 50 * node / edge_size + 1;
     max_neighbors = std::min(by_dims, by_size);
   }

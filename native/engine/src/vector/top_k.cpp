@@ -34,7 +34,8 @@ int connect(sqlite3* db, void* aux, int /*argc*/, const char* const* /*argv*/, s
   const int rc =
       sqlite3_declare_vtab(db, "CREATE TABLE x(idx hidden, vector hidden, k hidden, id)");
   if (rc != SQLITE_OK) return rc;
-  auto* table = new (std::nothrow) Table();  // owned by SQLite until disconnect()
+  // Owned by SQLite until disconnect().
+  auto* table = new (std::nothrow) Table();  // NOLINT(cppcoreguidelines-owning-memory)
   if (table == nullptr) return SQLITE_NOMEM;
   table->ext = static_cast<Extension*>(aux);
   *out = table;
@@ -72,7 +73,8 @@ int best_index(sqlite3_vtab* /*vtab*/, sqlite3_index_info* info) noexcept {
 }
 
 int open(sqlite3_vtab* /*vtab*/, sqlite3_vtab_cursor** out) noexcept {
-  auto* cursor = new (std::nothrow) Cursor();  // owned by SQLite until close()
+  // Owned by SQLite until close().
+  auto* cursor = new (std::nothrow) Cursor();  // NOLINT(cppcoreguidelines-owning-memory)
   if (cursor == nullptr) return SQLITE_NOMEM;
   *out = cursor;
   return SQLITE_OK;

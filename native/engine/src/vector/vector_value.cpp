@@ -74,9 +74,9 @@ float element_float(const VectorView& v, int i) noexcept {
   const std::uint8_t* d = v.data.data();
   switch (v.type) {
     case Type::F32:
-      return load_f32(d + 4 * i);
+      return load_f32(d + 4 * static_cast<std::ptrdiff_t>(i));
     case Type::F64:
-      return static_cast<float>(load_f64(d + 8 * i));
+      return static_cast<float>(load_f64(d + 8 * static_cast<std::ptrdiff_t>(i)));
     case Type::F1Bit:
       return bit(v, i) ? 1.0F : -1.0F;
     case Type::F8: {
@@ -86,9 +86,9 @@ float element_float(const VectorView& v, int i) noexcept {
       return alpha * static_cast<float>(d[i]) + shift;
     }
     case Type::F16:
-      return f16_to_float(load_u16(d + 2 * i));
+      return f16_to_float(load_u16(d + 2 * static_cast<std::ptrdiff_t>(i)));
     case Type::FB16:
-      return bf16_to_float(load_u16(d + 2 * i));
+      return bf16_to_float(load_u16(d + 2 * static_cast<std::ptrdiff_t>(i)));
   }
   return 0;
 }
@@ -107,6 +107,8 @@ std::uint8_t f8_code(float f) noexcept {
   if (f < 0) return 0;
   if (f > 255) return 255;
   if (std::isnan(f)) return 0;
+  // libSQL's (int)(x + 0.5), not lround: the codes must be the same bytes.
+  // NOLINTNEXTLINE(bugprone-incorrect-roundings)
   return static_cast<std::uint8_t>(static_cast<int>(f + 0.5));
 }
 
@@ -119,7 +121,7 @@ Vector to_f8(const VectorView& v) {
   if (v.type == Type::F64) {
     // Minimum and maximum compare doubles but are kept as floats; the scaling runs in double.
     for (int i = 0; i < v.dims; ++i) {
-      const double x = load_f64(v.data.data() + 8 * i);
+      const double x = load_f64(v.data.data() + 8 * static_cast<std::ptrdiff_t>(i));
       if (i == 0) {
         min_f = static_cast<float>(x);
         max_f = static_cast<float>(x);
@@ -132,7 +134,7 @@ Vector to_f8(const VectorView& v) {
     shift = min_f;
     alpha = (max_f - min_f) / 255;
     for (int i = 0; i < v.dims; ++i) {
-      const double x = load_f64(v.data.data() + 8 * i);
+      const double x = load_f64(v.data.data() + 8 * static_cast<std::ptrdiff_t>(i));
       out.data[static_cast<std::size_t>(i)] = f8_code(static_cast<float>((x - shift) / alpha));
     }
   } else {
@@ -397,23 +399,24 @@ Vector convert(const Vector& vector, Type to) {
   for (int i = 0; i < v.dims; ++i) {
     switch (to) {
       case Type::F32:
-        store_f32(d + 4 * i, element_float(v, i));
+        store_f32(d + 4 * static_cast<std::ptrdiff_t>(i), element_float(v, i));
         break;
       case Type::F64:
-        store_f64(d + 8 * i, static_cast<double>(element_float(v, i)));
+        store_f64(d + 8 * static_cast<std::ptrdiff_t>(i), static_cast<double>(element_float(v, i)));
         break;
       case Type::F1Bit: {
         // Doubles are compared as doubles, everything else as floats.
-        const bool positive =
-            v.type == Type::F64 ? load_f64(v.data.data() + 8 * i) > 0 : element_float(v, i) > 0;
+        const bool positive = v.type == Type::F64
+                                  ? load_f64(v.data.data() + 8 * static_cast<std::ptrdiff_t>(i)) > 0
+                                  : element_float(v, i) > 0;
         if (positive) d[i / 8] = static_cast<std::uint8_t>(d[i / 8] | (1 << (i & 7)));
         break;
       }
       case Type::F16:
-        store_u16(d + 2 * i, f16_from_float(element_float(v, i)));
+        store_u16(d + 2 * static_cast<std::ptrdiff_t>(i), f16_from_float(element_float(v, i)));
         break;
       case Type::FB16:
-        store_u16(d + 2 * i, bf16_from_float(element_float(v, i)));
+        store_u16(d + 2 * static_cast<std::ptrdiff_t>(i), bf16_from_float(element_float(v, i)));
         break;
       case Type::F8:
         break;
@@ -427,8 +430,9 @@ std::string to_text(const Vector& v) {
   std::string out = "[";
   std::array<char, 64> buf{};
   for (int i = 0; i < v.dims; ++i) {
-    const double x =
-        v.type == Type::F64 ? load_f64(v.data.data() + 8 * i) : load_f32(v.data.data() + 4 * i);
+    const double x = v.type == Type::F64
+                         ? load_f64(v.data.data() + 8 * static_cast<std::ptrdiff_t>(i))
+                         : load_f32(v.data.data() + 4 * static_cast<std::ptrdiff_t>(i));
     sqlite3_snprintf(static_cast<int>(buf.size()), buf.data(), "%g", x);
     if (i > 0) out.push_back(',');
     out += buf.data();
@@ -455,8 +459,8 @@ double distance_cos(const VectorView& a, const VectorView& b) {
       double norm1 = 0;
       double norm2 = 0;
       for (int i = 0; i < n; ++i) {
-        const double x = load_f64(a.data.data() + 8 * i);
-        const double y = load_f64(b.data.data() + 8 * i);
+        const double x = load_f64(a.data.data() + 8 * static_cast<std::ptrdiff_t>(i));
+        const double y = load_f64(b.data.data() + 8 * static_cast<std::ptrdiff_t>(i));
         dot += x * y;
         norm1 += x * x;
         norm2 += y * y;
@@ -524,7 +528,8 @@ std::optional<double> distance_l2(const VectorView& a, const VectorView& b) {
     case Type::F64: {
       double sum = 0;
       for (int i = 0; i < n; ++i) {
-        const double d = load_f64(a.data.data() + 8 * i) - load_f64(b.data.data() + 8 * i);
+        const double d = load_f64(a.data.data() + 8 * static_cast<std::ptrdiff_t>(i)) -
+                         load_f64(b.data.data() + 8 * static_cast<std::ptrdiff_t>(i));
         sum += d * d;
       }
       return as_float(std::sqrt(sum));
