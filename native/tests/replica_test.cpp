@@ -286,6 +286,9 @@ TEST_F(ReplicaTest, LocalWritesNeverTouchTheReplicaFile) {
   auto conn = open_connection(options());
   // PRAGMAs stay local; query_only keeps the file as the server sent it.
   EXPECT_EQ(rows(*conn, "PRAGMA query_only")[0][0], "1");
+  EXPECT_THROW(rows(*conn, "PRAGMA journal_mode = WAL"), Error);
+  EXPECT_THROW(rows(*conn, "pragma main.JOURNAL_MODE('wal')"), Error);
+  EXPECT_EQ(rows(*conn, "PRAGMA journal_mode")[0][0], "delete");
   EXPECT_EQ(count(*conn), "3");
 }
 
@@ -413,6 +416,37 @@ TEST_P(ReplicaFaultTest, InterruptedPullLeavesOldOrNewState) {
 
 INSTANTIATE_TEST_SUITE_P(CrashAndThrow, ReplicaFaultTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "crash" : "thrown"; });
+
+// A crash while bootstrapping leaves no replica (the next connect starts again) or a whole one.
+TEST_F(ReplicaTest, InterruptedBootstrapLeavesNothingOrEverything) {
+  for (const replica::ApplyStep step :
+       {replica::ApplyStep::HalfWritten, replica::ApplyStep::DatabaseSynced,
+        replica::ApplyStep::Committed}) {
+    const std::string name = "boot" + std::to_string(static_cast<int>(step)) + ".db";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      replica::set_apply_fault_hook([step](replica::ApplyStep s) {
+        if (s == step) ::_exit(42);
+      });
+      try {
+        open_connection(options(name));
+      } catch (...) {
+        ::_exit(1);
+      }
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 42);
+    EXPECT_EQ(std::filesystem::exists(dir_.file(name)), step == replica::ApplyStep::Committed);
+    EXPECT_EQ(std::filesystem::exists(dir_.file(name + "-sync")),
+              step == replica::ApplyStep::Committed);
+    auto conn = open_connection(options(name));
+    EXPECT_EQ(count(*conn), "3");
+    EXPECT_EQ(rows(*conn, "PRAGMA integrity_check")[0][0], "ok");
+  }
+}
 
 TEST(SyncProtocol, EncodesPullRequests) {
   EXPECT_EQ(replica::encode_pull_request(""), "");

@@ -217,7 +217,8 @@ void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db
 }
 
 // A new replica: the whole file is written aside and renamed into place.
-void bootstrap(const std::string& database, const PullReply& reply) {
+void bootstrap(const std::string& database, const PullReply& reply,
+               const std::function<void()>& save_state) {
   std::vector<const std::string*> pages(reply.db_size, nullptr);
   for (const PulledPage& p : reply.pages)
     pages[p.page_id] = &p.data;
@@ -245,6 +246,12 @@ void bootstrap(const std::string& database, const PullReply& reply) {
     os_error("write", tmp);
   }
   reached(ApplyStep::DatabaseSynced);
+  try {
+    save_state();
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
   if (std::rename(tmp.c_str(), database.c_str()) != 0) {
     ::unlink(tmp.c_str());
     os_error("rename", tmp);
@@ -265,10 +272,11 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
   fault_hook() = std::move(hook);
 }
 
-void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms) {
+void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+                const std::function<void()>& save_state) {
   struct stat st {};
   if (::stat(database.c_str(), &st) != 0 || st.st_size == 0) {
-    bootstrap(database, reply);
+    bootstrap(database, reply, save_state);
     return;
   }
   sqlite3* raw = nullptr;
@@ -292,6 +300,8 @@ void apply_pull(const std::string& database, const PullReply& reply, int busy_ti
   }
   // SQLite itself changed nothing: ending its transaction only releases the lock.
   sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  db.reset();
+  save_state();
 }
 
 }  // namespace ecto_libsql::replica

@@ -33,7 +33,10 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook);
 // Applies `reply` to `database` (created if missing). Page 1 is rewritten for local use:
 // rollback-journal mode (header bytes 18/19 = 1), the file change counter bumped so that other
 // connections drop their caches, the in-header size set to db_size. Throws Error on failure,
-// leaving the old content.
-void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms);
+// leaving the old content. `save_state` records the new revision: it is called once the new
+// content is durable and cannot be rolled back any more (for a bootstrap, just before the
+// file is renamed into place, so that a file never exists without its sync state).
+void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+                const std::function<void()>& save_state);
 
 }  // namespace ecto_libsql::replica

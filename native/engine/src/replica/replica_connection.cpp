@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <random>
 
 #include "ecto_libsql/local/local_connection.hpp"
@@ -31,6 +32,19 @@ std::string new_client_id() {
   return buf;
 }
 
+// The replica file stays in rollback-journal mode: pulls rely on SQLite's hot-journal recovery.
+void refuse_journal_mode_change(std::string_view sql) {
+  std::string lower(sql);
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = lower.find("journal_mode");
+  if (at != std::string::npos && lower.find_first_of("=(", at) != std::string::npos) {
+    throw Error(kCodeMisuse,
+                "journal_mode cannot be changed on an embedded replica: it keeps its "
+                "rollback journal so that pulls apply atomically");
+  }
+}
+
 bool has_content(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
@@ -47,7 +61,9 @@ std::shared_ptr<ReplicaConnection> ReplicaConnection::open(const ConnectOptions&
 }
 
 ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
-    : options_(options), state_(std::make_unique<SyncState>()) {
+    : options_(options),
+      busy_timeout_ms_(options.busy_timeout_ms),
+      state_(std::make_unique<SyncState>()) {
   if (options.encryption_key) {
     throw Error(kCodeMisuse,
                 "Failed to connect: encryption_key is not supported for embedded replicas");
@@ -112,6 +128,7 @@ void ReplicaConnection::ping() {
 std::shared_ptr<Statement> ReplicaConnection::wrap(std::string_view sql,
                                                    std::shared_ptr<Statement> local) {
   const bool local_pragma = local->classification().command == sql::Command::Pragma;
+  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
   if (frozen_ || local_pragma || (local->readonly() && !remote_transaction_)) return local;
   return std::make_shared<ForwardedStatement>(weak_from_this(), std::string(sql), std::move(local));
 }
@@ -126,6 +143,7 @@ StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget
   StatementLease lease = local_->acquire(sql, budget);
   if (!lease) return lease;
   const bool local_pragma = lease->classification().command == sql::Command::Pragma;
+  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
   if (frozen_ || local_pragma || (lease->readonly() && !remote_transaction_)) {
     last_was_remote_ = false;
     return lease;  // the common case: a read served by the local file's statement cache
@@ -223,7 +241,7 @@ std::int64_t ReplicaConnection::total_changes() const {
 }
 
 void ReplicaConnection::set_busy_timeout(int milliseconds) {
-  options_.busy_timeout_ms = milliseconds;
+  busy_timeout_ms_ = milliseconds;
   local_->set_busy_timeout(milliseconds);
 }
 
@@ -255,12 +273,16 @@ SyncStatus ReplicaConnection::pull_locked() {
   PullReply pulled = decode_pull_reply(reply.body);
   const std::int64_t after = revision_number(pulled.server_revision);
   if (pulled.server_revision != state_->revision || state_->revision.empty()) {
-    if (!pulled.pages.empty() || state_->revision.empty()) {
-      apply_pull(options_.database, pulled, options_.busy_timeout_ms);
-    }
+    SyncState next = *state_;
+    next.revision = pulled.server_revision;
     // Saved only once the pages are durable: a crash in between pulls them again.
-    state_->revision = pulled.server_revision;
-    save_sync_state(options_.database, *state_);
+    auto save = [&] { save_sync_state(options_.database, next); };
+    if (!pulled.pages.empty() || state_->revision.empty()) {
+      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save);
+    } else {
+      save();
+    }
+    *state_ = std::move(next);
   }
   return SyncStatus{after, static_cast<std::int64_t>(pulled.pages.size())};
 }

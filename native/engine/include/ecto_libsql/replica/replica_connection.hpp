@@ -3,6 +3,7 @@
 // connection and are pulled back (read_your_writes).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,7 @@ class ReplicaConnection final : public Connection,
   void stop_background_sync() noexcept;
 
   ConnectOptions options_;
+  std::atomic<int> busy_timeout_ms_;  // read by background pulls
   std::shared_ptr<local::LocalConnection> local_;
   std::shared_ptr<Connection> remote_;
   std::unique_ptr<SyncEndpoint> endpoint_;
