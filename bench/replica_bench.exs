@@ -1,7 +1,7 @@
 # Embedded replica figures against a real tursodb --sync-server (npm `turso`, installed into
 # _build/peers by scripts/setup), in one run:
 #
-#   (a) bootstrap pull: a fresh replica of a 50,000-row database (pages/s)
+#   (a) bootstrap: connect creating a fresh replica of a 50,000-row database (pages/s)
 #   (b) incremental pull after the server updated every row (pages/s)
 #   (c) point SELECT by primary key on the replica next to local mode on a copy of the same
 #       file (µs/query; target: replica within 1.1x of local)
@@ -58,9 +58,9 @@ defmodule Bench.Replica do
         for round <- 1..rounds do
           exec(url, ["UPDATE t SET s = 'round #{round} ' || id"])
           started = System.monotonic_time()
-          {:ok, _} = Native.sync(replica)
+          {:ok, %{frames_synced: pulled}} = EctoLibSql.NIF.sync(replica.conn_id)
           elapsed = System.monotonic_time() - started
-          pages(replica_path) / seconds(elapsed)
+          pulled / seconds(elapsed)
         end
 
       local_path = Path.join(dir, "local.db")
@@ -72,6 +72,7 @@ defmodule Bench.Replica do
           {points(replica), points(local)}
         end
 
+      IO.puts("\nreplica file: #{pages(replica_path)} pages of 4096 bytes")
       report(bootstrap, incremental, reads, rounds)
       Native.close(replica)
       Native.close(local)
@@ -183,7 +184,7 @@ defmodule Bench.Replica do
     IO.puts("(a) bootstrap pull        #{round(median(bootstrap))} pages/s")
 
     IO.puts(
-      "(b) incremental pull      #{round(median(incremental))} pages/s (file pages / sync time)"
+      "(b) incremental pull      #{round(median(incremental))} pages/s (pages pulled / sync time)"
     )
 
     IO.puts(

@@ -187,7 +187,8 @@ void apply_locked(sqlite3* db, const std::string& database, const PullReply& rep
              "write page");
     if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
-  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size * kPageSize)),
+  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size) *
+                                            static_cast<sqlite3_int64>(kPageSize)),
         "set size");
   reached(ApplyStep::PagesWritten);
   check(file->pMethods->xSync(file, SQLITE_SYNC_NORMAL), "sync database");
