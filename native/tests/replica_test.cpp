@@ -196,6 +196,50 @@ TEST_F(ReplicaTest, OpenErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_.file("fresh.db-sync")));
 }
 
+TEST_F(ReplicaTest, PullWaitsForLocalReadersThenGivesUp) {
+  auto o = options();
+  o.busy_timeout_ms = 200;
+  auto conn = open_connection(o);
+  server_->exec("INSERT INTO t(v) VALUES ('four')");
+  auto reader = testing::open_local(dir_.file("replica.db"));
+  testing::run(*reader, "BEGIN");
+  EXPECT_EQ(count(*reader), "3");  // holds a read lock
+  {
+    Connection::Guard guard(*conn);
+    try {
+      conn->sync();
+      FAIL() << "sync applied pages under an open reader";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code() & 0xff, kCodeBusy);
+      EXPECT_NE(e.message().find("cannot lock the replica"), std::string::npos) << e.message();
+    }
+  }
+  EXPECT_EQ(count(*reader), "3");  // the reader's snapshot is intact
+  testing::run(*reader, "COMMIT");
+  {
+    Connection::Guard guard(*conn);
+    conn->sync();
+  }
+  EXPECT_EQ(count(*reader), "4");
+  EXPECT_EQ(count(*conn), "4");
+}
+
+TEST_F(ReplicaTest, SyncUntilAnUnreachedPositionTimesOut) {
+  auto o = options();
+  o.request_timeout = std::chrono::milliseconds(300);
+  auto conn = open_connection(o);
+  Connection::Guard guard(*conn);
+  const auto now = conn->replication_index();
+  conn->sync_until(now);  // already there: no wait
+  try {
+    conn->sync_until(now + 1000);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("sync_until timed out"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(conn->replication_index(), now);
+}
+
 TEST_F(ReplicaTest, TwoReplicasOfOneDatabase) {
   auto a = open_connection(options("a.db"));
   auto b = open_connection(options("b.db"));

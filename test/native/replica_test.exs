@@ -97,6 +97,19 @@ defmodule EctoLibSql.Native.ReplicaTest do
     assert rows!(s, "PRAGMA integrity_check") == [["ok"]]
   end
 
+  test "transactions, prepared statements and cursors read the local file", %{server: server} do
+    s = replica!(server)
+    assert {:ok, tx} = Native.begin(s)
+
+    assert {:ok, %EctoLibSql.Result{rows: [[3]]}} =
+             Native.execute(tx, "SELECT count(*) FROM t", [])
+
+    assert {:ok, _} = Native.commit(tx)
+    {:ok, stmt} = Native.prepare(s, "SELECT v FROM t WHERE id = ?")
+    assert {:ok, %{rows: [["thrée"]]}} = Native.query_stmt(s, stmt, [3])
+    Native.close_stmt(stmt)
+  end
+
   test "server down: reads keep working and sync answers a clear error", %{server: server} do
     s = replica!(server)
     TursoServer.stop(server)
