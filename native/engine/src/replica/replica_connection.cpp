@@ -185,10 +185,15 @@ Connection& ReplicaConnection::remote_for_write() {
 void ReplicaConnection::after_forwarded_write() {
   last_was_remote_ = true;
   if (!remote_transaction_ && options_.read_your_writes) {
-    const std::lock_guard lock(sync_mutex_);
-    pull_locked();
-    state_->max_write_revision = state_->revision;
-    save_sync_state(options_.database, *state_);
+    // The write is on the server already: a failed pull must not report it as failed (a
+    // retry would write twice). The next sync catches up.
+    try {
+      const std::lock_guard lock(sync_mutex_);
+      pull_locked();
+      state_->max_write_revision = state_->revision;
+      save_sync_state(options_.database, *state_);
+    } catch (const Error&) {
+    }
   }
 }
 
