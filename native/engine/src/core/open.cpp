@@ -2,6 +2,7 @@
 
 #include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/local/local_connection.hpp"
+#include "ecto_libsql/replica/replica_connection.hpp"
 
 namespace ecto_libsql {
 
@@ -14,8 +15,7 @@ std::shared_ptr<Connection> open_connection(const ConnectOptions& options) {
     case Mode::Remote:
       throw Error(kCodeMisuse, "Failed to connect: remote mode is not available in this build");
     case Mode::Replica:
-      throw Error(kCodeMisuse,
-                  "Failed to connect: remote replica mode is not available in this build");
+      return replica::ReplicaConnection::open(options);
   }
   throw Error(kCodeMisuse, "Unknown mode");
 }
