@@ -46,17 +46,33 @@ defmodule EctoLibSql do
   def handle_prepare(%Query{} = query, _opts, state), do: {:ok, query, state}
 
   @impl true
-  def handle_execute(%Query{statement: statement} = query, args, _opts, %State{} = state) do
+  # `foreign_keys_enforced: boolean` in the options switches enforcement instead of running the
+  # query; unlike PRAGMA foreign_keys it works inside a transaction (the adapter's table
+  # rebuilds use it).
+  def handle_execute(%Query{statement: statement} = query, args, opts, %State{} = state) do
+    case Keyword.fetch(opts, :foreign_keys_enforced) do
+      {:ok, enforced} when is_boolean(enforced) ->
+        case NIF.set_foreign_keys_enforced(state.conn_id, enforced) do
+          :ok -> {:ok, query, %Result{command: :pragma, rows: [], num_rows: 0}, state}
+          {:error, native} -> error(native, state)
+        end
+
+      _ ->
+        execute_sql(query, statement, args, state)
+    end
+  end
+
+  def handle_execute(sql, args, opts, state) when is_binary(sql) do
+    handle_execute(%Query{statement: sql}, args, opts, state)
+  end
+
+  defp execute_sql(query, statement, args, state) do
     sql = IO.iodata_to_binary(statement)
 
     case NIF.query(state.conn_id, state.trx_id, sql, args) do
       {:ok, result} -> {:ok, query, result, state}
       {:error, native} -> error(native, state)
     end
-  end
-
-  def handle_execute(sql, args, opts, state) when is_binary(sql) do
-    handle_execute(%Query{statement: sql}, args, opts, state)
   end
 
   @impl true
@@ -156,7 +172,13 @@ defmodule EctoLibSql do
   end
 
   @impl true
-  def handle_status(_opts, %State{trx_id: nil} = state), do: {:idle, state}
+  # A transaction begun with plain SQL ("BEGIN") has no handle: SQLite's autocommit flag tells.
+  def handle_status(_opts, %State{trx_id: nil, conn_id: conn} = state) do
+    case NIF.info(conn, :autocommit) do
+      false -> {:transaction, state}
+      _ -> {:idle, state}
+    end
+  end
 
   def handle_status(_opts, %State{trx_id: trx} = state) do
     case NIF.transaction_status(trx) do

@@ -17,8 +17,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     ## Connection callbacks
 
-    # Local files default to WAL, so that readers and the writer do not block each other;
-    # encrypted databases keep their rollback journal.
+    # Local files default to WAL, so that readers and the writer do not block each other
+    # (encrypted databases keep their rollback journal), and to enforced foreign keys.
     @impl true
     def child_spec(opts) do
       local? = is_binary(opts[:database]) and opts[:database] != ":memory:" and is_nil(opts[:uri])
@@ -27,6 +27,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         if local? and is_nil(opts[:encryption_key]),
           do: Keyword.put_new(opts, :journal_mode, :wal),
           else: opts
+
+      # Ecto applications expect foreign keys to be enforced; SQLite's own default is off.
+      opts = if local?, do: Keyword.put_new(opts, :foreign_keys, true), else: opts
 
       DBConnection.child_spec(EctoLibSql, opts)
     end
@@ -277,7 +280,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
           {[?(, all(query), ?)], counter + params_counter}
 
         {:placeholder, placeholder_index}, counter ->
-          {[?? | Integer.to_string(placeholder_index)], counter}
+          {[?? | to_string(placeholder_index)], counter}
 
         _, counter ->
           {[?? | Integer.to_string(counter)], counter + 1}

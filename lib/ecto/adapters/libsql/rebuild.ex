@@ -115,26 +115,48 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     ## The table rebuild
 
+    # All statements of a rebuild run on one connection, in one transaction (the migration's
+    # when there is one). Dropping the old table with foreign keys enforced would run ON DELETE
+    # actions on the rows that refer to it, so enforcement is switched off for the rebuild
+    # (through the driver: PRAGMA foreign_keys is a no-op inside a transaction) and the rebuilt
+    # table is checked with PRAGMA foreign_key_check.
     defp rebuild(meta, table, opts, edit) do
       table = to_string(table)
 
-      sql =
-        case query!(
-               meta,
-               "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
-               [table],
-               opts
-             ) do
-          [[sql]] -> sql
-          _ -> raise ArgumentError, "no table named #{table}"
+      Ecto.Adapters.LibSql.checkout(meta, opts, fn ->
+        sql =
+          case query!(
+                 meta,
+                 "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                 [table],
+                 opts
+               ) do
+            [[sql]] -> sql
+            _ -> raise ArgumentError, "no table named #{table}"
+          end
+
+        enforced? = query!(meta, "PRAGMA foreign_keys", [], opts) == [[1]]
+
+        switch = fn on ->
+          query!(meta, "SELECT 1", [], Keyword.put(opts, :foreign_keys_enforced, on))
         end
 
-      if query!(meta, "PRAGMA foreign_keys", [], opts) == [[1]] do
-        raise ArgumentError,
-              "rebuilding #{table} with foreign keys enforced would cascade deletes from the old " <>
-                "table: run this migration with foreign_keys off (a connection option)"
-      end
+        if enforced?, do: switch.(false)
 
+        try do
+          {:ok, _} =
+            Ecto.Adapters.LibSql.transaction(meta, opts, fn ->
+              rebuild_table(meta, table, sql, opts, edit)
+            end)
+        after
+          if enforced?, do: switch.(true)
+        end
+      end)
+
+      :ok
+    end
+
+    defp rebuild_table(meta, table, sql, opts, edit) do
       {head, parts, tail} = split_create(sql)
       new_parts = edit.(parts)
       temp = "#{table}__ecto_rebuild"
