@@ -450,6 +450,15 @@ int LocalConnection::authorizer_trampoline(void* self, int action, const char* a
   }
 }
 
+void LocalConnection::set_foreign_keys_enforced(bool enforced) {
+  require_open();
+  int now = -1;
+  const int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, enforced ? 1 : 0, &now);
+  if (rc != SQLITE_OK || now != (enforced ? 1 : 0)) {
+    throw Error(rc == SQLITE_OK ? SQLITE_ERROR : rc, "Failed to switch foreign key enforcement");
+  }
+}
+
 void LocalConnection::enable_load_extension(bool enabled) {
   require_open();
   const int rc = sqlite3_enable_load_extension(db_, enabled ? 1 : 0);

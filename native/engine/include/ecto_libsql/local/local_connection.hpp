@@ -60,6 +60,7 @@ class LocalConnection final : public Connection {
   void set_update_hook(UpdateHook hook) override;
   void set_authorizer(Authorizer authorizer) override;
   void enable_load_extension(bool enabled) override;
+  void set_foreign_keys_enforced(bool enforced) override;
   void load_extension(const std::string& path, const std::optional<std::string>& entry) override;
 
   // Runs SQL that returns no rows (several statements allowed). Throws on failure.
