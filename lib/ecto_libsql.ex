@@ -93,9 +93,16 @@ defmodule EctoLibSql do
           mode
       end
 
-    if mode == :savepoint,
-      do: savepoint(state, "SAVEPOINT #{@savepoint}", :begin),
-      else: begin(conn, mode, state)
+    cond do
+      mode == :savepoint and state.trx_id == nil ->
+        {:error, %Error{message: "a savepoint needs an open transaction"}, state}
+
+      mode == :savepoint ->
+        savepoint(state, "SAVEPOINT #{@savepoint}", :begin)
+
+      true ->
+        begin(conn, mode, state)
+    end
   end
 
   defp savepoint(state, sql, command) do

@@ -48,6 +48,44 @@ defmodule EctoLibSql.Driver.CallbacksTest do
     assert {:ok, %Result{}, ^state} = EctoLibSql.handle_close(query, [], state)
   end
 
+  test "savepoint mode inside a transaction, as DBConnection's sandbox uses it", %{state: state} do
+    {:ok, _, _, state} =
+      EctoLibSql.handle_execute(%Query{statement: "CREATE TABLE sp(x)"}, [], [], state)
+
+    {:ok, _, t} = EctoLibSql.handle_begin([], state)
+    insert = %Query{statement: "INSERT INTO sp VALUES (1)"}
+    count = %Query{statement: "SELECT count(*) FROM sp"}
+
+    {:ok, %Result{command: :begin}, t} = EctoLibSql.handle_begin([mode: :savepoint], t)
+    {:ok, _, _, t} = EctoLibSql.handle_execute(insert, [], [], t)
+    {:ok, %Result{command: :rollback}, t} = EctoLibSql.handle_rollback([mode: :savepoint], t)
+    assert {:ok, _, %Result{rows: [[0]]}, t} = EctoLibSql.handle_execute(count, [], [], t)
+    assert {:transaction, t} = EctoLibSql.handle_status([], t)
+
+    {:ok, _, t} = EctoLibSql.handle_begin([mode: :savepoint], t)
+    {:ok, _, _, t} = EctoLibSql.handle_execute(insert, [], [], t)
+    {:ok, %Result{command: :commit}, t} = EctoLibSql.handle_commit([mode: :savepoint], t)
+    {:ok, _, state} = EctoLibSql.handle_commit([], t)
+    assert {:ok, _, %Result{rows: [[1]]}, _} = EctoLibSql.handle_execute(count, [], [], state)
+  end
+
+  test "a transaction begun with plain SQL shows in the status", %{state: state} do
+    {:ok, _, _, state} = EctoLibSql.handle_execute(%Query{statement: "BEGIN"}, [], [], state)
+    assert {:transaction, state} = EctoLibSql.handle_status([], state)
+    {:ok, _, _, state} = EctoLibSql.handle_execute(%Query{statement: "ROLLBACK"}, [], [], state)
+    assert {:idle, _} = EctoLibSql.handle_status([], state)
+  end
+
+  test "foreign key enforcement switches inside a transaction", %{state: state} do
+    fk = %Query{statement: "PRAGMA foreign_keys"}
+    {:ok, _, t} = EctoLibSql.handle_begin([], state)
+    {:ok, _, _, t} = EctoLibSql.handle_execute(fk, [], [foreign_keys_enforced: true], t)
+    assert {:ok, _, %Result{rows: [[1]]}, t} = EctoLibSql.handle_execute(fk, [], [], t)
+    {:ok, _, _, t} = EctoLibSql.handle_execute(fk, [], [foreign_keys_enforced: false], t)
+    assert {:ok, _, %Result{rows: [[0]]}, t} = EctoLibSql.handle_execute(fk, [], [], t)
+    {:ok, _, _} = EctoLibSql.handle_rollback([], t)
+  end
+
   test "begin, status, commit, rollback", %{state: state} do
     assert {:idle, ^state} = EctoLibSql.handle_status([], state)
 
@@ -74,6 +112,10 @@ defmodule EctoLibSql.Driver.CallbacksTest do
     assert {:ok, %Result{command: :rollback}, ^state} = EctoLibSql.handle_rollback([], state)
 
     assert {:error, %Error{message: "Invalid transaction behavior" <> _}, ^state} =
+             EctoLibSql.handle_begin([mode: :nonsense], state)
+
+    # DBConnection's savepoint mode: only inside a transaction.
+    assert {:error, %Error{message: "a savepoint needs an open transaction"}, ^state} =
              EctoLibSql.handle_begin([mode: :savepoint], state)
   end
 
