@@ -16,7 +16,9 @@ defmodule EctoLibSql.TursodbServer do
 
   @doc "Starts a server; answers %{url:, port:, os_pid:, port_ref:, dir:}."
   def start!(opts \\ []) do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_tursodb_#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(System.tmp_dir!(), "ecto_libsql_tursodb_#{System.unique_integer([:positive])}")
+
     File.mkdir_p!(dir)
     db = Path.join(dir, "remote.db")
     port = Keyword.get_lazy(opts, :port, &free_port/0)
@@ -31,7 +33,15 @@ defmodule EctoLibSql.TursodbServer do
       ])
 
     {:os_pid, os_pid} = Port.info(ref, :os_pid)
-    server = %{url: "http://127.0.0.1:#{port}", port: port, os_pid: os_pid, port_ref: ref, dir: dir}
+
+    server = %{
+      url: "http://127.0.0.1:#{port}",
+      port: port,
+      os_pid: os_pid,
+      port_ref: ref,
+      dir: dir
+    }
+
     wait_ready!(port, 100)
     server
   end
