@@ -1,8 +1,10 @@
-# One set of driver behaviours run twice: on a local database file and on a real remote server
-# (tursodb --sync-server, npm turso) through Hrana.
+# One set of driver behaviours run three times: on a local database file, on a real remote
+# server (tursodb --sync-server, npm turso) and on the Hrana 3 test server (streams, batons,
+# get_autocommit, describe) through remote mode.
 Code.require_file("../support/tursodb_server.exs", __DIR__)
+Code.require_file("../support/hrana_server.exs", __DIR__)
 
-for mode <- [:local, :remote] do
+for mode <- [:local, :remote, :hrana] do
   defmodule Module.concat(EctoLibSql.Native.ModesTest, Macro.camelize(to_string(mode))) do
     use ExUnit.Case, async: mode == :local
 
@@ -12,6 +14,11 @@ for mode <- [:local, :remote] do
     @mode mode
     if mode == :remote do
       if reason = EctoLibSql.TursodbServer.missing(), do: @moduletag(skip: reason)
+      @moduletag :remote
+    end
+
+    if mode == :hrana do
+      if reason = EctoLibSql.HranaServer.missing(), do: @moduletag(skip: reason)
       @moduletag :remote
     end
 
@@ -25,6 +32,11 @@ for mode <- [:local, :remote] do
             server = EctoLibSql.TursodbServer.start!()
             on_exit(fn -> EctoLibSql.TursodbServer.stop(server) end)
             connect!(uri: server.url, auth_token: "token")
+
+          :hrana ->
+            server = EctoLibSql.HranaServer.start!(token: "token")
+            on_exit(fn -> EctoLibSql.HranaServer.stop(server) end)
+            connect!(uri: server.url, auth_token: "token")
         end
 
       {:ok, _} = Native.execute(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, x, UNIQUE(x))", [])
@@ -33,7 +45,7 @@ for mode <- [:local, :remote] do
     end
 
     test "mode is reported", %{s: s} do
-      assert s.mode == @mode
+      assert s.mode == if(@mode == :hrana, do: :remote, else: @mode)
     end
 
     test "every value type round-trips", %{s: s} do
@@ -103,7 +115,7 @@ for mode <- [:local, :remote] do
                Native.execute(s, "INSERT INTO t(x) VALUES ('a')", [])
 
       assert e.message =~ "UNIQUE constraint failed"
-      if @mode == :remote, do: assert(is_binary(e.sqlite.remote_code))
+      if @mode != :local, do: assert(is_binary(e.sqlite.remote_code))
       assert {:error, %Error{}} = Native.execute(s, "SELECT * FROM missing_table", [])
     end
 
