@@ -19,7 +19,7 @@ defmodule EctoLibSql.HranaServer do
     end
   end
 
-  @doc "Starts a server; options: :token, :expire_ms, :base_url_prefix, :v2_only."
+  @doc "Starts a server; options: :token, :expire_ms, :base_url_prefix, :v2_only, :port."
   def start!(opts \\ []) do
     dir = Path.join(System.tmp_dir!(), "ecto_libsql_hrana_#{System.unique_integer([:positive])}")
     File.mkdir_p!(dir)
@@ -29,7 +29,8 @@ defmodule EctoLibSql.HranaServer do
         if(t = opts[:token], do: ["--token", t], else: []) ++
         if(e = opts[:expire_ms], do: ["--expire-ms", Integer.to_string(e)], else: []) ++
         if(p = opts[:base_url_prefix], do: ["--base-url-prefix", p], else: []) ++
-        if(opts[:v2_only], do: ["--v2-only"], else: [])
+        if(opts[:v2_only], do: ["--v2-only"], else: []) ++
+        if(p = opts[:port], do: ["--port", Integer.to_string(p)], else: [])
 
     ref =
       Port.open({:spawn_executable, System.find_executable("node")}, [

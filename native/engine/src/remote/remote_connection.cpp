@@ -56,11 +56,14 @@ std::string error_text(const HttpResponse& res) {
 Error http_error(const HttpResponse& res) {
   json::error_code ec;
   const json::value parsed = json::parse(res.body, ec);
-  if (!ec && parsed.is_object() && parsed.get_object().contains("message")) {
-    return server_error(parsed);
-  }
   const std::string status = std::to_string(res.status);
-  if (res.status == 401 || res.status == 403) {
+  const bool auth = res.status == 401 || res.status == 403;
+  if (!ec && parsed.is_object() && parsed.get_object().contains("message")) {
+    Error error = server_error(parsed);
+    if (auth) return Error(23, error.message(), error.remote_code());
+    return error;
+  }
+  if (auth) {
     return Error(23, "remote: authentication failed (HTTP " + status + "): " + error_text(res),
                  "HTTP_" + status);
   }
