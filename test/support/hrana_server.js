@@ -32,9 +32,16 @@ class HranaError extends Error {
 
 const streams = new Map(); // baton -> stream
 
+// Database connections of closed streams, kept for the next streams (opening one costs more
+// than most requests).
+const idle = [];
+
 function openStream() {
-  const db = new Database(opts.db, { timeout: 5 });
-  db.defaultSafeIntegers(true);
+  let db = idle.pop();
+  if (!db) {
+    db = new Database(opts.db, { timeout: 5 });
+    db.defaultSafeIntegers(true);
+  }
   return { db, sqls: new Map(), lastUsed: Date.now(), prefix: opts.prefix || "" };
 }
 
@@ -42,7 +49,8 @@ function closeStream(stream) {
   try {
     if (stream.db.inTransaction) stream.db.exec("ROLLBACK");
   } catch (_) {}
-  stream.db.close();
+  if (!stream.db.inTransaction && idle.length < 8) idle.push(stream.db);
+  else stream.db.close();
 }
 
 function decodeValue(v) {

@@ -88,7 +88,8 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(Url url, std::string auth_token, std::chrono::milliseconds connect_timeout,
+HttpClient::HttpClient(Url url, const std::string& auth_token,
+                       std::chrono::milliseconds connect_timeout,
                        std::chrono::milliseconds request_timeout)
     : url_(std::move(url)), impl_(std::make_unique<Impl>()) {
   connect_timeout_ = connect_timeout;

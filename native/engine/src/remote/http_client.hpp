@@ -41,7 +41,7 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  HttpClient(Url url, std::string auth_token, std::chrono::milliseconds connect_timeout,
+  HttpClient(Url url, const std::string& auth_token, std::chrono::milliseconds connect_timeout,
              std::chrono::milliseconds request_timeout);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
