@@ -311,7 +311,8 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
   } else {
     requests.push_back(execute_request(sql, args));
   }
-  const bool v3 = protocol_ == Protocol::V3;
+  // Outside a transaction only transaction statements can change the autocommit state.
+  const bool v3 = protocol_ == Protocol::V3 && (in_transaction_ || cls.is_transaction);
   if (v3) requests.push_back(json::object{{"type", "get_autocommit"}});
   const bool opens = cls.command == sql::Command::Begin || cls.command == sql::Command::Savepoint;
   const bool end_stream = !in_transaction_ && !opens;
