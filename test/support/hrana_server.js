@@ -39,8 +39,10 @@ const idle = [];
 function openStream() {
   let db = idle.pop();
   if (!db) {
-    db = new Database(opts.db, { timeout: 5 });
+    db = new Database(opts.db);  // no busy wait: it would block the only thread
     db.defaultSafeIntegers(true);
+    // As sqld: readers in open transactions do not block writers.
+    db.exec("PRAGMA journal_mode=WAL");
   }
   return { db, sqls: new Map(), lastUsed: Date.now(), prefix: opts.prefix || "" };
 }
