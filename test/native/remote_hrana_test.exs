@@ -45,7 +45,7 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
   end
 
   test "requests of a stream follow its base_url" do
-    server = start!(base_url_prefix: "/moved")
+    server = start!(base_url_prefix: "/moved", token: "t")
     s = connect!(uri: server.url, auth_token: "t")
     {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
     {:ok, t} = Native.begin(s)

@@ -84,8 +84,10 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
     // ws:// URLs name the same server; its HTTP endpoint serves the same streams.
     url.websocket = false;
   }
-  http_ = std::make_unique<HttpClient>(url, options.auth_token, options.connect_timeout,
-                                       options.request_timeout);
+  auth_token_ = options.auth_token;
+  connect_timeout_ = options.connect_timeout;
+  request_timeout_ = options.request_timeout;
+  http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
   busy_timeout_ms_ = options.busy_timeout_ms;
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
@@ -224,8 +226,8 @@ json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bo
         url.path == current.path) {
       stream_http_.reset();
     } else {
-      stream_http_ = std::make_unique<HttpClient>(url, "", std::chrono::milliseconds(30000),
-                                                  std::chrono::milliseconds(30000));
+      stream_http_ =
+          std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
     }
   }
   if (!baton_) stream_http_.reset();

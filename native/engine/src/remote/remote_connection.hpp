@@ -98,6 +98,9 @@ class RemoteConnection final : public Connection {
   void update_transaction_state(const sql::Classification& cls, std::string_view sql,
                                 const json::value* autocommit_response, bool succeeded);
 
+  std::string auth_token_;
+  std::chrono::milliseconds connect_timeout_{};
+  std::chrono::milliseconds request_timeout_{};
   std::string pipeline_path_;
   std::unique_ptr<HttpClient> http_;
   // The client for a stream the server moved to another address (`base_url`).
