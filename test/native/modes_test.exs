@@ -1,10 +1,10 @@
-# One set of driver behaviours run three times: on a local database file, on a real remote
+# One set of driver behaviours run four times: on a local database file, on a real remote
 # server (tursodb --sync-server, npm turso) and on the Hrana 3 test server (streams, batons,
-# get_autocommit, describe) through remote mode.
+# get_autocommit, describe) over HTTP and over WebSocket, through remote mode.
 Code.require_file("../support/tursodb_server.exs", __DIR__)
 Code.require_file("../support/hrana_server.exs", __DIR__)
 
-for mode <- [:local, :remote, :hrana] do
+for mode <- [:local, :remote, :hrana, :websocket] do
   defmodule Module.concat(EctoLibSql.Native.ModesTest, Macro.camelize(to_string(mode))) do
     use ExUnit.Case, async: mode == :local
 
@@ -17,7 +17,7 @@ for mode <- [:local, :remote, :hrana] do
       @moduletag :remote
     end
 
-    if mode == :hrana do
+    if mode in [:hrana, :websocket] do
       if reason = EctoLibSql.HranaServer.missing(), do: @moduletag(skip: reason)
       @moduletag :remote
     end
@@ -37,6 +37,11 @@ for mode <- [:local, :remote, :hrana] do
             server = EctoLibSql.HranaServer.start!(token: "token")
             on_exit(fn -> EctoLibSql.HranaServer.stop(server) end)
             connect!(uri: server.url, auth_token: "token")
+
+          :websocket ->
+            server = EctoLibSql.HranaServer.start!(token: "token")
+            on_exit(fn -> EctoLibSql.HranaServer.stop(server) end)
+            connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "token")
         end
 
       {:ok, _} = Native.execute(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, x, UNIQUE(x))", [])
@@ -45,7 +50,7 @@ for mode <- [:local, :remote, :hrana] do
     end
 
     test "mode is reported", %{s: s} do
-      assert s.mode == if(@mode == :hrana, do: :remote, else: @mode)
+      assert s.mode == if(@mode == :local, do: :local, else: :remote)
     end
 
     test "every value type round-trips", %{s: s} do

@@ -89,4 +89,39 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
     on_exit(fn -> HranaServer.stop(restarted) end)
     assert rows!(s, "SELECT 2") == [[2]]
   end
+
+  test "WebSocket: hello with a wrong token is refused; streams are per connection" do
+    server = start!(token: "right")
+    url = "ws://127.0.0.1:#{server.port}"
+
+    assert {:error, %Error{message: message, sqlite: %{code: :auth}}} =
+             Native.connect(uri: url, auth_token: "wrong")
+
+    assert message =~ "Authentication failed"
+    s = connect!(uri: url, auth_token: "right")
+    other = connect!(uri: server.url, auth_token: "right", transport: :websocket)
+    {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+    {:ok, t} = Native.begin(s)
+    {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+    assert rows!(other, "SELECT count(*) FROM t") == [[0]]
+    {:ok, _} = Native.commit(t)
+    assert rows!(other, "SELECT count(*) FROM t") == [[1]]
+  end
+
+  test "WebSocket: the server killed inside a transaction fails it; reads reconnect" do
+    server = start!()
+    s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
+    {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+    {:ok, t} = Native.begin(s)
+    {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+    HranaServer.stop(server)
+
+    assert {:error, %Error{sqlite: %{remote_code: "CONNECTION_LOST"}}} =
+             Native.execute(t, "INSERT INTO t VALUES (2)", [])
+
+    assert Native.get_is_autocommit(s)
+    restarted = HranaServer.start!(port: server.port)
+    on_exit(fn -> HranaServer.stop(restarted) end)
+    assert rows!(s, "SELECT 3") == [[3]]
+  end
 end

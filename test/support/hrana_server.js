@@ -1,6 +1,6 @@
 // A Hrana 2/3 test server over HTTP (JSON) backed by the real libSQL engine (npm libsql), for
 // what tursodb --sync-server does not serve: v3, close, get_autocommit, describe, sequence,
-// store_sql, bearer auth, stream expiry and base_url. Checked against @libsql/client by
+// store_sql, bearer auth, stream expiry, base_url, and Hrana 3 over WebSocket. Checked against @libsql/client by
 // test/support/hrana_server_client_check.js.
 //
 // node hrana_server.js --db FILE [--port N] [--token T] [--expire-ms N] [--base-url-prefix /p]
@@ -286,6 +286,75 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60000;
+
+// Hrana 3 (or 2) over WebSocket (`hrana3` / `hrana2` subprotocols, JSON text frames).
+const { WebSocketServer } = require("ws");
+const wss = new WebSocketServer({
+  noServer: true,
+  handleProtocols: (protocols) =>
+    protocols.has("hrana3") ? "hrana3" : protocols.has("hrana2") ? "hrana2" : false,
+});
+server.on("upgrade", (req, socket, head) => {
+  wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+});
+
+function serveSocket(ws) {
+  const version = ws.protocol === "hrana3" ? 3 : 2;
+  let authed = false;
+  const socketStreams = new Map();
+  const socketSqls = new Map(); // over WebSocket, stored SQL belongs to the connection
+  ws.on("message", (data) => {
+    let msg;
+    try {
+      msg = JSON.parse(data.toString("utf8"));
+    } catch (_) {
+      return ws.close(1002, "invalid JSON");
+    }
+    if (msg.type === "hello") {
+      if (opts.token !== null && msg.jwt !== opts.token) {
+        ws.send(JSON.stringify({ type: "hello_error", error: { message: "Authentication failed: invalid token", code: "UNAUTHORIZED" } }));
+        return ws.close(1008, "unauthorized");
+      }
+      authed = true;
+      return ws.send(JSON.stringify({ type: "hello_ok" }));
+    }
+    if (msg.type !== "request" || !authed) return ws.close(1002, "protocol violation");
+    const r = msg.request;
+    let reply;
+    try {
+      let response;
+      if (r.type === "open_stream") {
+        const stream = openStream();
+        stream.sqls = socketSqls;
+        socketStreams.set(r.stream_id, stream);
+        response = { type: "open_stream" };
+      } else if (r.type === "store_sql") {
+        socketSqls.set(r.sql_id, r.sql);
+        response = { type: "store_sql" };
+      } else if (r.type === "close_sql") {
+        socketSqls.delete(r.sql_id);
+        response = { type: "close_sql" };
+      } else if (r.type === "close_stream") {
+        const stream = socketStreams.get(r.stream_id);
+        if (stream) closeStream(stream);
+        socketStreams.delete(r.stream_id);
+        response = { type: "close_stream" };
+      } else {
+        const stream = socketStreams.get(r.stream_id);
+        if (!stream) throw new HranaError("stream not open", "STREAM_NOT_OPEN");
+        response = handleRequest(stream, r, version);
+      }
+      reply = { type: "response_ok", request_id: msg.request_id, response };
+    } catch (err) {
+      reply = { type: "response_error", request_id: msg.request_id, error: sqliteError(err) };
+    }
+    ws.send(JSON.stringify(reply));
+  });
+  ws.on("close", () => {
+    for (const stream of socketStreams.values()) closeStream(stream);
+    socketStreams.clear();
+  });
+}
 
 setInterval(() => {
   const now = Date.now();

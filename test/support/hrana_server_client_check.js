@@ -1,5 +1,6 @@
 // Checks the Hrana test server against the official client (@libsql/client over HTTP):
-// execute, batch, interactive transaction, executeMultiple, errors and auth.
+// execute, batch, interactive transaction, executeMultiple, errors and auth, over HTTP and
+// WebSocket.
 // node hrana_server_client_check.js   (NODE_PATH must hold libsql and @libsql/client)
 "use strict";
 const { spawn } = require("child_process");
@@ -63,10 +64,21 @@ async function main() {
     await assert.rejects(c.execute("INSERT INTO t(x) VALUES ('a')"), (e) => /UNIQUE constraint failed/.test(e.message));
     c.close();
 
+    const ws = createClient({ url: `ws://127.0.0.1:${port}`, authToken: "secret" });
+    assert.strictEqual(Number((await ws.execute({ sql: "SELECT count(*) AS n FROM t WHERE x > ?", args: ["a"] })).rows[0].n), 3);
+    const wbr = await ws.batch(["INSERT INTO t(x) VALUES ('w')", "SELECT count(*) AS n FROM t"], "write");
+    assert.strictEqual(Number(wbr[1].rows[0].n), 5);
+    const wtx = await ws.transaction("write");
+    await wtx.execute("DELETE FROM t WHERE x = 'w'");
+    await wtx.rollback();
+    await ws.executeMultiple("INSERT INTO m VALUES (3); INSERT INTO m VALUES (4);");
+    assert.strictEqual(Number((await ws.execute("SELECT sum(y) AS s FROM m")).rows[0].s), 10);
+    ws.close();
+
     const bad = createClient({ url, authToken: "wrong" });
     await assert.rejects(bad.execute("SELECT 1"));
     bad.close();
-    console.log("hrana test server: @libsql/client execute, batch, transaction, executeMultiple: ok");
+    console.log("hrana test server: @libsql/client execute, batch, transaction, executeMultiple over HTTP and WebSocket: ok");
   } finally {
     child.kill();
     fs.rmSync(dir, { recursive: true, force: true });

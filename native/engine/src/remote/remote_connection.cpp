@@ -1,5 +1,7 @@
 #include "remote_connection.hpp"
 
+#include <algorithm>
+
 #include "ecto_libsql/remote/remote.hpp"
 
 namespace ecto_libsql::remote {
@@ -80,15 +82,19 @@ std::shared_ptr<Connection> open_remote(const ConnectOptions& options) {
 RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   if (options.uri.empty()) throw Error(kCodeMisuse, "Failed to connect: no :uri given");
   Url url = parse_url(options.uri);
-  if (url.websocket || options.transport == "websocket") {
-    // ws:// URLs name the same server; its HTTP endpoint serves the same streams.
-    url.websocket = false;
-  }
   auth_token_ = options.auth_token;
   connect_timeout_ = options.connect_timeout;
   request_timeout_ = options.request_timeout;
-  http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
   busy_timeout_ms_ = options.busy_timeout_ms;
+  if (url.websocket || options.transport == "websocket") {
+    url.websocket = true;
+    protocol_ = Protocol::V3;
+    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+    ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_);
+    ws_open();
+    return;
+  }
+  http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
   if (v3.status >= 200 && v3.status < 300) {
@@ -131,6 +137,7 @@ void RemoteConnection::close() noexcept {
   baton_.reset();
   stream_http_.reset();
   http_->disconnect();
+  if (ws_) ws_->disconnect();
 }
 
 void RemoteConnection::ping() {
@@ -188,7 +195,96 @@ HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
   }
 }
 
+void RemoteConnection::ws_open() {
+  ws_->connect();
+  json::object hello{{"type", "hello"}};
+  hello["jwt"] = auth_token_.empty() ? json::value(nullptr) : json::value(auth_token_);
+  ws_->send(json::serialize(hello));
+  json::value reply = json::parse(ws_->receive());
+  const json::object& obj = reply.as_object();
+  if (obj.at("type") != "hello_ok") {
+    ws_->disconnect();
+    const json::value* err = obj.if_contains("error");
+    Error e = server_error(err != nullptr ? *err : json::value());
+    throw Error(23, "remote: authentication failed: " + e.message(), e.remote_code());
+  }
+  json::array open{json::object{{"type", "open_stream"}}};
+  json::array results = ws_exchange(open);
+  if (results.at(0).at("type") != "ok") throw server_error(results[0].at("error"));
+}
+
+json::array RemoteConnection::ws_exchange(const json::array& requests) {
+  std::vector<std::int32_t> ids;
+  json::array results;
+  for (const json::value& request : requests) {
+    if (request.at("type") == "close") continue;  // the stream lives as long as the socket
+    json::object body = request.as_object();
+    body["stream_id"] = 1;
+    const std::int32_t id = next_request_id_++;
+    if (next_request_id_ == INT32_MAX) next_request_id_ = 1;
+    ids.push_back(id);
+    ws_->send(json::serialize(
+        json::object{{"type", "request"}, {"request_id", id}, {"request", std::move(body)}}));
+  }
+  std::vector<json::value> by_order(ids.size());
+  for (std::size_t got = 0; got < ids.size(); ++got) {
+    json::value msg = json::parse(ws_->receive());
+    const json::object& obj = msg.as_object();
+    const auto id = static_cast<std::int32_t>(obj.at("request_id").to_number<std::int64_t>());
+    const auto at = std::find(ids.begin(), ids.end(), id);
+    if (at == ids.end()) {
+      throw Error(kCodeError, "remote: reply to an unknown request", "PROTOCOL");
+    }
+    json::object result;
+    if (obj.at("type") == "response_ok") {
+      result["type"] = "ok";
+      result["response"] = obj.at("response");
+    } else {
+      result["type"] = "error";
+      result["error"] = obj.contains("error") ? obj.at("error") : json::value(nullptr);
+    }
+    by_order[static_cast<std::size_t>(at - ids.begin())] = std::move(result);
+  }
+  std::size_t k = 0;
+  for (const json::value& request : requests) {
+    if (request.at("type") == "close") {
+      results.push_back(json::object{{"type", "ok"}, {"response", {{"type", "close"}}}});
+    } else {
+      results.push_back(std::move(by_order[k++]));
+    }
+  }
+  return results;
+}
+
+json::array RemoteConnection::ws_pipeline(const json::array& requests, bool idempotent) {
+  try {
+    if (!ws_->connected()) ws_open();
+    return ws_exchange(requests);
+  } catch (const TransportError& e) {
+    if (in_transaction_) {
+      lose_transaction();
+      throw Error(kCodeIoErr,
+                  "remote: connection lost inside a transaction; the transaction did not "
+                  "complete and was abandoned (" +
+                      e.message() + ")",
+                  "CONNECTION_LOST");
+    }
+    if (e.maybe_processed() && !idempotent) {
+      throw Error(kCodeIoErr,
+                  e.message() + "; the write was not repeated and may or may not have been applied",
+                  "CONNECTION_LOST");
+    }
+    try {
+      ws_open();
+      return ws_exchange(requests);
+    } catch (const TransportError& again) {
+      throw Error(kCodeIoErr, again.message(), "CONNECTION_LOST");
+    }
+  }
+}
+
 json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bool end_stream) {
+  if (ws_) return ws_pipeline(requests, idempotent);
   if (end_stream && protocol_ != Protocol::Minimal)
     requests.push_back(json::object{{"type", "close"}});
   json::object body;

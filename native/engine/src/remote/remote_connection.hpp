@@ -11,6 +11,7 @@
 #include "ecto_libsql/open.hpp"
 #include "hrana_json.hpp"
 #include "http_client.hpp"
+#include "ws_client.hpp"
 
 namespace ecto_libsql::remote {
 
@@ -93,6 +94,10 @@ class RemoteConnection final : public Connection {
   // `end_stream` closes the stream after the requests (when the server knows `close`).
   json::array pipeline(json::array requests, bool idempotent, bool end_stream);
   HttpResponse send(std::string_view body, bool idempotent);
+  // The same over a WebSocket (Hrana 3): one stream per connection, opened at connect.
+  json::array ws_pipeline(const json::array& requests, bool idempotent);
+  json::array ws_exchange(const json::array& requests);
+  void ws_open();
   void lose_transaction() noexcept;
   void note_counts(const StmtResult& result, bool write);
   void update_transaction_state(const sql::Classification& cls, std::string_view sql,
@@ -103,6 +108,8 @@ class RemoteConnection final : public Connection {
   std::chrono::milliseconds request_timeout_{};
   std::string pipeline_path_;
   std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<WsClient> ws_;
+  std::int32_t next_request_id_ = 1;
   // The client for a stream the server moved to another address (`base_url`).
   std::unique_ptr<HttpClient> stream_http_;
   std::string stream_pipeline_path_;
