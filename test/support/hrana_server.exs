@@ -14,6 +14,9 @@ defmodule EctoLibSql.HranaServer do
       not File.dir?(Path.join(@peers, "libsql")) ->
         "npm libsql not found in #{@peers} (run scripts/setup --no-apt)"
 
+      not File.dir?(Path.join(@peers, "ws")) ->
+        "npm ws not found in #{@peers} (run scripts/setup --no-apt)"
+
       true ->
         nil
     end
