@@ -4,6 +4,8 @@
 #   (a) sequential `SELECT 1` round trips: median and p99 per call
 #   (b) one transactional batch of 2,000 single-row INSERTs: time and rows per second
 #
+# This driver runs over HTTP and over WebSocket; @libsql/client over HTTP.
+#
 # Each figure is the median over ROUNDS rounds (default 5); the two clients alternate.
 #
 #   mix run bench/remote_bench.exs          (ECTO_LIBSQL_OFFLINE=1 without Hex)
@@ -21,18 +23,21 @@ defmodule Bench.Remote do
 
     try do
       {:ok, s} = Native.connect(uri: server.url, auth_token: "bench")
+      {:ok, ws} = Native.connect(uri: "ws://127.0.0.1:#{server.port}", auth_token: "bench")
 
       results =
         for round <- 1..rounds do
-          for t <- ["ours_#{round}", "node_#{round}"],
+          for t <- ["ours_#{round}", "ws_#{round}", "node_#{round}"],
               do: {:ok, _} = Native.execute(s, "CREATE TABLE #{t}(x INTEGER)", [])
 
           ours = ours(s, calls, "ours_#{round}")
+          over_ws = ours(ws, calls, "ws_#{round}")
           node = node_client(server.url, calls, "node_#{round}")
-          {ours, node}
+          {ours, over_ws, node}
         end
 
       Native.close(s)
+      Native.close(ws)
       report(results, calls, rounds)
     after
       HranaServer.stop(server)
@@ -84,9 +89,10 @@ defmodule Bench.Remote do
 
   defp report(results, calls, rounds) do
     row = fn name, key ->
-      o = median(Enum.map(results, fn {ours, _} -> ours[key] end))
-      n = median(Enum.map(results, fn {_, node} -> node[key] end))
-      {name, o, n}
+      o = median(Enum.map(results, fn {ours, _, _} -> ours[key] end))
+      w = median(Enum.map(results, fn {_, ws, _} -> ws[key] end))
+      n = median(Enum.map(results, fn {_, _, node} -> node[key] end))
+      {name, o, w, n}
     end
 
     lines = [
@@ -97,18 +103,20 @@ defmodule Bench.Remote do
 
     IO.puts("remote mode vs @libsql/client, Hrana test server on loopback")
     IO.puts("#{calls} sequential calls per round, median of #{rounds} rounds\n")
-    IO.puts("| measure | ecto_libsql | @libsql/client | ratio |")
-    IO.puts("|---|---|---|---|")
-
-    for {name, o, n} <- lines do
-      IO.puts("| #{name} | #{fmt(o)} | #{fmt(n)} | #{fmt(n / o)}x |")
-    end
-
-    {_, ob, nb} = List.last(lines)
 
     IO.puts(
-      "| batch rows per second | #{round(2000 / ob * 1000)} | #{round(2000 / nb * 1000)} | |"
+      "| measure | ecto_libsql HTTP | ecto_libsql WebSocket | @libsql/client HTTP | HTTP ratio |"
     )
+
+    IO.puts("|---|---|---|---|---|")
+
+    for {name, o, w, n} <- lines do
+      IO.puts("| #{name} | #{fmt(o)} | #{fmt(w)} | #{fmt(n)} | #{fmt(n / o)}x |")
+    end
+
+    {_, ob, wb, nb} = List.last(lines)
+    rate = fn ms -> round(2000 / ms * 1000) end
+    IO.puts("| batch rows per second | #{rate.(ob)} | #{rate.(wb)} | #{rate.(nb)} | |")
   end
 
   defp fmt(x), do: :erlang.float_to_binary(x / 1, decimals: 3)
