@@ -88,7 +88,11 @@ defmodule EctoLibSql.MixProject do
   end
 
   defp test_paths do
-    if offline?(), do: ["test/native"], else: ["test/native", "test/driver", "test/ecto"]
+    cond do
+      offline?() -> ["test/native"]
+      System.get_env("ECTO_LIBSQL_INTEGRATION") in ["1", "true"] -> ["integration_test/libsql"]
+      true -> ["test/native", "test/driver", "test/ecto"]
+    end
   end
 
   defp aliases do

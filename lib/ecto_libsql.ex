@@ -46,7 +46,27 @@ defmodule EctoLibSql do
   def handle_prepare(%Query{} = query, _opts, state), do: {:ok, query, state}
 
   @impl true
-  def handle_execute(%Query{statement: statement} = query, args, _opts, %State{} = state) do
+  # `foreign_keys_enforced: boolean` in the options switches enforcement instead of running the
+  # query; unlike PRAGMA foreign_keys it works inside a transaction (the adapter's table
+  # rebuilds use it).
+  def handle_execute(%Query{statement: statement} = query, args, opts, %State{} = state) do
+    case Keyword.fetch(opts, :foreign_keys_enforced) do
+      {:ok, enforced} when is_boolean(enforced) ->
+        case NIF.set_foreign_keys_enforced(state.conn_id, enforced) do
+          :ok -> {:ok, query, %Result{command: :pragma, rows: [], num_rows: 0}, state}
+          {:error, native} -> error(native, state)
+        end
+
+      _ ->
+        execute_sql(query, statement, args, state)
+    end
+  end
+
+  def handle_execute(sql, args, opts, state) when is_binary(sql) do
+    handle_execute(%Query{statement: sql}, args, opts, state)
+  end
+
+  defp execute_sql(query, statement, args, state) do
     sql = IO.iodata_to_binary(statement)
 
     case NIF.query(state.conn_id, state.trx_id, sql, args) do
@@ -55,18 +75,37 @@ defmodule EctoLibSql do
     end
   end
 
-  def handle_execute(sql, args, opts, state) when is_binary(sql) do
-    handle_execute(%Query{statement: sql}, args, opts, state)
-  end
-
   @impl true
   def handle_close(_query, _opts, state), do: {:ok, %Result{command: :close}, state}
+
+  # The savepoint DBConnection asks for when a transaction is opened inside a sandbox's.
+  @savepoint "ecto_libsql_dbconnection"
 
   @impl true
   def handle_begin(opts, %State{conn_id: conn} = state) do
     mode =
-      Keyword.get(opts, :mode) || Keyword.get(state.opts, :default_transaction_mode, :deferred)
+      case Keyword.get(opts, :mode) do
+        # DBConnection's own modes: a real transaction, or a savepoint inside one (sandboxes).
+        mode when mode in [nil, :transaction] ->
+          Keyword.get(state.opts, :default_transaction_mode, :deferred)
 
+        mode ->
+          mode
+      end
+
+    if mode == :savepoint,
+      do: savepoint(state, "SAVEPOINT #{@savepoint}", :begin),
+      else: begin(conn, mode, state)
+  end
+
+  defp savepoint(state, sql, command) do
+    case Native.query(state, %Query{statement: sql}, []) do
+      {:ok, _, _, state} -> {:ok, %Result{command: command}, state}
+      {:error, error, state} -> {:error, error, state}
+    end
+  end
+
+  defp begin(conn, mode, state) do
     case NIF.begin(conn, mode) do
       {:ok, trx} -> {:ok, %Result{command: :begin}, %State{state | trx_id: trx}}
       {:error, native} -> error(native, state)
@@ -79,6 +118,12 @@ defmodule EctoLibSql do
   end
 
   def handle_commit(opts, %State{trx_id: trx} = state) do
+    if Keyword.get(opts, :mode) == :savepoint,
+      do: savepoint(state, "RELEASE SAVEPOINT #{@savepoint}", :commit),
+      else: commit_transaction(opts, trx, state)
+  end
+
+  defp commit_transaction(opts, trx, state) do
     case NIF.transaction_status(trx) do
       :ok -> commit(opts, state)
       # SQLite rolled the transaction back itself (ON CONFLICT ROLLBACK, say): a failed
@@ -109,7 +154,17 @@ defmodule EctoLibSql do
     {:ok, %Result{command: :rollback}, state}
   end
 
-  def handle_rollback(_opts, %State{conn_id: conn, trx_id: trx} = state) do
+  def handle_rollback(opts, %State{} = state) do
+    if Keyword.get(opts, :mode) == :savepoint do
+      with {:ok, _, state} <- savepoint(state, "ROLLBACK TO SAVEPOINT #{@savepoint}", :rollback) do
+        savepoint(state, "RELEASE SAVEPOINT #{@savepoint}", :rollback)
+      end
+    else
+      rollback_transaction(state)
+    end
+  end
+
+  defp rollback_transaction(%State{conn_id: conn, trx_id: trx} = state) do
     case NIF.rollback(conn, trx) do
       :ok -> {:ok, %Result{command: :rollback}, %State{state | trx_id: nil}}
       {:error, native} -> {:disconnect, Error.from_native(native), state}
@@ -117,7 +172,13 @@ defmodule EctoLibSql do
   end
 
   @impl true
-  def handle_status(_opts, %State{trx_id: nil} = state), do: {:idle, state}
+  # A transaction begun with plain SQL ("BEGIN") has no handle: SQLite's autocommit flag tells.
+  def handle_status(_opts, %State{trx_id: nil, conn_id: conn} = state) do
+    case NIF.info(conn, :autocommit) do
+      false -> {:transaction, state}
+      _ -> {:idle, state}
+    end
+  end
 
   def handle_status(_opts, %State{trx_id: trx} = state) do
     case NIF.transaction_status(trx) do

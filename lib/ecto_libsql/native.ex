@@ -806,17 +806,15 @@ defmodule EctoLibSql.Native do
   # Vector helpers
   # ------------------------------------------------------------------------------------------
 
-  @doc ~S|A vector literal for libSQL's vector functions: `vector([1, 2.5])` is `"[1,2.5]"`.|
+  @doc ~S"""
+  A vector literal for libSQL's vector functions: `vector([1, 2.5])` is `"[1,2.5]"`. Elements
+  are joined with `Enum.join/2`, as in earlier releases; `EctoLibSql.Vector.to_blob/2` gives the
+  binary form.
+  """
   @spec vector([number()]) :: String.t()
   def vector(values) when is_list(values) do
-    "[" <> Enum.map_join(values, ",", &number_text/1) <> "]"
+    "[" <> Enum.join(values, ",") <> "]"
   end
-
-  defp number_text(v) when is_integer(v), do: Integer.to_string(v)
-  defp number_text(v) when is_float(v), do: :erlang.float_to_binary(v, [:short])
-
-  defp number_text(v),
-    do: raise(ArgumentError, "vector values must be numbers, got: #{inspect(v)}")
 
   @doc ~S|The column type of a vector: `vector_type(3)` is `"F32_BLOB(3)"`; `:f64` gives `"F64_BLOB(n)"`.|
   @spec vector_type(pos_integer(), :f32 | :f64) :: String.t()

@@ -44,6 +44,7 @@ defmodule EctoLibSql.NIF do
   def interrupt(_conn), do: nif_not_loaded()
   def reset(_conn), do: nif_not_loaded()
   def enable_load_extension(_conn, _enabled), do: nif_not_loaded()
+  def set_foreign_keys_enforced(_conn, _enforced), do: nif_not_loaded()
   def load_extension(_conn, _path, _entry), do: nif_not_loaded()
   def info(_conn, _what), do: nif_not_loaded()
   def mode(_conn), do: nif_not_loaded()

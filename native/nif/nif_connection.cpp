@@ -160,6 +160,17 @@ ERL_NIF_TERM enable_load_extension(ErlNifEnv* env, int /*argc*/, const ERL_NIF_T
   });
 }
 
+// set_foreign_keys_enforced(conn, bool) — dirty
+ERL_NIF_TERM set_foreign_keys_enforced(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    Connection& conn = *connection_arg(env, argv[0]).conn;
+    const bool enforced = bool_arg(env, argv[1]);
+    Connection::Guard guard(conn);
+    conn.set_foreign_keys_enforced(enforced);
+    return atoms::ok;
+  });
+}
+
 // load_extension(conn, path, entry | nil) — dirty
 ERL_NIF_TERM load_extension(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {

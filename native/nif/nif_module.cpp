@@ -23,6 +23,7 @@ ErlNifFunc functions[] = {
     {"interrupt", 1, interrupt, 0},
     {"reset", 1, reset, kDirtyIo},
     {"enable_load_extension", 2, enable_load_extension, kDirtyIo},
+    {"set_foreign_keys_enforced", 2, set_foreign_keys_enforced, kDirtyIo},
     {"load_extension", 3, load_extension, kDirtyIo},
     {"info", 2, info, 0},
     {"mode", 1, mode, 0},

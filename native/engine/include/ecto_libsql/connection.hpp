@@ -216,6 +216,8 @@ class Connection {
   virtual void set_update_hook(UpdateHook hook);
   virtual void set_authorizer(Authorizer authorizer);
   virtual void enable_load_extension(bool enabled);
+  // Switches foreign key enforcement, also inside a transaction (PRAGMA foreign_keys cannot).
+  virtual void set_foreign_keys_enforced(bool enforced);
   virtual void load_extension(const std::string& path, const std::optional<std::string>& entry);
 
   // Embedded replicas. Other modes answer SyncStatus{} for sync() and throw for the rest.

@@ -94,6 +94,9 @@ void Connection::set_authorizer(
 void Connection::enable_load_extension(bool /*enabled*/) {
   unsupported("loading extensions");
 }
+void Connection::set_foreign_keys_enforced(bool /*enforced*/) {
+  unsupported("switching foreign key enforcement");
+}
 void Connection::load_extension(const std::string& /*path*/,
                                 const std::optional<std::string>& /*entry*/) {
   unsupported("loading extensions");

@@ -3,6 +3,7 @@
 #include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/local/local_connection.hpp"
 #include "ecto_libsql/remote/remote.hpp"
+#include "ecto_libsql/replica/replica_connection.hpp"
 
 namespace ecto_libsql {
 
@@ -15,8 +16,7 @@ std::shared_ptr<Connection> open_connection(const ConnectOptions& options) {
     case Mode::Remote:
       return remote::open_remote(options);
     case Mode::Replica:
-      throw Error(kCodeMisuse,
-                  "Failed to connect: remote replica mode is not available in this build");
+      return replica::ReplicaConnection::open(options);
   }
   throw Error(kCodeMisuse, "Unknown mode");
 }

@@ -6,6 +6,7 @@
 
 #include "ecto_libsql/lock_wait.hpp"
 #include "local/local_statement.hpp"
+#include "vector/extension.hpp"
 
 namespace ecto_libsql::local {
 namespace {
@@ -72,6 +73,13 @@ LocalConnection::LocalConnection(const ConnectOptions& options, const char* vfs)
   }
   for (ConnectionInitialiser init : list)
     init(db_);
+  try {
+    vector_ = vector::Extension::attach(db_);
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 LocalConnection::~LocalConnection() {
@@ -86,6 +94,7 @@ void LocalConnection::close() noexcept {
   }
   user_statements_.clear();
   clear_cache();
+  if (vector_) vector_->detach();
   sqlite3* db = nullptr;
   {
     std::lock_guard<std::mutex> lock(interrupt_mutex_);
@@ -94,6 +103,7 @@ void LocalConnection::close() noexcept {
   }
   // close_v2 defers the close if something still holds a statement; nothing should.
   sqlite3_close_v2(db);
+  vector_.reset();
 }
 
 void LocalConnection::require_open() const {
@@ -107,6 +117,7 @@ void LocalConnection::ping() {
 std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
   require_open();
   settle();
+  prepare_vector_indexes(nullptr);
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
@@ -126,7 +137,32 @@ std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
   auto stmt = std::make_shared<LocalStatement>(*this, raw, sql);
   std::erase_if(user_statements_, [](const auto& weak) { return weak.expired(); });
   user_statements_.push_back(stmt);
+  return with_vector_path(std::move(stmt));
+}
+
+std::shared_ptr<Statement> LocalConnection::with_vector_path(std::shared_ptr<Statement> stmt) {
+  if (vector_ && vector_->wants(*stmt)) return vector_->wrap(std::move(stmt));
   return stmt;
+}
+
+bool LocalConnection::prepare_vector_indexes(const ExecBudget* budget) noexcept {
+  if (!vector_ || vector_->ready()) return false;
+  // Under the caller's budget: a database locked by another connection yields here too.
+  enter_budget(budget, false);
+  vector_->prepare_existing_indexes();
+  return leave_budget();
+}
+
+bool LocalConnection::retry_after_vector_change() noexcept {
+  return vector_ && vector_->retry_after_schema_change();
+}
+
+bool LocalConnection::may_maintain_vector_index(std::string_view sql) const noexcept {
+  try {
+    return vector_ && vector_->may_write_indexed_table(sql);
+  } catch (...) {
+    return true;
+  }
 }
 
 StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* budget) {
@@ -139,6 +175,7 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
     cache_.erase(it);
     return {std::move(stmt), back};
   }
+  if (prepare_vector_indexes(budget)) return {};
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   enter_budget(budget, false);
@@ -159,7 +196,9 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
     throw Error(kCodeMisuse,
                 "the SQL holds more than one statement; use execute_batch_sql/2 for scripts");
   }
-  return {std::make_unique<LocalStatement>(*this, raw, sql), back};
+  std::unique_ptr<Statement> stmt = std::make_unique<LocalStatement>(*this, raw, sql);
+  if (vector_ && vector_->wants(*stmt)) return {vector_->wrap(std::move(stmt)), back};
+  return {std::move(stmt), back};
 }
 
 void LocalConnection::return_to_cache(std::unique_ptr<Statement> stmt) noexcept {
@@ -260,7 +299,9 @@ int LocalConnection::commit_hook(void* self) noexcept {
 }
 
 void LocalConnection::rollback_hook(void* self) noexcept {
-  static_cast<LocalConnection*>(self)->serial_ = 0;
+  auto* conn = static_cast<LocalConnection*>(self);
+  conn->serial_ = 0;
+  if (conn->vector_) conn->vector_->invalidate();
 }
 
 void LocalConnection::settle() {
@@ -406,6 +447,15 @@ int LocalConnection::authorizer_trampoline(void* self, int action, const char* a
     return conn->authorizer_(action, a1, a2, db, trigger);
   } catch (...) {
     return SQLITE_DENY;
+  }
+}
+
+void LocalConnection::set_foreign_keys_enforced(bool enforced) {
+  require_open();
+  int now = -1;
+  const int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, enforced ? 1 : 0, &now);
+  if (rc != SQLITE_OK || now != (enforced ? 1 : 0)) {
+    throw Error(rc == SQLITE_OK ? SQLITE_ERROR : rc, "Failed to switch foreign key enforcement");
   }
 }
 

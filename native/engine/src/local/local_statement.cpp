@@ -185,8 +185,16 @@ Step LocalStatement::step(const ExecBudget* budget) {
   require_open();
   dirty_ = true;
   conn_->enter_budget(budget, readonly_);
-  const int rc = sqlite3_step(stmt_);
-  const bool yielded = conn_->leave_budget();
+  int rc = sqlite3_step(stmt_);
+  bool yielded = conn_->leave_budget();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE && !yielded && conn_->retry_after_vector_change()) {
+    // The statement wrote to a vector index this connection was not maintaining yet; it failed
+    // before writing, and runs again now that it is.
+    sqlite3_reset(stmt_);
+    conn_->enter_budget(budget, readonly_);
+    rc = sqlite3_step(stmt_);
+    yielded = conn_->leave_budget();
+  }
   if (rc == SQLITE_ROW) return Step::Row;
   if (rc == SQLITE_DONE) {
     const auto cmd = classification_.command;
@@ -202,6 +210,10 @@ Step LocalStatement::step(const ExecBudget* budget) {
     return Step::Yield;
   }
   conn_->throw_error(rc);
+}
+
+bool LocalStatement::blocking() const noexcept {
+  return !readonly_ && conn_->may_maintain_vector_index(sql_);
 }
 
 void LocalStatement::reset() noexcept {

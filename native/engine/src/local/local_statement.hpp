@@ -47,6 +47,8 @@ class LocalStatement final : public Statement {
   void reset() noexcept override;
   [[nodiscard]] bool closed() const noexcept override { return stmt_ == nullptr; }
   void close() noexcept override;
+  // Writes that maintain a vector index may take long.
+  [[nodiscard]] bool blocking() const noexcept override;
 
  private:
   void require_open() const;

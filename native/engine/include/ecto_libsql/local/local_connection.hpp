@@ -13,6 +13,10 @@
 #include "ecto_libsql/connection.hpp"
 #include "ecto_libsql/open.hpp"
 
+namespace ecto_libsql::vector {
+class Extension;
+}
+
 namespace ecto_libsql::local {
 
 class LocalStatement;
@@ -56,6 +60,7 @@ class LocalConnection final : public Connection {
   void set_update_hook(UpdateHook hook) override;
   void set_authorizer(Authorizer authorizer) override;
   void enable_load_extension(bool enabled) override;
+  void set_foreign_keys_enforced(bool enforced) override;
   void load_extension(const std::string& path, const std::optional<std::string>& entry) override;
 
   // Runs SQL that returns no rows (several statements allowed). Throws on failure.
@@ -73,6 +78,11 @@ class LocalConnection final : public Connection {
   // Throws the connection's current error, with constraint names added where known.
   [[noreturn]] void throw_error(int rc, std::string_view context = {});
   [[nodiscard]] std::size_t cached_statements() const noexcept { return cache_.size(); }
+  // After a failed step: whether the statement should run again because the connection has just
+  // started maintaining a vector index it writes to.
+  bool retry_after_vector_change() noexcept;
+  // Whether running `sql` may have to maintain a vector index (then it may take long).
+  [[nodiscard]] bool may_maintain_vector_index(std::string_view sql) const noexcept;
 
  private:
   static int busy_handler(void* self, int count) noexcept;
@@ -84,6 +94,11 @@ class LocalConnection final : public Connection {
   static int authorizer_trampoline(void* self, int action, const char* a1, const char* a2,
                                    const char* db, const char* trigger) noexcept;
   std::string constraint_index_suffix(std::string_view message);
+  // The vector-index path for `stmt` (vector-index DDL), or `stmt` itself.
+  std::shared_ptr<Statement> with_vector_path(std::shared_ptr<Statement> stmt);
+  // Prepares the vector indexes of the database once, before the first statements. Answers
+  // true when the budget made it yield (the database is locked).
+  bool prepare_vector_indexes(const ExecBudget* budget) noexcept;
   void require_open() const;
   void settle();
   void clear_cache() noexcept;
@@ -123,6 +138,9 @@ class LocalConnection final : public Connection {
 
   UpdateHook update_hook_;
   Authorizer authorizer_;
+
+  // libSQL's vector functions and indexes on this connection.
+  std::unique_ptr<vector::Extension> vector_;
 };
 
 }  // namespace ecto_libsql::local

@@ -1,0 +1,199 @@
+# Embedded replica figures against a real tursodb --sync-server (npm `turso`, installed into
+# _build/peers by scripts/setup), in one run:
+#
+#   (a) bootstrap: connect creating a fresh replica of a 50,000-row database (pages/s)
+#   (b) incremental pull after the server updated every row (pages/s)
+#   (c) point SELECT by primary key on the replica next to local mode on a copy of the same
+#       file (µs/query; target: replica within 1.1x of local)
+#
+# Each figure is the median of ROUNDS rounds (default 5); read rounds alternate the two sides.
+#
+#   mix run bench/replica_bench.exs            (ECTO_LIBSQL_OFFLINE=1 without Hex)
+#   ROUNDS=9 mix run bench/replica_bench.exs
+
+alias EctoLibSql.Native
+
+defmodule Bench.Replica do
+  @rows 50_000
+  @points 20_000
+  @peers System.get_env("ECTO_LIBSQL_PEERS") || Path.expand("../_build/peers", __DIR__)
+  @tursodb Path.join([@peers, "node_modules", "@tursodatabase", "cli-linux-x64-gnu", "tursodb"])
+
+  def run do
+    unless File.exists?(@tursodb) do
+      IO.puts("tursodb not found in #{@peers}: run scripts/setup --no-apt first")
+      System.halt(1)
+    end
+
+    rounds = String.to_integer(System.get_env("ROUNDS", "5"))
+
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_replica_bench_#{System.unique_integer([:positive])}"
+      )
+
+    File.mkdir_p!(dir)
+    {os_pid, url} = start_server(Path.join(dir, "server.db"))
+
+    try do
+      fill(url)
+
+      bootstrap =
+        for round <- 1..rounds do
+          path = Path.join(dir, "boot_#{round}.db")
+          started = System.monotonic_time()
+          {:ok, s} = Native.connect(database: path, uri: url, auth_token: "t", sync: true)
+          elapsed = System.monotonic_time() - started
+          Native.close(s)
+          pages(path) / seconds(elapsed)
+        end
+
+      replica_path = Path.join(dir, "replica.db")
+
+      {:ok, replica} =
+        Native.connect(database: replica_path, uri: url, auth_token: "t", sync: true)
+
+      incremental =
+        for round <- 1..rounds do
+          exec(url, ["UPDATE t SET s = 'round #{round} ' || id"])
+          started = System.monotonic_time()
+          {:ok, %{frames_synced: pulled}} = EctoLibSql.NIF.sync(replica.conn_id)
+          elapsed = System.monotonic_time() - started
+          pulled / seconds(elapsed)
+        end
+
+      local_path = Path.join(dir, "local.db")
+      File.cp!(replica_path, local_path)
+      {:ok, local} = Native.connect(database: local_path)
+
+      reads =
+        for _ <- 1..rounds do
+          {points(replica), points(local)}
+        end
+
+      IO.puts("\nreplica file: #{pages(replica_path)} pages of 4096 bytes")
+      report(bootstrap, incremental, reads, rounds)
+      Native.close(replica)
+      Native.close(local)
+    after
+      System.cmd("kill", ["-9", Integer.to_string(os_pid)])
+      File.rm_rf!(dir)
+    end
+  end
+
+  defp start_server(db) do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+
+    erl_port =
+      Port.open({:spawn_executable, @tursodb}, [
+        :binary,
+        :stderr_to_stdout,
+        args: [db, "--sync-server", "127.0.0.1:#{port}"]
+      ])
+
+    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
+    wait(port, 200)
+    {os_pid, "http://127.0.0.1:#{port}"}
+  end
+
+  defp wait(port, 0), do: raise("tursodb did not start on #{port}")
+
+  defp wait(port, n) do
+    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+      {:ok, s} -> :gen_tcp.close(s)
+      _ -> Process.sleep(25) && wait(port, n - 1)
+    end
+  end
+
+  defp fill(url) do
+    exec(url, ["CREATE TABLE t(id INTEGER PRIMARY KEY, i INTEGER, s TEXT, f REAL)"])
+
+    for batch <- 0..(div(@rows, 1000) - 1) do
+      values =
+        Enum.map_join(1..1000, ",", fn j ->
+          id = batch * 1000 + j
+          "(#{id}, #{id * 3}, 'row #{id} of the benchmark table', #{id}.5)"
+        end)
+
+      exec(url, ["INSERT INTO t(id, i, s, f) VALUES " <> values])
+    end
+  end
+
+  defp exec(url, statements) do
+    {:ok, _} = Application.ensure_all_started(:inets)
+
+    requests =
+      Enum.map_join(statements, ",", fn sql ->
+        ~s({"type":"execute","stmt":{"sql":"#{String.replace(sql, "\"", "\\\"")}"}})
+      end)
+
+    {:ok, {{_, 200, _}, _, body}} =
+      :httpc.request(
+        :post,
+        {String.to_charlist(url <> "/v2/pipeline"), [], ~c"application/json",
+         ~s({"requests":[#{requests}]})},
+        [timeout: 60_000],
+        body_format: :binary
+      )
+
+    if String.contains?(body, ~s("type":"error")), do: raise(body)
+  end
+
+  defp points(state) do
+    {:ok, stmt} = Native.prepare(state, "SELECT id, i, s, f FROM t WHERE id = ?")
+    point_loop(state, stmt, 1, 2000)
+    :erlang.garbage_collect()
+    started = System.monotonic_time()
+    point_loop(state, stmt, 1, @points)
+    elapsed = System.monotonic_time() - started
+    Native.close_stmt(stmt)
+    System.convert_time_unit(elapsed, :native, :nanosecond) / 1000 / @points
+  end
+
+  defp point_loop(_state, _stmt, i, n) when i > n, do: :ok
+
+  defp point_loop(state, stmt, i, n) do
+    {:ok, %{num_rows: 1}} = Native.query_stmt(state, stmt, [rem(i * 7919, @rows) + 1])
+    point_loop(state, stmt, i + 1, n)
+  end
+
+  defp pages(path), do: div(File.stat!(path).size, 4096)
+  defp seconds(native), do: System.convert_time_unit(native, :native, :microsecond) / 1_000_000
+
+  defp median(xs) do
+    sorted = Enum.sort(xs)
+    n = length(sorted)
+
+    if rem(n, 2) == 1,
+      do: Enum.at(sorted, div(n, 2)),
+      else: (Enum.at(sorted, div(n, 2) - 1) + Enum.at(sorted, div(n, 2))) / 2
+  end
+
+  defp report(bootstrap, incremental, reads, rounds) do
+    replica = median(Enum.map(reads, &elem(&1, 0)))
+    local = median(Enum.map(reads, &elem(&1, 1)))
+    ratio = replica / local
+
+    IO.puts(
+      "\nEmbedded replica against tursodb --sync-server, #{@rows} rows, medians of #{rounds} rounds\n"
+    )
+
+    IO.puts("(a) bootstrap pull        #{round(median(bootstrap))} pages/s")
+
+    IO.puts(
+      "(b) incremental pull      #{round(median(incremental))} pages/s (pages pulled / sync time)"
+    )
+
+    IO.puts(
+      "(c) point SELECT          replica #{fmt(replica)} µs, local #{fmt(local)} µs, ratio " <>
+        "#{:erlang.float_to_binary(ratio, decimals: 2)}x  (<= 1.1x#{if ratio <= 1.1, do: ", met", else: ", NOT met"})"
+    )
+  end
+
+  defp fmt(v), do: :erlang.float_to_binary(v, decimals: 3)
+end
+
+Bench.Replica.run()

@@ -1,0 +1,82 @@
+# Ecto's and ecto_sql's shared integration suites against Ecto.Adapters.LibSql. The suites are
+# read from the ecto and ecto_sql dependencies (ECTO_LIBSQL_DEPS_PATH checkouts or Hex), never
+# copied here. Run with: scripts/integration
+Logger.configure(level: :info)
+
+Application.put_env(:ecto, :primary_key_type, :id)
+Application.put_env(:ecto, :async_integration_tests, false)
+Application.put_env(:ecto_sql, :lock_for_update, nil)
+
+ecto = Mix.Project.deps_paths()[:ecto]
+ecto_sql = Mix.Project.deps_paths()[:ecto_sql]
+Code.require_file("#{ecto_sql}/integration_test/support/repo.exs")
+
+dir = Path.join(System.tmp_dir!(), "ecto_libsql_integration_#{System.os_time()}")
+File.mkdir_p!(dir)
+database = Path.join(dir, "ecto_test.db")
+
+alias Ecto.Integration.{PoolRepo, TestRepo}
+
+Application.put_env(:ecto_sql, TestRepo,
+  database: database,
+  pool: Ecto.Adapters.SQL.Sandbox,
+  show_sensitive_data_on_connection_error: true,
+  log: false
+)
+
+defmodule Ecto.Integration.TestRepo do
+  use Ecto.Integration.Repo, otp_app: :ecto_sql, adapter: Ecto.Adapters.LibSql
+
+  def create_prefix(prefix), do: "ATTACH DATABASE '#{prefix}.db' AS #{prefix}"
+  def drop_prefix(prefix), do: "DETACH DATABASE #{prefix}"
+  def uuid, do: Ecto.UUID
+end
+
+defmodule Ecto.Integration.PoolRepo do
+  use Ecto.Integration.Repo, otp_app: :ecto_sql, adapter: Ecto.Adapters.LibSql
+end
+
+Application.put_env(:ecto_sql, PoolRepo, database: database, pool_size: 5, busy_timeout: 10_000)
+
+Code.require_file("#{ecto}/integration_test/support/schemas.exs")
+Code.require_file("#{ecto_sql}/integration_test/support/migration.exs")
+
+defmodule Ecto.Integration.Case do
+  use ExUnit.CaseTemplate
+
+  setup do
+    :ok = Ecto.Adapters.SQL.Sandbox.checkout(TestRepo)
+  end
+end
+
+{:ok, _} = Ecto.Adapters.LibSql.ensure_all_started(TestRepo.config(), :temporary)
+_ = Ecto.Adapters.LibSql.storage_down(TestRepo.config())
+:ok = Ecto.Adapters.LibSql.storage_up(TestRepo.config())
+
+{:ok, _pid} = TestRepo.start_link()
+{:ok, _pid} = PoolRepo.start_link()
+
+# Every entry names the SQLite limitation behind it.
+excludes = [
+  # SQLite's ON DELETE SET NULL / SET DEFAULT act on the whole foreign key, not a column list.
+  :on_delete_nilify_column_list,
+  :on_delete_default_column_list,
+  # SQLite has one isolation level (serializable): there is nothing to choose.
+  :transaction_isolation,
+  # ALTER TABLE in SQLite cannot add a foreign key or a primary key to an existing column.
+  :alter_foreign_key,
+  :alter_primary_key,
+  # concat() arrived in SQLite 3.44; Debian 12 ships 3.40.
+  :concat
+]
+
+# Elixir 1.14 has no Duration type.
+excludes = if Code.ensure_loaded?(Duration), do: excludes, else: [:duration_type | excludes]
+
+ExUnit.configure(exclude: excludes)
+
+:ok = Ecto.Migrator.up(TestRepo, 0, Ecto.Integration.Migration, log: false)
+Ecto.Adapters.SQL.Sandbox.mode(TestRepo, :manual)
+Process.flag(:trap_exit, true)
+
+ExUnit.start()

@@ -1,0 +1,259 @@
+if Code.ensure_loaded?(Ecto.Adapters.SQL) do
+  defmodule Ecto.Adapters.LibSql do
+    @moduledoc """
+    Ecto adapter for libSQL and Turso: local database files, remote servers and embedded
+    replicas, over the `EctoLibSql` driver.
+
+        config :my_app, MyApp.Repo,
+          adapter: Ecto.Adapters.LibSql,
+          database: "my_app.db"
+
+    Storage: dates and times are ISO 8601 text, booleans 0/1, maps and arrays JSON text,
+    decimals numeric, UUIDs (`:binary_id`, `Ecto.UUID`) their text form.
+
+    Migrations: column changes SQLite's `ALTER TABLE` cannot make (`modify`, adding or dropping
+    constraints) rebuild the table inside the migration's transaction, keeping its rows,
+    indexes and triggers. `add_if_not_exists` / `remove_if_exists` look the column up first.
+    The migration lock is an immediate transaction on a lock file next to the database
+    (`<database>-migration-lock`), so migrators in other OS processes and nodes sharing the
+    file wait for each other.
+    """
+
+    use Ecto.Adapters.SQL, driver: :ecto_libsql
+
+    @behaviour Ecto.Adapter.Storage
+    @behaviour Ecto.Adapter.Structure
+
+    alias Ecto.Adapters.LibSql.{Codec, Rebuild}
+
+    ## Types
+
+    @impl Ecto.Adapter
+    def loaders(:boolean, type), do: [&Codec.load_boolean/1, type]
+    def loaders(:binary_id, type), do: [type]
+    def loaders(:uuid, type), do: [&Codec.load_uuid/1, type]
+    def loaders(:map, type), do: [&Codec.load_json/1, type]
+
+    def loaders({:map, _}, type),
+      do: [&Codec.load_json/1, &Ecto.Type.embedded_load(type, &1, :json)]
+
+    def loaders({:array, _}, type), do: [&Codec.load_json/1, type]
+    def loaders(:float, type), do: [&Codec.load_float/1, type]
+    def loaders(:decimal, type), do: [&Codec.load_decimal/1, type]
+    def loaders(:date, type), do: [&Codec.load_date/1, type]
+    def loaders(:time, type), do: [&Codec.load_time/1, type]
+    def loaders(:time_usec, type), do: [&Codec.load_time/1, type]
+    def loaders(:naive_datetime, type), do: [&Codec.load_naive/1, type]
+    def loaders(:naive_datetime_usec, type), do: [&Codec.load_naive/1, type]
+    def loaders(:utc_datetime, type), do: [&Codec.load_utc/1, type]
+    def loaders(:utc_datetime_usec, type), do: [&Codec.load_utc/1, type]
+    def loaders(:duration, type), do: [&Codec.load_duration/1, type]
+    def loaders(_, type), do: [type]
+
+    @impl Ecto.Adapter
+    def dumpers(:binary_id, type), do: [type]
+    def dumpers(:uuid, type), do: [type, &Codec.dump_uuid/1]
+
+    def dumpers({:map, _}, type),
+      do: [&Ecto.Type.embedded_dump(type, &1, :json), &Codec.dump_json/1]
+
+    def dumpers(:map, type), do: [type, &Codec.dump_json/1]
+    def dumpers({:array, _}, type), do: [type, &Codec.dump_json/1]
+    def dumpers(:duration, type), do: [type, &Codec.dump_duration/1]
+    def dumpers(_, type), do: [type]
+
+    ## Migrations
+
+    @impl true
+    def supports_ddl_transaction?, do: true
+
+    @impl true
+    def execute_ddl(meta, definition, opts) do
+      case Rebuild.plan(definition) do
+        :sql -> super(meta, definition, opts)
+        {:adapter, fun} -> fun.(meta, opts)
+      end
+    end
+
+    @impl true
+    def lock_for_migrations(meta, opts, fun) do
+      case lock_file(meta.opts) do
+        nil ->
+          fun.()
+
+        path ->
+          {:ok, lock} = EctoLibSql.Native.connect(database: path, busy_timeout: :timer.hours(1))
+
+          try do
+            {:ok, _, _, _} =
+              EctoLibSql.Native.query(lock, %EctoLibSql.Query{statement: "BEGIN IMMEDIATE"}, [])
+
+            _ = opts
+            fun.()
+          after
+            EctoLibSql.Native.close(lock)
+          end
+      end
+    end
+
+    defp lock_file(opts) do
+      case {opts[:database], opts[:uri]} do
+        {db, nil} when is_binary(db) and db != ":memory:" ->
+          if String.starts_with?(db, "file:"), do: nil, else: db <> "-migration-lock"
+
+        _ ->
+          nil
+      end
+    end
+
+    ## Storage
+
+    @impl Ecto.Adapter.Storage
+    def storage_up(opts) do
+      with {:ok, path} <- local_path(opts) do
+        if File.exists?(path) do
+          {:error, :already_up}
+        else
+          File.mkdir_p!(Path.dirname(path))
+
+          case EctoLibSql.Native.connect(Keyword.take(opts, [:database, :encryption_key])) do
+            {:ok, state} ->
+              # Writing the schema makes the file a database even before the first table.
+              EctoLibSql.Native.query(
+                state,
+                %EctoLibSql.Query{statement: "PRAGMA user_version = 0"},
+                []
+              )
+
+              EctoLibSql.Native.close(state)
+              :ok
+
+            {:error, error} ->
+              {:error, Exception.message(error)}
+          end
+        end
+      end
+    end
+
+    @impl Ecto.Adapter.Storage
+    def storage_down(opts) do
+      with {:ok, path} <- local_path(opts) do
+        if File.exists?(path) do
+          for suffix <- ["", "-journal", "-wal", "-shm", "-integrity", "-migration-lock", "-sync"],
+              do: File.rm(path <> suffix)
+
+          :ok
+        else
+          {:error, :already_down}
+        end
+      end
+    end
+
+    @impl Ecto.Adapter.Storage
+    def storage_status(opts) do
+      case local_path(opts) do
+        {:ok, path} -> if File.exists?(path), do: :up, else: :down
+        {:error, _} = error -> error
+      end
+    end
+
+    defp local_path(opts) do
+      cond do
+        opts[:uri] && !opts[:database] ->
+          {:error, "storage of a remote database is managed on its server, not by this adapter"}
+
+        opts[:database] in [nil, ""] ->
+          raise ArgumentError, "the :database option is required for local databases"
+
+        opts[:database] == ":memory:" ->
+          {:error, "an in-memory database has no storage to manage"}
+
+        true ->
+          {:ok, Path.expand(opts[:database])}
+      end
+    end
+
+    ## Structure
+
+    @impl Ecto.Adapter.Structure
+    def structure_dump(default, config) do
+      path = config[:dump_path] || Path.join(default, "structure.sql")
+      migration_source = config[:migration_source] || "schema_migrations"
+
+      with {:ok, state} <-
+             EctoLibSql.Native.connect(
+               Keyword.take(config, [:database, :uri, :auth_token, :encryption_key])
+             ) do
+        try do
+          {:ok, _, schema, _} =
+            EctoLibSql.Native.query(
+              state,
+              %EctoLibSql.Query{
+                statement:
+                  "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' " <>
+                    "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
+              },
+              []
+            )
+
+          versions =
+            case EctoLibSql.Native.query(
+                   state,
+                   %EctoLibSql.Query{
+                     statement: "SELECT version FROM #{migration_source} ORDER BY version"
+                   },
+                   []
+                 ) do
+              {:ok, _, %{rows: rows}, _} -> Enum.map(rows, &hd/1)
+              _ -> []
+            end
+
+          sql =
+            Enum.map(schema.rows, fn [sql] -> sql <> ";\n" end) ++
+              Enum.map(versions, fn v ->
+                "INSERT INTO \"#{migration_source}\" (version) VALUES (#{v});\n"
+              end)
+
+          File.mkdir_p!(Path.dirname(path))
+          File.write!(path, sql)
+          {:ok, path}
+        after
+          EctoLibSql.Native.close(state)
+        end
+      else
+        {:error, error} -> {:error, Exception.message(error)}
+      end
+    end
+
+    @impl Ecto.Adapter.Structure
+    def structure_load(default, config) do
+      path = config[:dump_path] || Path.join(default, "structure.sql")
+
+      with {:ok, sql} <- File.read(path),
+           {:ok, state} <-
+             EctoLibSql.Native.connect(
+               Keyword.take(config, [:database, :uri, :auth_token, :encryption_key])
+             ) do
+        try do
+          case EctoLibSql.Native.execute_batch_sql(state, sql) do
+            {:ok, _} ->
+              {:ok, path}
+
+            {:error, error} ->
+              {:error, if(is_binary(error), do: error, else: Exception.message(error))}
+          end
+        after
+          EctoLibSql.Native.close(state)
+        end
+      else
+        {:error, %{__exception__: true} = error} -> {:error, Exception.message(error)}
+        {:error, reason} -> {:error, inspect(reason)}
+      end
+    end
+
+    @impl Ecto.Adapter.Structure
+    def dump_cmd(_args, _opts, _config) do
+      raise "the libSQL adapter dumps through the driver: use mix ecto.dump"
+    end
+  end
+end

@@ -1,0 +1,166 @@
+if Code.ensure_loaded?(Ecto.Type) do
+  defmodule Ecto.Adapters.LibSql.Codec do
+    @moduledoc false
+    # Conversions between SQLite's storage classes and Ecto's types.
+
+    def load_boolean(nil), do: {:ok, nil}
+    def load_boolean(0), do: {:ok, false}
+    def load_boolean(1), do: {:ok, true}
+    def load_boolean(value) when is_boolean(value), do: {:ok, value}
+    def load_boolean(value) when is_integer(value), do: {:ok, value != 0}
+    def load_boolean("true"), do: {:ok, true}
+    def load_boolean("false"), do: {:ok, false}
+    def load_boolean(_), do: :error
+
+    def load_float(nil), do: {:ok, nil}
+    def load_float(value) when is_integer(value), do: {:ok, value * 1.0}
+    def load_float(value) when is_float(value), do: {:ok, value}
+
+    def load_float(value) when is_binary(value) do
+      case Float.parse(value) do
+        {float, ""} -> {:ok, float}
+        _ -> :error
+      end
+    end
+
+    def load_float(_), do: :error
+
+    def load_decimal(nil), do: {:ok, nil}
+    def load_decimal(value) when is_integer(value), do: {:ok, Decimal.new(value)}
+    def load_decimal(value) when is_float(value), do: {:ok, Decimal.from_float(value)}
+
+    def load_decimal(value) when is_binary(value) do
+      case Decimal.parse(value) do
+        {decimal, ""} -> {:ok, decimal}
+        _ -> :error
+      end
+    end
+
+    def load_decimal(%Decimal{} = value), do: {:ok, value}
+    def load_decimal(_), do: :error
+
+    def load_json(nil), do: {:ok, nil}
+
+    def load_json(value) when is_binary(value) do
+      case Jason.decode(value) do
+        {:ok, decoded} -> {:ok, decoded}
+        _ -> :error
+      end
+    end
+
+    def load_json(value) when is_map(value) or is_list(value), do: {:ok, value}
+    def load_json(_), do: :error
+
+    def dump_json(nil), do: {:ok, nil}
+
+    def dump_json(value) when is_map(value) or is_list(value) do
+      case Jason.encode(value) do
+        {:ok, json} -> {:ok, json}
+        {:error, _} -> :error
+      end
+    end
+
+    def dump_json(value), do: {:ok, value}
+
+    # UUIDs are stored as text; 16 raw bytes written by other tools load too.
+    def load_uuid(nil), do: {:ok, nil}
+    def load_uuid(<<_::128>> = raw), do: {:ok, raw}
+
+    def load_uuid(text) when is_binary(text) do
+      case Ecto.UUID.dump(text) do
+        {:ok, raw} -> {:ok, raw}
+        :error -> :error
+      end
+    end
+
+    def load_uuid(_), do: :error
+
+    def dump_uuid(<<_::128>> = raw), do: Ecto.UUID.load(raw)
+    def dump_uuid(value), do: {:ok, value}
+
+    def load_date(nil), do: {:ok, nil}
+
+    def load_date(value) when is_binary(value) do
+      case Date.from_iso8601(binary_part(value, 0, min(byte_size(value), 10))) do
+        {:ok, date} -> {:ok, date}
+        _ -> :error
+      end
+    end
+
+    def load_date(%Date{} = date), do: {:ok, date}
+    def load_date(_), do: :error
+
+    def load_time(nil), do: {:ok, nil}
+
+    def load_time(value) when is_binary(value) do
+      case Time.from_iso8601(value) do
+        {:ok, time} -> {:ok, time}
+        _ -> :error
+      end
+    end
+
+    def load_time(%Time{} = time), do: {:ok, time}
+    def load_time(_), do: :error
+
+    # "2024-01-02T03:04:05.123456", with a space instead of "T" (SQLite's own functions), with
+    # or without an offset, or Unix seconds.
+    def load_naive(nil), do: {:ok, nil}
+
+    def load_naive(value) when is_binary(value) do
+      case NaiveDateTime.from_iso8601(value) do
+        {:ok, naive} -> {:ok, naive}
+        _ -> parse_date_only(value, &NaiveDateTime.new(&1, ~T[00:00:00]))
+      end
+    end
+
+    def load_naive(value) when is_integer(value),
+      do: {:ok, value |> DateTime.from_unix!() |> DateTime.to_naive()}
+
+    def load_naive(%NaiveDateTime{} = value), do: {:ok, value}
+    def load_naive(_), do: :error
+
+    def load_utc(nil), do: {:ok, nil}
+
+    def load_utc(value) when is_binary(value) do
+      case DateTime.from_iso8601(value) do
+        {:ok, datetime, _offset} ->
+          {:ok, datetime}
+
+        _ ->
+          with {:ok, naive} <- load_naive(value), do: DateTime.from_naive(naive, "Etc/UTC")
+      end
+    end
+
+    def load_utc(value) when is_integer(value), do: DateTime.from_unix(value)
+    def load_utc(%DateTime{} = value), do: {:ok, value}
+    def load_utc(_), do: :error
+
+    defp parse_date_only(value, to) do
+      case Date.from_iso8601(value) do
+        {:ok, date} -> to.(date)
+        _ -> :error
+      end
+    end
+
+    # Durations are ISO 8601 text ("P1Y2M", "PT3.5S") where Elixir has Duration (1.17+).
+    def load_duration(nil), do: {:ok, nil}
+
+    def load_duration(value) when is_binary(value) do
+      if Code.ensure_loaded?(Duration) do
+        case apply(Duration, :from_iso8601, [value]) do
+          {:ok, duration} -> {:ok, duration}
+          _ -> :error
+        end
+      else
+        :error
+      end
+    end
+
+    def load_duration(_), do: :error
+
+    def dump_duration(%{__struct__: Duration} = duration),
+      do: {:ok, apply(Duration, :to_iso8601, [duration])}
+
+    def dump_duration(value), do: {:ok, value}
+  end
+end

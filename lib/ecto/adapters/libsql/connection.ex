@@ -1,0 +1,1379 @@
+if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
+  defmodule Ecto.Adapters.LibSql.Connection do
+    @moduledoc """
+    SQL and DDL generation for SQLite / libSQL, and the `Ecto.Adapters.SQL.Connection` callbacks
+    over the `EctoLibSql` DBConnection driver.
+
+    Parameters are numbered (`?1`, `?2`, ...), so placeholders of `insert_all` and parameters
+    used twice bind once. Expressions SQLite cannot run raise `Ecto.QueryError` naming them.
+    """
+
+    @behaviour Ecto.Adapters.SQL.Connection
+
+    alias Ecto.Query.{BooleanExpr, ByExpr, JoinExpr, QueryExpr, WithExpr}
+    alias EctoLibSql.{Error, Query}
+
+    @parent_as __MODULE__
+
+    ## Connection callbacks
+
+    # Local files default to WAL, so that readers and the writer do not block each other
+    # (encrypted databases keep their rollback journal), and to enforced foreign keys.
+    @impl true
+    def child_spec(opts) do
+      local? = is_binary(opts[:database]) and opts[:database] != ":memory:" and is_nil(opts[:uri])
+
+      opts =
+        if local? and is_nil(opts[:encryption_key]),
+          do: Keyword.put_new(opts, :journal_mode, :wal),
+          else: opts
+
+      # Ecto applications expect foreign keys to be enforced; SQLite's own default is off.
+      opts = if local?, do: Keyword.put_new(opts, :foreign_keys, true), else: opts
+
+      DBConnection.child_spec(EctoLibSql, opts)
+    end
+
+    @impl true
+    def prepare_execute(conn, name, sql, params, opts) do
+      query = %Query{name: name, statement: IO.iodata_to_binary(sql)}
+      DBConnection.prepare_execute(conn, query, params, opts)
+    end
+
+    @impl true
+    def execute(conn, %Query{} = query, params, opts) do
+      case DBConnection.execute(conn, query, params, opts) do
+        {:ok, _query, result} -> {:ok, result}
+        {:error, _} = error -> error
+      end
+    end
+
+    @impl true
+    def query(conn, sql, params, opts) do
+      query = %Query{statement: IO.iodata_to_binary(sql)}
+
+      case DBConnection.prepare_execute(conn, query, params, opts) do
+        {:ok, _query, result} -> {:ok, result}
+        {:error, _} = error -> error
+      end
+    end
+
+    @impl true
+    def query_many(_conn, _sql, _params, _opts) do
+      raise RuntimeError, "query_many is not supported by the libSQL adapter"
+    end
+
+    @impl true
+    def stream(conn, sql, params, opts) do
+      DBConnection.stream(conn, %Query{statement: IO.iodata_to_binary(sql)}, params, opts)
+    end
+
+    @impl true
+    def to_constraints(%Error{message: message}, _opts) when is_binary(message),
+      do: constraints_from_message(message)
+
+    def to_constraints(_exception, _opts), do: []
+
+    @doc false
+    def constraints_from_message(message) do
+      cond do
+        match = Regex.run(~r/UNIQUE constraint failed: .*\(index: ([^)]+)\)/, message) ->
+          [unique: Enum.at(match, 1)]
+
+        match = Regex.run(~r/UNIQUE constraint failed: (.+)$/, message) ->
+          [unique: unique_index_name(Enum.at(match, 1))]
+
+        match = Regex.run(~r/PRIMARY KEY constraint failed|UNIQUE constraint failed/, message) ->
+          _ = match
+          [unique: "primary_key"]
+
+        match = Regex.run(~r/CHECK constraint failed: (.+)$/, message) ->
+          [check: String.trim(Enum.at(match, 1))]
+
+        String.contains?(message, "FOREIGN KEY constraint failed") ->
+          # SQLite does not say which foreign key; Ecto matches :foreign_key constraints with
+          # `match: :suffix` or the field's default name only when it is the only one.
+          [foreign_key: nil]
+
+        true ->
+          []
+      end
+    end
+
+    # "posts.title, posts.slug" -> "posts_title_slug_index", Ecto's default index name.
+    defp unique_index_name(columns) do
+      [table | _] = parts = columns |> String.split(", ") |> Enum.map(&String.split(&1, "."))
+      table = hd(table)
+      fields = Enum.map(parts, &List.last/1)
+      Enum.join([table | fields] ++ ["index"], "_")
+    end
+
+    @impl true
+    def explain_query(conn, query, params, opts) do
+      {explain, opts} = Keyword.pop(opts, :type, :query_plan)
+      _ = explain
+      sql = IO.iodata_to_binary(["EXPLAIN QUERY PLAN ", query])
+
+      case query(conn, sql, params, opts) do
+        {:ok, %{rows: rows}} ->
+          {:ok, Enum.map_join(rows, "\n", fn row -> Enum.map_join(row, "|", &to_string/1) end)}
+
+        error ->
+          error
+      end
+    end
+
+    ## Queries
+
+    @impl true
+    def all(query, as_prefix \\ []) do
+      sources = create_names(query, as_prefix)
+
+      [
+        cte(query, sources),
+        select(query, sources),
+        from(query, sources),
+        join(query, sources),
+        where(query, sources),
+        group_by(query, sources),
+        having(query, sources),
+        window(query, sources),
+        combinations(query, as_prefix),
+        order_by(query, sources),
+        limit(query, sources),
+        offset(query, sources)
+        | lock(query)
+      ]
+    end
+
+    @impl true
+    def update_all(%{from: %{source: source}} = query, prefix \\ nil) do
+      sources = create_names(query, [])
+      cte = cte(query, sources)
+      {from, name} = get_source(query, sources, 0, source)
+      prefix = prefix || ["UPDATE ", from, " AS ", name | " SET "]
+      fields = update_fields(query, sources)
+      {join, wheres} = update_join(query, sources)
+      where = where(%{query | wheres: wheres ++ query.wheres}, sources)
+      [cte, prefix, fields, join, where | returning(query, sources)]
+    end
+
+    @impl true
+    def delete_all(%{from: from} = query) do
+      sources = create_names(query, [])
+      cte = cte(query, sources)
+      {table, name} = get_source(query, sources, 0, from)
+
+      case query.joins do
+        [] ->
+          [
+            cte,
+            "DELETE FROM ",
+            table,
+            " AS ",
+            name,
+            where(query, sources)
+            | returning(query, sources)
+          ]
+
+        _ ->
+          # SQLite's DELETE has no join clause: the rows to delete are selected by rowid.
+          [
+            cte,
+            "DELETE FROM ",
+            table,
+            " AS ",
+            name,
+            " WHERE ",
+            name,
+            ".rowid IN (SELECT ",
+            name,
+            ".rowid FROM ",
+            table,
+            " AS ",
+            name,
+            join(query, sources),
+            where(query, sources),
+            ")" | returning(query, sources)
+          ]
+      end
+    end
+
+    @impl true
+    def insert(prefix, table, header, rows, on_conflict, returning, placeholders) do
+      counter_offset = length(placeholders) + 1
+
+      values =
+        cond do
+          header == [] and match?([_], rows) ->
+            " DEFAULT VALUES"
+
+          header == [] ->
+            raise ArgumentError,
+                  "SQLite cannot insert several rows that set no column: insert them one by one"
+
+          true ->
+            [" (", quote_names(header), ") " | insert_all(rows, counter_offset)]
+        end
+
+      [
+        "INSERT INTO ",
+        quote_table(prefix, table),
+        insert_as(on_conflict),
+        values,
+        on_conflict(on_conflict, header) | returning(returning)
+      ]
+    end
+
+    defp insert_as({%{sources: sources}, _, _}) do
+      {_expr, name, _schema} = create_name(sources, 0, [])
+      [" AS " | name]
+    end
+
+    defp insert_as({_, _, _}), do: []
+
+    defp on_conflict({:raise, _, []}, _header), do: []
+
+    defp on_conflict({:nothing, _, targets}, _header),
+      do: [" ON CONFLICT ", conflict_target(targets) | "DO NOTHING"]
+
+    defp on_conflict({fields, _, targets}, _header) when is_list(fields),
+      do: [" ON CONFLICT ", conflict_target(targets), "DO " | replace(fields)]
+
+    defp on_conflict({query, _, targets}, _header),
+      do: [" ON CONFLICT ", conflict_target(targets), "DO " | update_all(query, "UPDATE SET ")]
+
+    defp conflict_target({:unsafe_fragment, fragment}), do: [fragment, ?\s]
+    defp conflict_target([]), do: []
+    defp conflict_target(targets), do: [?(, quote_names(targets), ?), ?\s]
+
+    defp replace(fields) do
+      [
+        "UPDATE SET "
+        | Enum.map_intersperse(fields, ?,, fn field ->
+            quoted = quote_name(field)
+            [quoted, " = excluded." | quoted]
+          end)
+      ]
+    end
+
+    defp insert_all(%Ecto.Query{} = query, _counter), do: all(query)
+
+    defp insert_all(rows, counter) do
+      [
+        "VALUES ",
+        intersperse_reduce(rows, ?,, counter, fn row, counter ->
+          {row, counter} = insert_each(row, counter)
+          {[?(, row, ?)], counter}
+        end)
+        |> elem(0)
+      ]
+    end
+
+    defp insert_each(values, counter) do
+      intersperse_reduce(values, ?,, counter, fn
+        # A field missing from this row: SQLite has no DEFAULT in VALUES.
+        nil, counter ->
+          {"NULL", counter}
+
+        {%Ecto.Query{} = query, params_counter}, counter ->
+          {[?(, all(query), ?)], counter + params_counter}
+
+        {:placeholder, placeholder_index}, counter ->
+          {[?? | to_string(placeholder_index)], counter}
+
+        _, counter ->
+          {[?? | Integer.to_string(counter)], counter + 1}
+      end)
+    end
+
+    @impl true
+    def update(prefix, table, fields, filters, returning) do
+      {fields, count} =
+        intersperse_reduce(fields, ", ", 1, fn field, acc ->
+          {[quote_name(field), " = ?" | Integer.to_string(acc)], acc + 1}
+        end)
+
+      {filters, _count} = filters(filters, count)
+
+      [
+        "UPDATE ",
+        quote_table(prefix, table),
+        " SET ",
+        fields,
+        " WHERE ",
+        filters
+        | returning(returning)
+      ]
+    end
+
+    @impl true
+    def delete(prefix, table, filters, returning) do
+      {filters, _} = filters(filters, 1)
+      ["DELETE FROM ", quote_table(prefix, table), " WHERE ", filters | returning(returning)]
+    end
+
+    defp filters(filters, start) do
+      intersperse_reduce(filters, " AND ", start, fn
+        {field, nil}, acc -> {[quote_name(field), " IS NULL"], acc}
+        {field, _value}, acc -> {[quote_name(field), " = ?" | Integer.to_string(acc)], acc + 1}
+      end)
+    end
+
+    @impl true
+    def table_exists_query(table) do
+      {"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 LIMIT 1", [table]}
+    end
+
+    ## Query parts
+
+    binary_ops = [
+      ==: " = ",
+      !=: " != ",
+      <=: " <= ",
+      >=: " >= ",
+      <: " < ",
+      >: " > ",
+      +: " + ",
+      -: " - ",
+      *: " * ",
+      /: " / ",
+      and: " AND ",
+      or: " OR ",
+      like: " LIKE ",
+      # SQLite's LIKE ignores the case of ASCII letters.
+      ilike: " LIKE "
+    ]
+
+    @binary_ops Keyword.keys(binary_ops)
+
+    Enum.map(binary_ops, fn {op, str} ->
+      defp handle_call(unquote(op), 2), do: {:binary_op, unquote(str)}
+    end)
+
+    defp handle_call(fun, _arity), do: {:fun, Atom.to_string(fun)}
+
+    defp select(%{select: %{fields: fields}, distinct: distinct} = query, sources) do
+      ["SELECT", distinct(distinct, query), ?\s | select_fields(fields, sources, query)]
+    end
+
+    defp select_fields([], _sources, _query), do: "1"
+
+    defp select_fields(fields, sources, query) do
+      Enum.map_intersperse(fields, ", ", fn
+        {:&, _, [idx]} ->
+          case elem(sources, idx) do
+            {nil, source, nil} ->
+              error!(
+                query,
+                "SQLite cannot select all fields from fragment #{source}: " <>
+                  "name the fields to select"
+              )
+
+            {source, _, nil} ->
+              error!(
+                query,
+                "SQLite cannot select all fields from #{source} without a schema: " <>
+                  "name the fields to select"
+              )
+
+            {_, source, _} ->
+              source
+          end
+
+        {key, value} ->
+          [expr(value, sources, query), " AS " | quote_name(key)]
+
+        value ->
+          expr(value, sources, query)
+      end)
+    end
+
+    defp distinct(nil, _query), do: []
+    defp distinct(%ByExpr{expr: []}, _query), do: []
+    defp distinct(%ByExpr{expr: true}, _query), do: " DISTINCT"
+    defp distinct(%ByExpr{expr: false}, _query), do: []
+
+    defp distinct(%ByExpr{expr: exprs}, query) when is_list(exprs) do
+      error!(query, "DISTINCT ON is not supported by SQLite")
+    end
+
+    defp from(%{from: %{source: source, hints: hints}} = query, sources) do
+      {from, name} = get_source(query, sources, 0, source)
+      [" FROM ", from, " AS ", name | Enum.map(hints, &[?\s | &1])]
+    end
+
+    defp cte(%{with_ctes: %WithExpr{queries: [_ | _]}} = query, sources) do
+      %{with_ctes: with} = query
+      recursive = if with.recursive, do: "RECURSIVE ", else: ""
+      ctes = Enum.map_intersperse(with.queries, ", ", &cte_expr(&1, sources, query))
+      ["WITH ", recursive, ctes, " "]
+    end
+
+    defp cte(_query, _sources), do: []
+
+    defp cte_expr({name, opts, cte}, sources, query) do
+      materialized =
+        case opts[:materialized] do
+          nil -> ""
+          true -> "MATERIALIZED"
+          false -> "NOT MATERIALIZED"
+        end
+
+      [
+        quote_name(name),
+        " AS ",
+        materialized,
+        cte_query(cte, sources, query, Map.get(opts, :operation))
+      ]
+    end
+
+    defp cte_query(%Ecto.Query{} = query, sources, parent_query, operation)
+         when operation in [nil, :all] do
+      query = put_in(query.aliases[@parent_as], {parent_query, sources})
+      ["(", all(query, subquery_as_prefix(sources)), ")"]
+    end
+
+    defp cte_query(%Ecto.Query{} = query, _sources, _parent, operation) do
+      error!(
+        query,
+        "SQLite does not support data-modifying CTEs (#{operation}): " <>
+          "run the statement on its own"
+      )
+    end
+
+    defp cte_query(%QueryExpr{expr: expr}, sources, query, _operation),
+      do: expr(expr, sources, query)
+
+    defp update_fields(%{updates: updates} = query, sources) do
+      for(
+        %{expr: expr} <- updates,
+        {op, kw} <- expr,
+        {key, value} <- kw,
+        do: update_op(op, key, value, sources, query)
+      )
+      |> Enum.intersperse(", ")
+    end
+
+    defp update_op(:set, key, value, sources, query),
+      do: [quote_name(key), " = " | expr(value, sources, query)]
+
+    defp update_op(:inc, key, value, sources, query) do
+      [
+        quote_name(key),
+        " = ",
+        quote_qualified_name(key, sources, 0),
+        " + "
+        | expr(value, sources, query)
+      ]
+    end
+
+    # Arrays are JSON text.
+    defp update_op(:push, key, value, sources, query) do
+      [
+        quote_name(key),
+        " = json_insert(coalesce(",
+        quote_qualified_name(key, sources, 0),
+        ", '[]'), '$[#]', ",
+        expr(value, sources, query),
+        ?)
+      ]
+    end
+
+    defp update_op(:pull, key, value, sources, query) do
+      [
+        quote_name(key),
+        " = (SELECT json_group_array(value) FROM json_each(",
+        quote_qualified_name(key, sources, 0),
+        ") WHERE value IS NOT ",
+        expr(value, sources, query),
+        ?)
+      ]
+    end
+
+    defp update_op(command, _key, _value, _sources, query),
+      do: error!(query, "unknown update operation #{inspect(command)} for SQLite")
+
+    defp update_join(%{joins: []}, _sources), do: {[], []}
+
+    defp update_join(%{joins: joins} = query, sources) do
+      {inner, other} = Enum.split_while(joins, &(&1.qual == :inner))
+
+      if inner == [] and other != [] do
+        error!(query, "update_all needs an inner join first to use other joins in SQLite")
+      end
+
+      froms =
+        Enum.map_intersperse(inner, ", ", fn %JoinExpr{ix: ix, source: source} ->
+          {join, name} = get_source(query, sources, ix, source)
+          [join, " AS " | name]
+        end)
+
+      wheres =
+        for %JoinExpr{on: %QueryExpr{expr: value} = expr} <- inner,
+            value != true,
+            do: expr |> Map.put(:__struct__, BooleanExpr) |> Map.put(:op, :and)
+
+      {[" FROM ", froms | join(%{query | joins: other}, sources)], wheres}
+    end
+
+    defp join(%{joins: []}, _sources), do: []
+
+    defp join(%{joins: joins} = query, sources) do
+      [
+        ?\s
+        | Enum.map_intersperse(joins, ?\s, fn
+            %JoinExpr{
+              on: %QueryExpr{expr: expr},
+              qual: qual,
+              ix: ix,
+              source: source,
+              hints: hints
+            } ->
+              {join, name} = get_source(query, sources, ix, source)
+
+              [
+                join_qual(qual, query),
+                join,
+                " AS ",
+                name,
+                Enum.map(hints, &[?\s | &1])
+                | join_on(qual, expr, sources, query)
+              ]
+          end)
+      ]
+    end
+
+    defp join_on(:cross, true, _sources, _query), do: []
+    defp join_on(_qual, expr, sources, query), do: [" ON " | expr(expr, sources, query)]
+
+    defp join_qual(:inner, _), do: "INNER JOIN "
+    defp join_qual(:left, _), do: "LEFT OUTER JOIN "
+    defp join_qual(:right, _), do: "RIGHT OUTER JOIN "
+    defp join_qual(:full, _), do: "FULL OUTER JOIN "
+    defp join_qual(:cross, _), do: "CROSS JOIN "
+
+    defp join_qual(qual, query),
+      do: error!(query, "join qualifier #{inspect(qual)} is not supported by SQLite")
+
+    defp where(%{wheres: wheres} = query, sources), do: boolean(" WHERE ", wheres, sources, query)
+
+    defp having(%{havings: havings} = query, sources),
+      do: boolean(" HAVING ", havings, sources, query)
+
+    defp group_by(%{group_bys: []}, _sources), do: []
+
+    defp group_by(%{group_bys: group_bys} = query, sources) do
+      [
+        " GROUP BY "
+        | Enum.map_intersperse(group_bys, ", ", fn %ByExpr{expr: expr} ->
+            Enum.map_intersperse(expr, ", ", &expr(&1, sources, query))
+          end)
+      ]
+    end
+
+    defp window(%{windows: []}, _sources), do: []
+
+    defp window(%{windows: windows} = query, sources) do
+      [
+        " WINDOW "
+        | Enum.map_intersperse(windows, ", ", fn {name, %{expr: kw}} ->
+            [quote_name(name), " AS " | window_exprs(kw, sources, query)]
+          end)
+      ]
+    end
+
+    defp window_exprs(kw, sources, query),
+      do: [?(, Enum.map_intersperse(kw, ?\s, &window_expr(&1, sources, query)), ?)]
+
+    defp window_expr({:partition_by, fields}, sources, query),
+      do: ["PARTITION BY " | Enum.map_intersperse(fields, ", ", &expr(&1, sources, query))]
+
+    defp window_expr({:order_by, fields}, sources, query),
+      do: ["ORDER BY " | Enum.map_intersperse(fields, ", ", &order_by_expr(&1, sources, query))]
+
+    defp window_expr({:frame, {:fragment, _, _} = fragment}, sources, query),
+      do: expr(fragment, sources, query)
+
+    defp order_by(%{order_bys: []}, _sources), do: []
+
+    defp order_by(%{order_bys: order_bys} = query, sources) do
+      exprs = Enum.flat_map(order_bys, & &1.expr)
+      [" ORDER BY " | Enum.map_intersperse(exprs, ", ", &order_by_expr(&1, sources, query))]
+    end
+
+    defp order_by_expr({dir, expr}, sources, query) do
+      str = expr(expr, sources, query)
+
+      case dir do
+        :asc -> str
+        :asc_nulls_last -> [str | " ASC NULLS LAST"]
+        :asc_nulls_first -> [str | " ASC NULLS FIRST"]
+        :desc -> [str | " DESC"]
+        :desc_nulls_last -> [str | " DESC NULLS LAST"]
+        :desc_nulls_first -> [str | " DESC NULLS FIRST"]
+      end
+    end
+
+    defp limit(%{limit: nil}, _sources), do: []
+
+    defp limit(%{limit: %{with_ties: true}} = query, _sources),
+      do: error!(query, "SQLite does not support LIMIT ... WITH TIES")
+
+    defp limit(%{limit: %{expr: expr}} = query, sources),
+      do: [" LIMIT " | expr(expr, sources, query)]
+
+    defp offset(%{offset: nil, limit: _}, _sources), do: []
+
+    # SQLite needs a LIMIT before OFFSET: -1 is no limit.
+    defp offset(%{offset: %QueryExpr{expr: expr}, limit: nil} = query, sources),
+      do: [" LIMIT -1 OFFSET " | expr(expr, sources, query)]
+
+    defp offset(%{offset: %QueryExpr{expr: expr}} = query, sources),
+      do: [" OFFSET " | expr(expr, sources, query)]
+
+    # Compound members cannot carry ORDER BY or LIMIT in SQLite, so each is a subquery.
+    defp combinations(%{combinations: combinations}, as_prefix) do
+      Enum.map(combinations, fn
+        {:union, query} -> [" UNION SELECT * FROM (", all(query, as_prefix), ")"]
+        {:union_all, query} -> [" UNION ALL SELECT * FROM (", all(query, as_prefix), ")"]
+        {:except, query} -> [" EXCEPT SELECT * FROM (", all(query, as_prefix), ")"]
+        {:intersect, query} -> [" INTERSECT SELECT * FROM (", all(query, as_prefix), ")"]
+        {op, query} -> error!(query, "SQLite does not support #{op}")
+      end)
+    end
+
+    defp lock(%{lock: nil}), do: []
+
+    defp lock(query),
+      do: error!(query, "SQLite has no row locks (FOR UPDATE and the like): remove the lock")
+
+    defp boolean(_name, [], _sources, _query), do: []
+
+    defp boolean(name, [%{expr: expr, op: op} | query_exprs], sources, query) do
+      [
+        name
+        | Enum.reduce(query_exprs, {op, paren_expr(expr, sources, query)}, fn
+            %BooleanExpr{expr: expr, op: op}, {op, acc} ->
+              {op, [acc, operator_to_boolean(op), paren_expr(expr, sources, query)]}
+
+            %BooleanExpr{expr: expr, op: op}, {_, acc} ->
+              {op, [?(, acc, ?), operator_to_boolean(op), paren_expr(expr, sources, query)]}
+          end)
+          |> elem(1)
+      ]
+    end
+
+    defp operator_to_boolean(:and), do: " AND "
+    defp operator_to_boolean(:or), do: " OR "
+
+    defp parens_for_select([first_expr | _] = expr) do
+      if is_binary(first_expr) and String.match?(first_expr, ~r/^\s*select\s/i),
+        do: [?(, expr, ?)],
+        else: expr
+    end
+
+    defp paren_expr(expr, sources, query), do: [?(, expr(expr, sources, query), ?)]
+
+    ## Expressions
+
+    defp expr({:^, [], [ix]}, _sources, _query), do: [?? | Integer.to_string(ix + 1)]
+
+    defp expr({{:., _, [{:parent_as, _, [as]}, field]}, _, []}, _sources, query)
+         when is_atom(field) or is_binary(field) do
+      {ix, sources} = get_parent_sources_ix(query, as)
+      quote_qualified_name(field, sources, ix)
+    end
+
+    defp expr({{:., _, [{:&, _, [idx]}, field]}, _, []}, sources, _query)
+         when is_atom(field) or is_binary(field),
+         do: quote_qualified_name(field, sources, idx)
+
+    defp expr({:&, _, [idx]}, sources, _query) do
+      {_, source, _} = elem(sources, idx)
+      source
+    end
+
+    defp expr({:in, _, [_left, []]}, _sources, _query), do: "0"
+
+    defp expr({:in, _, [left, right]}, sources, query) when is_list(right) do
+      args = Enum.map_intersperse(right, ?,, &expr(&1, sources, query))
+      [expr(left, sources, query), " IN (", args, ?)]
+    end
+
+    defp expr({:in, _, [_left, {:^, _, [_ix, 0]}]}, _sources, _query), do: "0"
+
+    defp expr({:in, _, [left, {:^, _, [ix, length]}]}, sources, query) do
+      args = Enum.map_intersperse(1..length, ?,, &[?? | Integer.to_string(ix + &1)])
+      [expr(left, sources, query), " IN (", args, ?)]
+    end
+
+    defp expr({:in, _, [left, %Ecto.SubQuery{} = subquery]}, sources, query),
+      do: [expr(left, sources, query), " IN ", expr(subquery, sources, query)]
+
+    # An array (JSON text) on the right.
+    defp expr({:in, _, [left, right]}, sources, query) do
+      [
+        expr(left, sources, query),
+        " IN (SELECT value FROM json_each(",
+        expr(right, sources, query),
+        "))"
+      ]
+    end
+
+    defp expr({:is_nil, _, [arg]}, sources, query), do: [expr(arg, sources, query) | " IS NULL"]
+    defp expr({:not, _, [expr]}, sources, query), do: ["NOT (", expr(expr, sources, query), ?)]
+
+    defp expr({:exists, _, [%Ecto.SubQuery{} = subquery]}, sources, query),
+      do: ["EXISTS ", expr(subquery, sources, query)]
+
+    defp expr(%Ecto.SubQuery{query: query}, sources, parent_query) do
+      combinations =
+        Enum.map(query.combinations, fn {type, combination_query} ->
+          {type, put_in(combination_query.aliases[@parent_as], {parent_query, sources})}
+        end)
+
+      query = put_in(query.combinations, combinations)
+      query = put_in(query.aliases[@parent_as], {parent_query, sources})
+      [?(, all(query, subquery_as_prefix(sources)), ?)]
+    end
+
+    defp expr({:fragment, _, [kw]}, _sources, query) when is_list(kw) or tuple_size(kw) == 3,
+      do: error!(query, "SQLite does not support keyword or interpolated fragments")
+
+    defp expr({:fragment, _, parts}, sources, query) do
+      Enum.map(parts, fn
+        {:raw, part} -> part
+        {:expr, expr} -> expr(expr, sources, query)
+      end)
+      |> parens_for_select()
+    end
+
+    # SQLite names VALUES columns column1, column2...: a SELECT gives them the field names.
+    defp expr({:values, _, [types, idx, num_rows]}, _, _query) do
+      columns =
+        types
+        |> Enum.with_index(1)
+        |> Enum.map_intersperse(", ", fn {{field, _type}, i} ->
+          ["column", Integer.to_string(i), " AS " | quote_name(field)]
+        end)
+
+      ["(SELECT ", columns, " FROM (", values_list(types, idx + 1, num_rows), "))"]
+    end
+
+    defp expr({:literal, _, [literal]}, _sources, _query), do: quote_name(literal)
+    defp expr({:identifier, _, [literal]}, _sources, _query), do: quote_name(literal)
+
+    defp expr({:constant, _, [literal]}, _sources, _query) when is_binary(literal),
+      do: [?', escape_string(literal), ?']
+
+    defp expr({:constant, _, [literal]}, _sources, _query) when is_number(literal),
+      do: [to_string(literal)]
+
+    defp expr({:splice, _, [{:^, _, [idx, length]}]}, _sources, _query),
+      do: Enum.map_join(1..length, ",", &"?#{idx + &1}")
+
+    defp expr({:selected_as, _, [name]}, _sources, _query), do: [quote_name(name)]
+
+    defp expr({:datetime_add, _, [datetime, count, interval]}, sources, query) do
+      [
+        "strftime('%Y-%m-%dT%H:%M:%f', ",
+        expr(datetime, sources, query),
+        ", ",
+        modifier(count, interval, sources, query),
+        ?)
+      ]
+    end
+
+    defp expr({:date_add, _, [date, count, interval]}, sources, query) do
+      ["date(", expr(date, sources, query), ", ", modifier(count, interval, sources, query), ?)]
+    end
+
+    defp expr({:json_extract_path, _, [expr, path]}, sources, query),
+      do: ["json_extract(", expr(expr, sources, query), ", '", json_path(path, query), "')"]
+
+    defp expr({:filter, _, [agg, filter]}, sources, query),
+      do: [expr(agg, sources, query), " FILTER (WHERE ", expr(filter, sources, query), ?)]
+
+    defp expr({:over, _, [agg, name]}, sources, query) when is_atom(name),
+      do: [expr(agg, sources, query), " OVER " | quote_name(name)]
+
+    defp expr({:over, _, [agg, kw]}, sources, query),
+      do: [expr(agg, sources, query), " OVER ", window_exprs(kw, sources, query)]
+
+    defp expr({:{}, _, elems}, sources, query),
+      do: [?(, Enum.map_intersperse(elems, ?,, &expr(&1, sources, query)), ?)]
+
+    defp expr({:count, _, []}, _sources, _query), do: "count(*)"
+
+    defp expr({fun, _, args}, sources, query) when is_atom(fun) and is_list(args) do
+      {modifier, args} =
+        case args do
+          [rest, :distinct] -> {"DISTINCT ", [rest]}
+          _ -> {[], args}
+        end
+
+      case handle_call(fun, length(args)) do
+        {:binary_op, op} ->
+          [left, right] = args
+          [maybe_paren(left, sources, query), op | maybe_paren(right, sources, query)]
+
+        {:fun, fun} ->
+          [fun, ?(, modifier, Enum.map_intersperse(args, ", ", &expr(&1, sources, query)), ?)]
+      end
+    end
+
+    defp expr(list, sources, query) when is_list(list),
+      do: ["json_array(", Enum.map_intersperse(list, ?,, &expr(&1, sources, query)), ?)]
+
+    defp expr(%Decimal{} = decimal, _sources, _query), do: Decimal.to_string(decimal, :normal)
+
+    defp expr(%Ecto.Query.Tagged{value: binary, type: :binary}, _sources, _query)
+         when is_binary(binary),
+         do: ["x'", Base.encode16(binary, case: :lower), ?']
+
+    defp expr(%Ecto.Query.Tagged{value: other, type: type}, sources, query)
+         when type in [:integer, :id, :float, :decimal, :string, :binary] do
+      ["CAST(", expr(other, sources, query), " AS ", cast_type(type), ?)]
+    end
+
+    defp expr(%Ecto.Query.Tagged{value: other}, sources, query), do: expr(other, sources, query)
+
+    defp expr(nil, _sources, _query), do: "NULL"
+    defp expr(true, _sources, _query), do: "1"
+    defp expr(false, _sources, _query), do: "0"
+
+    defp expr(literal, _sources, _query) when is_binary(literal),
+      do: [?', escape_string(literal), ?']
+
+    defp expr(literal, _sources, _query) when is_integer(literal),
+      do: Integer.to_string(literal)
+
+    defp expr(literal, _sources, _query) when is_float(literal), do: Float.to_string(literal)
+
+    defp expr(expr, _sources, query),
+      do: error!(query, "unsupported expression for SQLite: #{inspect(expr)}")
+
+    defp cast_type(type) when type in [:integer, :id], do: "INTEGER"
+    defp cast_type(:float), do: "REAL"
+    defp cast_type(:decimal), do: "NUMERIC"
+    defp cast_type(:string), do: "TEXT"
+    defp cast_type(:binary), do: "BLOB"
+
+    defp json_path(path, query) do
+      Enum.map(["$" | path], fn
+        "$" ->
+          "$"
+
+        key when is_binary(key) ->
+          [?., ?", escape_json_key(key, query), ?"]
+
+        index when is_integer(index) ->
+          [?[, Integer.to_string(index), ?]]
+
+        other ->
+          error!(query, "JSON path elements must be strings or integers, got: #{inspect(other)}")
+      end)
+    end
+
+    defp escape_json_key(key, query) do
+      if String.contains?(key, ["\"", "'"]),
+        do: error!(query, "JSON keys with quotes are not supported: #{inspect(key)}"),
+        else: key
+    end
+
+    # An SQLite date modifier: "+3 days". Weeks become days, sub-second units seconds.
+    defp modifier(count, interval, sources, query) do
+      {factor, unit} =
+        case interval do
+          "year" -> {1, "years"}
+          "month" -> {1, "months"}
+          "week" -> {7, "days"}
+          "day" -> {1, "days"}
+          "hour" -> {1, "hours"}
+          "minute" -> {1, "minutes"}
+          "second" -> {1, "seconds"}
+          "millisecond" -> {0.001, "seconds"}
+          "microsecond" -> {0.000001, "seconds"}
+          other -> error!(query, "unsupported interval for SQLite: #{inspect(other)}")
+        end
+
+      case count do
+        n when is_integer(n) and factor == 1 ->
+          [?', Integer.to_string(n), ?\s, unit, ?']
+
+        n when is_number(n) ->
+          [?', to_string(n * factor), ?\s, unit, ?']
+
+        other ->
+          [
+            "CAST(",
+            expr(other, sources, query),
+            if(factor == 1, do: [], else: [" * ", to_string(factor)]),
+            " AS TEXT) || ' ",
+            unit,
+            ?'
+          ]
+      end
+    end
+
+    defp values_list(types, idx, num_rows) do
+      rows = :lists.seq(1, num_rows, 1)
+
+      [
+        "VALUES ",
+        intersperse_reduce(rows, ?,, idx, fn _, idx ->
+          {value, idx} =
+            intersperse_reduce(types, ?,, idx, fn {_field, _type}, idx ->
+              {[?? | Integer.to_string(idx)], idx + 1}
+            end)
+
+          {[?(, value, ?)], idx}
+        end)
+        |> elem(0)
+      ]
+    end
+
+    defp maybe_paren({op, _, [_, _]} = expr, sources, query) when op in @binary_ops,
+      do: paren_expr(expr, sources, query)
+
+    defp maybe_paren({:is_nil, _, [_]} = expr, sources, query),
+      do: paren_expr(expr, sources, query)
+
+    defp maybe_paren(expr, sources, query), do: expr(expr, sources, query)
+
+    # RETURNING may only name columns of the modified table, unqualified.
+    defp returning(%{select: nil}, _sources), do: []
+
+    defp returning(%{select: %{fields: fields}} = query, sources) do
+      {table, _name, schema} = elem(sources, 0)
+      sources = put_elem(sources, 0, {table, nil, schema})
+      [" RETURNING " | select_fields(fields, sources, query)]
+    end
+
+    defp returning([]), do: []
+    defp returning(returning), do: [" RETURNING " | quote_names(returning)]
+
+    defp create_names(%{sources: sources}, as_prefix) do
+      create_names(sources, 0, tuple_size(sources), as_prefix) |> List.to_tuple()
+    end
+
+    defp create_names(sources, pos, limit, as_prefix) when pos < limit,
+      do: [
+        create_name(sources, pos, as_prefix) | create_names(sources, pos + 1, limit, as_prefix)
+      ]
+
+    defp create_names(_sources, pos, pos, as_prefix), do: [as_prefix]
+
+    defp subquery_as_prefix(sources), do: [?s | :erlang.element(tuple_size(sources), sources)]
+
+    defp create_name(sources, pos, as_prefix) do
+      case elem(sources, pos) do
+        {:fragment, _, _} ->
+          {nil, as_prefix ++ [?f | Integer.to_string(pos)], nil}
+
+        {:values, _, _} ->
+          {nil, as_prefix ++ [?v | Integer.to_string(pos)], nil}
+
+        {table, schema, prefix} ->
+          name = as_prefix ++ [create_alias(table) | Integer.to_string(pos)]
+          {quote_table(prefix, table), name, schema}
+
+        %Ecto.SubQuery{} ->
+          {nil, as_prefix ++ [?s | Integer.to_string(pos)], nil}
+      end
+    end
+
+    defp create_alias(<<first, _rest::binary>>) when first in ?a..?z when first in ?A..?Z,
+      do: first
+
+    defp create_alias(_), do: ?t
+
+    defp get_source(query, sources, ix, source) do
+      {expr, name, _schema} = elem(sources, ix)
+      name = maybe_add_column_names(source, name)
+      {expr || expr(source, sources, query), name}
+    end
+
+    defp maybe_add_column_names(_, name), do: name
+
+    defp get_parent_sources_ix(query, as) do
+      case query.aliases[@parent_as] do
+        {%{aliases: %{^as => ix}}, sources} -> {ix, sources}
+        {%{} = parent, _sources} -> get_parent_sources_ix(parent, as)
+      end
+    end
+
+    defp quote_qualified_name(name, sources, ix) do
+      case elem(sources, ix) do
+        {_, nil, _} -> quote_name(name)
+        {_, source, _} -> [source, ?. | quote_name(name)]
+      end
+    end
+
+    ## DDL
+
+    alias Ecto.Migration.{Constraint, Index, Reference, Table}
+
+    @creates [:create, :create_if_not_exists]
+    @drops [:drop, :drop_if_exists]
+
+    @impl true
+    def execute_ddl({command, %Table{} = table, columns}) when command in @creates do
+      [
+        [
+          "CREATE TABLE ",
+          if_do(command == :create_if_not_exists, "IF NOT EXISTS "),
+          quote_table(table.prefix, table.name),
+          " (",
+          column_definitions(table, columns),
+          pk_definition(columns),
+          ?),
+          table_options(table.options)
+        ]
+      ]
+    end
+
+    def execute_ddl({command, %Table{} = table, _mode}) when command in @drops do
+      [
+        [
+          "DROP TABLE ",
+          if_do(command == :drop_if_exists, "IF EXISTS "),
+          quote_table(table.prefix, table.name)
+        ]
+      ]
+    end
+
+    def execute_ddl({:alter, %Table{} = table, changes}) do
+      Enum.map(changes, fn change ->
+        [
+          "ALTER TABLE ",
+          quote_table(table.prefix, table.name),
+          ?\s | column_change(table, change)
+        ]
+      end)
+    end
+
+    def execute_ddl({command, %Index{} = index}) when command in @creates do
+      if index.concurrently, do: :ok
+      fields = Enum.map_intersperse(index.columns, ", ", &index_expr/1)
+
+      [
+        [
+          "CREATE ",
+          if_do(index.unique, "UNIQUE "),
+          "INDEX ",
+          if_do(command == :create_if_not_exists, "IF NOT EXISTS "),
+          quote_table(index.prefix, index.name),
+          " ON ",
+          quote_name(index.table),
+          " (",
+          fields,
+          ?),
+          if_do(index.where, [" WHERE ", to_string(index.where)])
+        ]
+      ]
+    end
+
+    def execute_ddl({command, %Index{} = index, _mode}) when command in @drops do
+      [
+        [
+          "DROP INDEX ",
+          if_do(command == :drop_if_exists, "IF EXISTS "),
+          quote_table(index.prefix, index.name)
+        ]
+      ]
+    end
+
+    def execute_ddl({command, %Index{} = index}) when command in @drops,
+      do: execute_ddl({command, index, :restrict})
+
+    def execute_ddl({:rename, %Table{} = current, %Table{} = new}) do
+      [
+        [
+          "ALTER TABLE ",
+          quote_table(current.prefix, current.name),
+          " RENAME TO ",
+          quote_name(new.name)
+        ]
+      ]
+    end
+
+    def execute_ddl({:rename, %Table{} = table, current_column, new_column}) do
+      [
+        [
+          "ALTER TABLE ",
+          quote_table(table.prefix, table.name),
+          " RENAME COLUMN ",
+          quote_name(current_column),
+          " TO ",
+          quote_name(new_column)
+        ]
+      ]
+    end
+
+    def execute_ddl({:rename, %Index{}, _new_name}) do
+      raise ArgumentError,
+            "renaming an index is done by the adapter (drop and create), not in plain SQL"
+    end
+
+    def execute_ddl(string) when is_binary(string), do: [string]
+
+    def execute_ddl(keyword) when is_list(keyword),
+      do: raise(ArgumentError, "SQLite does not support keyword lists in execute")
+
+    def execute_ddl({command, %Constraint{}}) when command in [:create, :drop, :drop_if_exists],
+      do:
+        raise(
+          ArgumentError,
+          "constraints are changed by rebuilding the table (the adapter does it)"
+        )
+
+    def execute_ddl({command, %Constraint{}, _mode}) when command in [:drop, :drop_if_exists],
+      do:
+        raise(
+          ArgumentError,
+          "constraints are changed by rebuilding the table (the adapter does it)"
+        )
+
+    @impl true
+    def ddl_logs(_result), do: []
+
+    @doc false
+    # Single-column primary keys are declared on the column; several make a table constraint.
+    def column_definitions(table, columns) do
+      composite_pk? = Enum.count(columns, fn {_, _, _, opts} -> opts[:primary_key] end) > 1
+      Enum.map_intersperse(columns, ", ", &column_definition(table, &1, composite_pk?))
+    end
+
+    @doc false
+    def column_definition(table, {:add, name, %Reference{} = ref, opts}, composite_pk?) do
+      [
+        quote_name(name),
+        ?\s,
+        column_type(ref.type, opts),
+        column_options(opts, composite_pk?),
+        reference_expr(ref, table, name)
+      ]
+    end
+
+    def column_definition(_table, {:add, name, type, opts}, composite_pk?),
+      do: [quote_name(name), ?\s, column_type(type, opts), column_options(opts, composite_pk?)]
+
+    defp pk_definition(columns) do
+      case for({_, name, _, opts} <- columns, opts[:primary_key], do: name) do
+        [_, _ | _] = pks -> [", PRIMARY KEY (", quote_names(pks), ")"]
+        _ -> []
+      end
+    end
+
+    defp column_change(table, {:add, name, %Reference{} = ref, opts}) do
+      [
+        "ADD COLUMN ",
+        quote_name(name),
+        ?\s,
+        column_type(ref.type, opts),
+        column_options(opts, false),
+        reference_expr(ref, table, name)
+      ]
+    end
+
+    defp column_change(_table, {:add, name, type, opts}),
+      do: [
+        "ADD COLUMN ",
+        quote_name(name),
+        ?\s,
+        column_type(type, opts),
+        column_options(opts, false)
+      ]
+
+    defp column_change(_table, {:remove, name}), do: ["DROP COLUMN ", quote_name(name)]
+
+    defp column_change(_table, {:remove, name, _type, _opts}),
+      do: ["DROP COLUMN ", quote_name(name)]
+
+    defp column_change(_table, change) do
+      raise ArgumentError,
+            "#{inspect(elem(change, 0))} needs a table rebuild, which the adapter runs: " <>
+              "it cannot be written as one SQL statement"
+    end
+
+    defp column_options(opts, composite_pk?) do
+      default = Keyword.fetch(opts, :default)
+      null = Keyword.get(opts, :null)
+      pk = Keyword.get(opts, :primary_key, false) and not composite_pk?
+
+      [
+        if_do(pk, [" PRIMARY KEY", if_do(opts[:autoincrement], " AUTOINCREMENT")]),
+        if_do(null == false, " NOT NULL"),
+        default_expr(default),
+        collate(opts[:collate]),
+        generated(opts[:generated]),
+        check(opts[:check])
+      ]
+    end
+
+    defp collate(nil), do: []
+    defp collate(collation), do: [" COLLATE ", to_string(collation)]
+
+    defp generated(nil), do: []
+    defp generated(expr) when is_binary(expr), do: [" GENERATED ", expr]
+
+    defp check(nil), do: []
+
+    defp check(%{name: name, expr: expr}),
+      do: [" CONSTRAINT ", quote_name(name), " CHECK (", expr, ")"]
+
+    defp check(expr) when is_binary(expr), do: [" CHECK (", expr, ")"]
+
+    defp default_expr({:ok, nil}), do: " DEFAULT NULL"
+
+    defp default_expr({:ok, literal}) when is_binary(literal),
+      do: [" DEFAULT '", escape_string(literal), ?']
+
+    defp default_expr({:ok, true}), do: " DEFAULT 1"
+    defp default_expr({:ok, false}), do: " DEFAULT 0"
+
+    defp default_expr({:ok, literal}) when is_number(literal),
+      do: [" DEFAULT ", to_string(literal)]
+
+    defp default_expr({:ok, %Decimal{} = d}), do: [" DEFAULT ", Decimal.to_string(d, :normal)]
+
+    defp default_expr({:ok, {:fragment, expr}}), do: [" DEFAULT (", expr, ")"]
+
+    # SQLite has no bit strings: they are stored as text of 0s and 1s.
+    defp default_expr({:ok, bits}) when is_bitstring(bits),
+      do: [" DEFAULT '", for(<<bit::1 <- bits>>, into: "", do: Integer.to_string(bit)), ?']
+
+    defp default_expr({:ok, value}) when is_map(value) or is_list(value) do
+      [" DEFAULT '", escape_string(Jason.encode!(value)), ?']
+    end
+
+    defp default_expr({:ok, value}),
+      do: raise(ArgumentError, "unsupported default for SQLite: #{inspect(value)}")
+
+    defp default_expr(:error), do: []
+
+    defp index_expr(literal) when is_binary(literal), do: literal
+    defp index_expr(literal), do: quote_name(literal)
+
+    defp table_options(nil), do: []
+    defp table_options(options) when is_binary(options), do: [?\s, options]
+
+    defp table_options(options) when is_list(options) do
+      opts =
+        for opt <- options do
+          case opt do
+            :strict -> "STRICT"
+            :without_rowid -> "WITHOUT ROWID"
+            {:strict, true} -> "STRICT"
+            {:without_rowid, true} -> "WITHOUT ROWID"
+            other -> raise ArgumentError, "unsupported table option for SQLite: #{inspect(other)}"
+          end
+        end
+
+      [?\s, Enum.join(opts, ", ")]
+    end
+
+    defp reference_expr(%Reference{} = ref, _table, _name) do
+      [
+        " REFERENCES ",
+        quote_table(ref.prefix, ref.table),
+        ?(,
+        quote_names([ref.column | Keyword.keys(ref.with)]),
+        ?),
+        reference_on_delete(ref.on_delete),
+        reference_on_update(ref.on_update)
+      ]
+    end
+
+    defp reference_on_delete(:nilify_all), do: " ON DELETE SET NULL"
+    defp reference_on_delete(:default_all), do: " ON DELETE SET DEFAULT"
+    defp reference_on_delete(:delete_all), do: " ON DELETE CASCADE"
+    defp reference_on_delete(:restrict), do: " ON DELETE RESTRICT"
+
+    defp reference_on_delete({:nilify, _}),
+      do: raise(ArgumentError, "SQLite cannot nilify some columns of a foreign key only")
+
+    defp reference_on_delete(_), do: []
+
+    defp reference_on_update(:nilify_all), do: " ON UPDATE SET NULL"
+    defp reference_on_update(:update_all), do: " ON UPDATE CASCADE"
+    defp reference_on_update(:restrict), do: " ON UPDATE RESTRICT"
+    defp reference_on_update(_), do: []
+
+    @doc false
+    def column_type(type, _opts)
+        when type in [:id, :serial, :bigserial, :integer, :bigint, :smallint],
+        do: "INTEGER"
+
+    def column_type(type, _opts) when type in [:binary_id, :uuid, :string, :text], do: "TEXT"
+    def column_type(:boolean, _opts), do: "INTEGER"
+    def column_type(type, _opts) when type in [:float, :real, :double], do: "REAL"
+    def column_type(:decimal, _opts), do: "NUMERIC"
+    def column_type(type, _opts) when type in [:binary, :blob, :bitstring], do: "BLOB"
+
+    def column_type(type, _opts)
+        when type in [
+               :map,
+               :json,
+               :jsonb,
+               :date,
+               :time,
+               :time_usec,
+               :naive_datetime,
+               :naive_datetime_usec,
+               :utc_datetime,
+               :utc_datetime_usec,
+               :timestamp,
+               :duration
+             ],
+        do: "TEXT"
+
+    def column_type({:map, _}, _opts), do: "TEXT"
+    def column_type({:array, _}, _opts), do: "TEXT"
+
+    def column_type(type, _opts) when is_atom(type),
+      do: type |> Atom.to_string() |> String.upcase()
+
+    def column_type(type, _opts) when is_binary(type), do: type
+
+    ## Helpers
+
+    defp quote_names(names), do: Enum.map_intersperse(names, ?,, &quote_name/1)
+
+    @doc false
+    def quote_name(name) when is_atom(name), do: quote_name(Atom.to_string(name))
+
+    def quote_name(name) when is_binary(name) do
+      [?", String.replace(name, "\"", "\"\""), ?"]
+    end
+
+    # Prefixes are attached databases ("main", "temp", or ATTACH names).
+    defp quote_table(nil, name), do: quote_name(name)
+    defp quote_table(prefix, name), do: [quote_name(prefix), ?., quote_name(name)]
+
+    defp if_do(condition, value), do: if(condition, do: value, else: [])
+
+    defp escape_string(value) when is_binary(value),
+      do: :binary.replace(value, "'", "''", [:global])
+
+    defp intersperse_reduce(list, separator, user_acc, reducer, acc \\ [])
+
+    defp intersperse_reduce([], _separator, user_acc, _reducer, acc),
+      do: {acc, user_acc}
+
+    defp intersperse_reduce([elem], _separator, user_acc, reducer, acc) do
+      {elem, user_acc} = reducer.(elem, user_acc)
+      {[acc | elem], user_acc}
+    end
+
+    defp intersperse_reduce([elem | rest], separator, user_acc, reducer, acc) do
+      {elem, user_acc} = reducer.(elem, user_acc)
+      intersperse_reduce(rest, separator, user_acc, reducer, [acc, elem, separator])
+    end
+
+    defp error!(nil, message), do: raise(ArgumentError, message)
+    defp error!(query, message), do: raise(Ecto.QueryError, query: query, message: message)
+  end
+end

@@ -1,0 +1,308 @@
+#include "replica/page_apply.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "ecto_libsql/error.hpp"
+
+namespace ecto_libsql::replica {
+namespace {
+
+std::function<void(ApplyStep)>& fault_hook() {
+  static std::function<void(ApplyStep)> hook;
+  return hook;
+}
+
+void reached(ApplyStep step) {
+  if (fault_hook()) fault_hook()(step);
+}
+
+constexpr std::array<unsigned char, 8> kJournalMagic = {0xd9, 0xd5, 0x05, 0xf9,
+                                                        0x20, 0xa1, 0x63, 0xd7};
+constexpr std::uint32_t kJournalSector = 4096;
+
+void put_be32(unsigned char* out, std::uint32_t v) {
+  out[0] = static_cast<unsigned char>(v >> 24);
+  out[1] = static_cast<unsigned char>(v >> 16);
+  out[2] = static_cast<unsigned char>(v >> 8);
+  out[3] = static_cast<unsigned char>(v);
+}
+
+std::uint32_t get_be32(const unsigned char* in) {
+  return (std::uint32_t{in[0]} << 24) | (std::uint32_t{in[1]} << 16) | (std::uint32_t{in[2]} << 8) |
+         std::uint32_t{in[3]};
+}
+
+void check(int rc, const char* what) {
+  if (rc != SQLITE_OK) {
+    throw Error(
+        rc, std::string("sync: cannot apply pulled pages (") + what + "): " + sqlite3_errstr(rc));
+  }
+}
+
+struct DbCloser {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// A file opened through a VFS (the journal).
+class VfsFile {
+ public:
+  VfsFile(sqlite3_vfs* vfs, std::string name) : vfs_(vfs), name_(std::move(name)) {
+    name_.push_back('\0');  // VFS file names end with two NULs (no URI parameters)
+    storage_ = std::make_unique<unsigned char[]>(static_cast<std::size_t>(vfs_->szOsFile));
+    file_ = reinterpret_cast<sqlite3_file*>(storage_.get());
+    int out = 0;
+    check(vfs_->xOpen(vfs_, name_.c_str(), file_,
+                      SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, &out),
+          "open journal");
+    open_ = true;
+  }
+  ~VfsFile() { close(); }
+  VfsFile(const VfsFile&) = delete;
+  VfsFile& operator=(const VfsFile&) = delete;
+  sqlite3_file* get() const noexcept { return file_; }
+  void close() noexcept {
+    if (open_) file_->pMethods->xClose(file_);
+    open_ = false;
+  }
+  void remove() {
+    close();
+    check(vfs_->xDelete(vfs_, name_.c_str(), 1), "delete journal");
+  }
+
+ private:
+  sqlite3_vfs* vfs_;
+  std::string name_;
+  std::unique_ptr<unsigned char[]> storage_;
+  sqlite3_file* file_ = nullptr;
+  bool open_ = false;
+};
+
+void write_at(sqlite3_file* f, const void* data, std::size_t n, std::int64_t offset,
+              const char* what) {
+  check(f->pMethods->xWrite(f, data, static_cast<int>(n), offset), what);
+}
+
+std::string read_page(sqlite3_file* f, std::uint64_t pgno) {
+  std::string page(kPageSize, '\0');
+  const int rc = f->pMethods->xRead(f, page.data(), static_cast<int>(kPageSize),
+                                    static_cast<std::int64_t>((pgno - 1) * kPageSize));
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) check(rc, "read page");
+  return page;
+}
+
+// Rolls a journal left by a failed apply back at once (any read does it).
+void roll_back_now(const std::string& database) noexcept {
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(database.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(raw, 5000);
+    sqlite3_exec(raw, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  }
+  sqlite3_close_v2(raw);
+}
+
+void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size);
+
+void apply_locked(sqlite3* db, const std::string& database, const PullReply& reply) {
+  sqlite3_file* file = nullptr;
+  check(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
+  sqlite3_vfs* vfs = nullptr;
+  check(sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs), "vfs pointer");
+  sqlite3_int64 size = 0;
+  check(file->pMethods->xFileSize(file, &size), "file size");
+  if (size % static_cast<sqlite3_int64>(kPageSize) != 0) {
+    throw Error(kCodeNotADb, "sync: the replica file's size is not a multiple of 4096 bytes");
+  }
+  const auto old_pages = static_cast<std::uint64_t>(size) / kPageSize;
+
+  // New content by 1-based page number; the latest copy of a page wins.
+  std::map<std::uint64_t, const std::string*> pages;
+  for (const PulledPage& p : reply.pages)
+    pages[p.page_id + 1] = &p.data;
+  std::string old_first = old_pages > 0 ? read_page(file, 1) : std::string();
+  if (old_pages > 0) {
+    const auto* h = reinterpret_cast<const unsigned char*>(old_first.data());
+    if (((h[16] << 8) | h[17]) != 4096) {
+      throw Error(kCodeNotADb, "sync: the replica file does not use 4096-byte pages");
+    }
+  }
+  std::string first = pages.count(1) ? *pages[1] : old_first;
+  if (first.empty() || reply.db_size == 0) {
+    throw Error(15, "sync: the server's reply has no database header page");
+  }
+  localise_header(first,
+                  old_pages > 0
+                      ? get_be32(reinterpret_cast<const unsigned char*>(old_first.data()) + 24) + 1
+                      : 1,
+                  reply.db_size);
+  pages[1] = &first;
+  reached(ApplyStep::Locked);
+
+  // Hot journal: the original content of every existing page about to change.
+  VfsFile journal(vfs, database + "-journal");
+  std::vector<unsigned char> header(kJournalSector, 0);
+  std::uint32_t records = 0;
+  for (const auto& [pgno, _] : pages)
+    records += pgno <= old_pages ? 1 : 0;
+  constexpr std::uint32_t kChecksumInit = 0x5a17c0de;
+  std::memcpy(header.data(), kJournalMagic.data(), kJournalMagic.size());
+  put_be32(header.data() + 8, records);
+  put_be32(header.data() + 12, kChecksumInit);
+  put_be32(header.data() + 16, static_cast<std::uint32_t>(old_pages));
+  put_be32(header.data() + 20, kJournalSector);
+  put_be32(header.data() + 24, static_cast<std::uint32_t>(kPageSize));
+  write_at(journal.get(), header.data(), header.size(), 0, "write journal");
+  std::int64_t offset = kJournalSector;
+  std::string record(4 + kPageSize + 4, '\0');
+  for (const auto& [pgno, _] : pages) {
+    if (pgno > old_pages) continue;
+    auto* r = reinterpret_cast<unsigned char*>(record.data());
+    put_be32(r, static_cast<std::uint32_t>(pgno));
+    const std::string original = read_page(file, pgno);
+    std::memcpy(r + 4, original.data(), kPageSize);
+    std::uint32_t sum = kChecksumInit;  // SQLite's pager_cksum()
+    for (auto i = static_cast<std::int64_t>(kPageSize) - 200; i > 0; i -= 200)
+      sum += r[4 + i];
+    put_be32(r + 4 + kPageSize, sum);
+    write_at(journal.get(), record.data(), record.size(), offset, "write journal");
+    offset += static_cast<std::int64_t>(record.size());
+  }
+  reached(ApplyStep::JournalWritten);
+  check(journal.get()->pMethods->xSync(journal.get(), SQLITE_SYNC_NORMAL), "sync journal");
+  reached(ApplyStep::JournalSynced);
+
+  std::size_t written = 0;
+  for (const auto& [pgno, data] : pages) {
+    write_at(file, data->data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
+             "write page");
+    if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
+  }
+  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size) *
+                                            static_cast<sqlite3_int64>(kPageSize)),
+        "set size");
+  reached(ApplyStep::PagesWritten);
+  check(file->pMethods->xSync(file, SQLITE_SYNC_NORMAL), "sync database");
+  reached(ApplyStep::DatabaseSynced);
+  journal.remove();
+  reached(ApplyStep::Committed);
+}
+
+// Page 1 as the local file keeps it: rollback-journal mode, the change counter set to
+// `counter`, the in-header size to the server's size.
+void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size) {
+  auto* h = reinterpret_cast<unsigned char*>(first.data());
+  if (std::memcmp(h, "SQLite format 3", 16) != 0 || ((h[16] << 8) | h[17]) != 4096) {
+    throw Error(kCodeNotADb,
+                "sync: the server's database is not a SQLite file with 4096-byte "
+                "pages");
+  }
+  h[18] = 1;  // rollback journal, not WAL
+  h[19] = 1;
+  put_be32(h + 24, counter);
+  put_be32(h + 28, static_cast<std::uint32_t>(db_size));
+  put_be32(h + 92, counter);
+}
+
+[[noreturn]] void os_error(const std::string& what, const std::string& path) {
+  throw Error(kCodeIoErr, "sync: cannot " + what + " " + path + ": " + std::strerror(errno));
+}
+
+// A new replica: the whole file is written aside and renamed into place.
+void bootstrap(const std::string& database, const PullReply& reply,
+               const std::function<void()>& save_state) {
+  std::vector<const std::string*> pages(reply.db_size, nullptr);
+  for (const PulledPage& p : reply.pages)
+    pages[p.page_id] = &p.data;
+  if (pages.empty() || pages[0] == nullptr) {
+    throw Error(15, "sync: the server's reply has no database header page");
+  }
+  std::string first = *pages[0];
+  localise_header(first, 1, reply.db_size);
+  pages[0] = &first;
+  const std::string tmp = database + ".bootstrap";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) os_error("create", tmp);
+  const std::string zero(kPageSize, '\0');
+  bool ok = true;
+  for (std::size_t i = 0; ok && i < pages.size(); ++i) {
+    const std::string& data = pages[i] ? *pages[i] : zero;
+    ok = ::pwrite(fd, data.data(), kPageSize, static_cast<off_t>(i * kPageSize)) ==
+         static_cast<ssize_t>(kPageSize);
+    if (ok && i == pages.size() / 2) reached(ApplyStep::HalfWritten);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    os_error("write", tmp);
+  }
+  reached(ApplyStep::DatabaseSynced);
+  try {
+    save_state();
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (std::rename(tmp.c_str(), database.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    os_error("rename", tmp);
+  }
+  const auto slash = database.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : database.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  reached(ApplyStep::Committed);
+}
+
+}  // namespace
+
+void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
+  fault_hook() = std::move(hook);
+}
+
+void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+                const std::function<void()>& save_state) {
+  struct stat st {};
+  if (::stat(database.c_str(), &st) != 0 || st.st_size == 0) {
+    bootstrap(database, reply, save_state);
+    return;
+  }
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(database.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbHandle db(raw);
+  check(rc, "open");
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  const int begin = sqlite3_exec(db.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
+  if (begin != SQLITE_OK) {
+    throw Error(sqlite3_extended_errcode(db.get()),
+                std::string("sync: cannot lock the replica: ") + sqlite3_errmsg(db.get()));
+  }
+  try {
+    apply_locked(db.get(), database, reply);
+  } catch (...) {
+    db.reset();  // releases the lock; a journal left behind is hot now
+    roll_back_now(database);
+    throw;
+  }
+  // SQLite itself changed nothing: ending its transaction only releases the lock.
+  sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  db.reset();
+  save_state();
+}
+
+}  // namespace ecto_libsql::replica

@@ -1,0 +1,42 @@
+// Applies pulled pages to the replica's database file atomically.
+//
+// Under SQLite's EXCLUSIVE lock (taken with BEGIN EXCLUSIVE on a private connection, so local
+// readers wait on their busy handler and never see a half-applied pull), the original content
+// of every page about to change is written to a hot rollback journal `<db>-journal` in SQLite's
+// own format and fsynced; then the new pages are written through the connection's own file
+// handle, the file is cut or extended to the server's size and fsynced; deleting the journal is
+// the commit point. A crash at any step leaves a journal that SQLite rolls back on the next
+// open (old state) or no journal (new state).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "replica/sync_protocol.hpp"
+
+namespace ecto_libsql::replica {
+
+enum class ApplyStep {
+  Locked,          // exclusive lock held, nothing written
+  JournalWritten,  // journal written, not yet fsynced
+  JournalSynced,
+  HalfWritten,     // about half of the new pages written
+  PagesWritten,    // all pages written and the size set, not yet fsynced
+  DatabaseSynced,  // new pages durable, journal still present
+  Committed,       // journal deleted
+};
+
+// Test hook called after each step; it may throw (the apply then undoes itself) or end the
+// process (the next open rolls back). Pass an empty function to remove it. Not thread-safe.
+void set_apply_fault_hook(std::function<void(ApplyStep)> hook);
+
+// Applies `reply` to `database` (created if missing). Page 1 is rewritten for local use:
+// rollback-journal mode (header bytes 18/19 = 1), the file change counter bumped so that other
+// connections drop their caches, the in-header size set to db_size. Throws Error on failure,
+// leaving the old content. `save_state` records the new revision: it is called once the new
+// content is durable and cannot be rolled back any more (for a bootstrap, just before the
+// file is renamed into place, so that a file never exists without its sync state).
+void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+                const std::function<void()>& save_state);
+
+}  // namespace ecto_libsql::replica

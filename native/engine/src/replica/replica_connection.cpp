@@ -1,0 +1,383 @@
+#include "ecto_libsql/replica/replica_connection.hpp"
+
+#include <sys/stat.h>
+
+#include <cctype>
+#include <random>
+
+#include "ecto_libsql/local/local_connection.hpp"
+#include "replica/forwarded_statement.hpp"
+#include "replica/page_apply.hpp"
+#include "replica/sync_http.hpp"
+#include "replica/sync_protocol.hpp"
+#include "replica/sync_state.hpp"
+
+namespace ecto_libsql::replica {
+namespace {
+
+std::int64_t revision_number(const std::string& revision) {
+  if (revision.empty()) return 0;
+  try {
+    return std::stoll(revision);
+  } catch (const std::exception&) {
+    throw Error(15, "sync server revision is not a number: " + revision);
+  }
+}
+
+std::string new_client_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> dist;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "ecto_libsql-%016llx", static_cast<unsigned long long>(dist(rd)));
+  return buf;
+}
+
+// The replica file stays in rollback-journal mode: pulls rely on SQLite's hot-journal recovery.
+void refuse_journal_mode_change(std::string_view sql) {
+  std::string lower(sql);
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = lower.find("journal_mode");
+  if (at != std::string::npos && lower.find_first_of("=(", at) != std::string::npos) {
+    throw Error(kCodeMisuse,
+                "journal_mode cannot be changed on an embedded replica: it keeps its "
+                "rollback journal so that pulls apply atomically");
+  }
+}
+
+bool has_content(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+}  // namespace
+
+std::shared_ptr<ReplicaConnection> ReplicaConnection::open(const ConnectOptions& options) {
+  auto conn = std::make_shared<ReplicaConnection>(options);
+  if (options.sync_interval && options.sync_interval->count() > 0) {
+    conn->start_background_sync(*options.sync_interval);
+  }
+  return conn;
+}
+
+ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
+    : options_(options),
+      busy_timeout_ms_(options.busy_timeout_ms),
+      state_(std::make_unique<SyncState>()) {
+  if (options.encryption_key) {
+    throw Error(kCodeMisuse,
+                "Failed to connect: encryption_key is not supported for embedded replicas");
+  }
+  if (options.database.empty() || options.database == ":memory:" ||
+      options.database.rfind("file:", 0) == 0) {
+    throw Error(kCodeMisuse, "Failed to connect: an embedded replica needs a database file path");
+  }
+  endpoint_ = std::make_unique<SyncEndpoint>(parse_sync_url(options.uri));
+  auto saved = load_sync_state(options.database);
+  const bool file_has_content = has_content(options.database);
+  if (!saved && file_has_content) {
+    throw Error(kCodeMisuse, "Failed to connect: " + options.database +
+                                 " exists but has no replica sync state (" +
+                                 sync_state_path(options.database) +
+                                 "); open it in local mode or remove it");
+  }
+  if (saved && file_has_content) {
+    *state_ = *saved;
+    if (options.sync_on_connect) {
+      try {
+        pull_locked();
+      } catch (const Error&) {
+        // The server is down: the replica still serves reads; sync() reports the error.
+      }
+    }
+  } else {
+    state_->client_id = saved ? saved->client_id : new_client_id();
+    pull_locked();  // bootstrap
+  }
+  ConnectOptions local_options = options;
+  local_options.mode = Mode::Local;
+  local_ = std::make_shared<local::LocalConnection>(local_options);
+  local_->exec("PRAGMA query_only = 1");
+}
+
+ReplicaConnection::~ReplicaConnection() {
+  close();
+}
+
+Mode ReplicaConnection::mode() const noexcept {
+  return frozen_ ? Mode::Local : Mode::Replica;
+}
+bool ReplicaConnection::is_open() const noexcept {
+  return local_ && local_->is_open();
+}
+
+void ReplicaConnection::close() noexcept {
+  stop_background_sync();
+  if (remote_) remote_->close();
+  if (local_) local_->close();
+}
+
+void ReplicaConnection::require_open() const {
+  if (!is_open()) throw Error(kCodeMisuse, "Connection is closed");
+}
+
+void ReplicaConnection::ping() {
+  local_->ping();
+}
+
+std::shared_ptr<Statement> ReplicaConnection::wrap(std::string_view sql,
+                                                   std::shared_ptr<Statement> local) {
+  const bool local_pragma = local->classification().command == sql::Command::Pragma;
+  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
+  if (frozen_ || local_pragma || (local->readonly() && !remote_transaction_)) return local;
+  return std::make_shared<ForwardedStatement>(weak_from_this(), std::string(sql), std::move(local));
+}
+
+std::shared_ptr<Statement> ReplicaConnection::prepare(std::string_view sql) {
+  require_open();
+  return wrap(sql, local_->prepare(sql));
+}
+
+StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget* budget) {
+  require_open();
+  StatementLease lease = local_->acquire(sql, budget);
+  if (!lease) return lease;
+  const bool local_pragma = lease->classification().command == sql::Command::Pragma;
+  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
+  if (frozen_ || local_pragma || (lease->readonly() && !remote_transaction_)) {
+    last_was_remote_ = false;
+    return lease;  // the common case: a read served by the local file's statement cache
+  }
+  last_was_remote_ = true;
+  // A forwarded statement is not cached: the lease owns it.
+  return StatementLease(std::make_unique<ForwardedStatement>(weak_from_this(), std::string(sql),
+                                                             local_->prepare(sql)),
+                        nullptr);
+}
+
+std::uint64_t ReplicaConnection::begin(TransactionBehaviour behaviour, const ExecBudget* budget) {
+  require_open();
+  // A local read transaction gives reads a stable snapshot; the server's transaction starts
+  // with the first write.
+  (void)behaviour;
+  return local_->begin(TransactionBehaviour::Deferred, budget);
+}
+
+Connection& ReplicaConnection::remote_for_write() {
+  require_open();
+  if (!remote_) {
+    ConnectOptions remote_options = options_;
+    remote_options.mode = Mode::Remote;
+    remote_options.encryption_key.reset();
+    try {
+      remote_ = open_connection(remote_options);
+    } catch (const Error& e) {
+      throw Error(e.code(), "cannot forward the write to the primary: " + e.message());
+    }
+  }
+  if (!local_->autocommit() && !remote_transaction_) {
+    remote_->begin(TransactionBehaviour::Immediate, nullptr);
+    remote_transaction_ = true;
+  }
+  return *remote_;
+}
+
+void ReplicaConnection::after_forwarded_write() {
+  last_was_remote_ = true;
+  if (!remote_transaction_ && options_.read_your_writes) {
+    // The write is on the server already: a failed pull must not report it as failed (a
+    // retry would write twice). The next sync catches up.
+    try {
+      const std::lock_guard lock(sync_mutex_);
+      pull_locked();
+      state_->max_write_revision = state_->revision;
+      save_sync_state(options_.database, *state_);
+    } catch (const Error&) {
+    }
+  }
+}
+
+void ReplicaConnection::commit() {
+  require_open();
+  if (remote_transaction_) {
+    remote_transaction_ = false;
+    try {
+      remote_->commit();
+    } catch (...) {
+      local_->rollback();
+      throw;
+    }
+    local_->commit();
+    after_forwarded_write();
+    return;
+  }
+  local_->commit();
+}
+
+void ReplicaConnection::rollback() {
+  require_open();
+  if (remote_transaction_) {
+    remote_transaction_ = false;
+    try {
+      remote_->rollback();
+    } catch (...) {
+      local_->rollback();
+      throw;
+    }
+  }
+  local_->rollback();
+}
+
+bool ReplicaConnection::autocommit() const {
+  return local_->autocommit();
+}
+std::uint64_t ReplicaConnection::transaction_serial() const noexcept {
+  return local_ ? local_->transaction_serial() : 0;
+}
+
+std::int64_t ReplicaConnection::last_insert_rowid() const {
+  return last_was_remote_ && remote_ ? remote_->last_insert_rowid() : local_->last_insert_rowid();
+}
+std::int64_t ReplicaConnection::changes() const {
+  return last_was_remote_ && remote_ ? remote_->changes() : local_->changes();
+}
+std::int64_t ReplicaConnection::total_changes() const {
+  return local_->total_changes() + (remote_ ? remote_->total_changes() : 0);
+}
+
+void ReplicaConnection::set_busy_timeout(int milliseconds) {
+  busy_timeout_ms_ = milliseconds;
+  local_->set_busy_timeout(milliseconds);
+}
+
+void ReplicaConnection::interrupt() noexcept {
+  if (local_) local_->interrupt();
+  if (remote_) remote_->interrupt();
+}
+
+void ReplicaConnection::reset() {
+  if (remote_transaction_) rollback();
+  local_->reset();
+}
+
+void ReplicaConnection::set_update_hook(UpdateHook hook) {
+  local_->set_update_hook(std::move(hook));
+}
+void ReplicaConnection::set_authorizer(Authorizer authorizer) {
+  local_->set_authorizer(std::move(authorizer));
+}
+
+SyncStatus ReplicaConnection::pull_locked() {
+  const std::string request = encode_pull_request(state_->revision);
+  HttpReply reply = http_post(*endpoint_, "/pull-updates", request, "application/protobuf",
+                              options_.auth_token, options_.request_timeout);
+  if (reply.status != 200) {
+    throw Error(kCodeIoErr, "sync failed: server answered HTTP " + std::to_string(reply.status) +
+                                ": " + reply.body.substr(0, 200));
+  }
+  PullReply pulled = decode_pull_reply(reply.body);
+  const std::int64_t after = revision_number(pulled.server_revision);
+  if (pulled.server_revision != state_->revision || state_->revision.empty()) {
+    SyncState next = *state_;
+    next.revision = pulled.server_revision;
+    // Saved only once the pages are durable: a crash in between pulls them again.
+    auto save = [&] { save_sync_state(options_.database, next); };
+    if (!pulled.pages.empty() || state_->revision.empty()) {
+      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save);
+    } else {
+      save();
+    }
+    *state_ = std::move(next);
+  }
+  return SyncStatus{after, static_cast<std::int64_t>(pulled.pages.size())};
+}
+
+SyncStatus ReplicaConnection::sync() {
+  require_open();
+  if (frozen_) return SyncStatus{};
+  const std::lock_guard lock(sync_mutex_);
+  return pull_locked();
+}
+
+std::int64_t ReplicaConnection::replication_index() {
+  require_open();
+  const std::lock_guard lock(sync_mutex_);
+  return revision_number(state_->revision);
+}
+
+void ReplicaConnection::sync_until(std::int64_t frame_no) {
+  require_open();
+  const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+  while (true) {
+    {
+      const std::lock_guard lock(sync_mutex_);
+      if (revision_number(state_->revision) >= frame_no) return;
+      pull_locked();
+      if (revision_number(state_->revision) >= frame_no) return;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(kCodeBusy, "sync_until timed out after " +
+                                 std::to_string(options_.request_timeout.count() / 1000) +
+                                 " seconds");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+std::int64_t ReplicaConnection::flush_replicator() {
+  // Nothing is buffered between the server and the file: the position is the synced revision.
+  return replication_index();
+}
+
+std::int64_t ReplicaConnection::max_write_replication_index() {
+  require_open();
+  const std::lock_guard lock(sync_mutex_);
+  return revision_number(state_->max_write_revision);
+}
+
+void ReplicaConnection::freeze() {
+  require_open();
+  if (remote_transaction_) throw Error(kCodeMisuse, "cannot freeze inside a transaction");
+  stop_background_sync();
+  const std::lock_guard lock(sync_mutex_);
+  remove_sync_state(options_.database);
+  local_->exec("PRAGMA query_only = 0");
+  if (remote_) remote_->close();
+  remote_.reset();
+  frozen_ = true;
+}
+
+void ReplicaConnection::start_background_sync(std::chrono::milliseconds interval) {
+  background_ = std::thread([this, interval] {
+    auto wait = interval;
+    std::unique_lock lock(background_mutex_);
+    while (!background_wake_.wait_for(lock, wait, [this] { return background_stop_; })) {
+      lock.unlock();
+      bool ok = true;
+      try {
+        const std::lock_guard sync_lock(sync_mutex_);
+        pull_locked();
+      } catch (...) {
+        ok = false;
+      }
+      lock.lock();
+      // Back off on failure (server down) up to a minute; back to the interval on success.
+      wait = ok ? interval
+                : std::min<std::chrono::milliseconds>(std::max(wait * 2, interval),
+                                                      std::chrono::minutes(1));
+    }
+  });
+}
+
+void ReplicaConnection::stop_background_sync() noexcept {
+  {
+    const std::lock_guard lock(background_mutex_);
+    background_stop_ = true;
+  }
+  background_wake_.notify_all();
+  if (background_.joinable() && background_.get_id() != std::this_thread::get_id()) {
+    background_.join();
+  }
+}
+
+}  // namespace ecto_libsql::replica

@@ -1,0 +1,232 @@
+defmodule Ecto.Adapters.LibSql.RepoTest do
+  use ExUnit.Case, async: false
+
+  import Ecto.Query
+
+  defmodule Repo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  defmodule Item do
+    use Ecto.Schema
+    import Ecto.Changeset
+
+    schema "items" do
+      field(:name, :string)
+      field(:price, :decimal)
+      field(:active, :boolean, default: true)
+      field(:tags, {:array, :string}, default: [])
+      field(:meta, :map)
+      field(:uid, Ecto.UUID)
+      field(:day, :date)
+      field(:at, :utc_datetime_usec)
+      field(:blob, :binary)
+      timestamps()
+    end
+
+    def changeset(item, attrs) do
+      item |> cast(attrs, [:name, :price]) |> unique_constraint(:name)
+    end
+  end
+
+  defmodule CreateItems do
+    use Ecto.Migration
+
+    def change do
+      create table(:items) do
+        add(:name, :string)
+        add(:price, :decimal)
+        add(:active, :boolean)
+        add(:tags, {:array, :string})
+        add(:meta, :map)
+        add(:uid, :uuid)
+        add(:day, :date)
+        add(:at, :utc_datetime_usec)
+        add(:blob, :binary)
+        timestamps()
+      end
+
+      create(unique_index(:items, [:name]))
+    end
+  end
+
+  defmodule ModifyItems do
+    use Ecto.Migration
+
+    def up do
+      alter table(:items) do
+        modify(:price, :integer, null: false, default: 0)
+        add_if_not_exists(:name, :string)
+        remove_if_exists(:missing, :string)
+      end
+
+      create(constraint(:items, :price_not_negative, check: "price >= 0"))
+    end
+
+    def down do
+      drop(constraint(:items, :price_not_negative))
+    end
+  end
+
+  setup do
+    dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    db = Path.join(dir, "repo.db")
+    config = [database: db, pool_size: 2]
+    Application.put_env(:ecto_libsql, Repo, config)
+    assert Ecto.Adapters.LibSql.storage_up(config) == :ok
+    assert Ecto.Adapters.LibSql.storage_status(config) == :up
+    start_supervised!(Repo)
+    assert [1] = Ecto.Migrator.run(Repo, [{1, CreateItems}], :up, all: true, log: false)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    %{db: db, dir: dir, config: config}
+  end
+
+  test "types round trip" do
+    uid = Ecto.UUID.generate()
+    at = ~U[2024-05-06 07:08:09.123456Z]
+
+    item =
+      Repo.insert!(%Item{
+        name: "héllo",
+        price: Decimal.new("12.50"),
+        active: false,
+        tags: ["a", "b"],
+        meta: %{"k" => [1, 2]},
+        uid: uid,
+        day: ~D[2024-02-29],
+        at: at,
+        blob: <<0, 255, 1>>
+      })
+
+    loaded = Repo.get!(Item, item.id)
+    assert loaded.name == "héllo"
+    assert Decimal.equal?(loaded.price, Decimal.new("12.5"))
+    assert loaded.active == false
+    assert loaded.tags == ["a", "b"]
+    assert loaded.meta == %{"k" => [1, 2]}
+    assert loaded.uid == uid
+    assert loaded.day == ~D[2024-02-29]
+    assert loaded.at == at
+    assert loaded.blob == <<0, 255, 1>>
+    assert %NaiveDateTime{} = loaded.inserted_at
+  end
+
+  test "unique violations become changeset errors" do
+    Repo.insert!(%Item{name: "x"})
+    assert {:error, changeset} = Repo.insert(Item.changeset(%Item{}, %{name: "x"}))
+    assert {"has already been taken", _} = changeset.errors[:name]
+  end
+
+  test "queries, aggregates, update_all, delete_all and streams" do
+    now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+
+    rows =
+      for i <- 1..10,
+          do: %{name: "n#{i}", price: Decimal.new(i), inserted_at: now, updated_at: now}
+
+    Repo.insert_all(Item, rows)
+    assert Repo.aggregate(Item, :count) == 10
+
+    assert Repo.all(
+             from(i in Item, where: i.name in ^["n1", "n2"], select: i.name, order_by: i.name)
+           ) == ["n1", "n2"]
+
+    assert {3, _} = Repo.update_all(from(i in Item, where: i.price > 7), set: [active: false])
+    assert {2, _} = Repo.delete_all(from(i in Item, where: i.price <= 2))
+
+    {:ok, names} =
+      Repo.transaction(fn ->
+        Repo.stream(from(i in Item, select: i.name), max_rows: 3) |> Enum.to_list()
+      end)
+
+    assert length(names) == 8
+  end
+
+  test "upserts" do
+    Repo.insert!(%Item{name: "u", price: Decimal.new(1)})
+
+    Repo.insert!(%Item{name: "u", price: Decimal.new(2)},
+      on_conflict: [set: [price: Decimal.new(3)]],
+      conflict_target: :name
+    )
+
+    assert Decimal.equal?(Repo.get_by!(Item, name: "u").price, Decimal.new(3))
+    now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+
+    assert {0, _} =
+             Repo.insert_all(Item, [%{name: "u", inserted_at: now, updated_at: now}],
+               on_conflict: :nothing
+             )
+  end
+
+  test "a rolled back transaction leaves nothing" do
+    assert {:error, :nope} =
+             Repo.transaction(fn ->
+               Repo.insert!(%Item{name: "gone"})
+               Repo.rollback(:nope)
+             end)
+
+    assert Repo.aggregate(Item, :count) == 0
+  end
+
+  test "modify and constraints rebuild the table keeping rows and indexes" do
+    Repo.insert!(%Item{name: "keep", price: Decimal.new(5)})
+    assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :up, all: true, log: false)
+
+    assert Repo.query!("SELECT name, price FROM items").rows == [["keep", 5]]
+
+    assert [["items_name_index"]] =
+             Repo.query!(
+               "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'"
+             ).rows
+
+    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed/, fn ->
+      Repo.query!(
+        "INSERT INTO items (name, price, inserted_at, updated_at) VALUES ('neg', -1, '2024-01-01T00:00:00', '2024-01-01T00:00:00')"
+      )
+    end
+
+    # The rollback rebuilds again: the constraint goes, the rows stay.
+    assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :down, all: true, log: false)
+
+    Repo.query!(
+      "INSERT INTO items (name, price, inserted_at, updated_at) VALUES ('neg', -1, '2024-01-01T00:00:00', '2024-01-01T00:00:00')"
+    )
+
+    assert Repo.aggregate(Item, :count) == 2
+  end
+
+  test "structure dump and load through the driver", %{dir: dir, config: config} do
+    assert {:ok, path} = Ecto.Adapters.LibSql.structure_dump(dir, config)
+    dump = File.read!(path)
+    assert dump =~ ~s{CREATE TABLE "items"}
+    assert dump =~ "INSERT INTO \"schema_migrations\" (version) VALUES (1);"
+
+    other = Keyword.put(config, :database, Path.join(dir, "loaded.db"))
+    assert {:ok, ^path} = Ecto.Adapters.LibSql.structure_load(dir, other)
+    {:ok, state} = EctoLibSql.Native.connect(database: other[:database])
+
+    assert {:ok, _, %{rows: [[1]]}, _} =
+             EctoLibSql.Native.query(
+               state,
+               %EctoLibSql.Query{statement: "SELECT version FROM schema_migrations"},
+               []
+             )
+  end
+
+  test "storage down removes the files; storage errors are clear", %{config: config} do
+    stop_supervised!(Repo)
+    assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
+    assert Ecto.Adapters.LibSql.storage_down(config) == :ok
+    assert Ecto.Adapters.LibSql.storage_status(config) == :down
+    assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :already_down}
+    assert {:error, _} = Ecto.Adapters.LibSql.storage_up(database: ":memory:")
+  end
+
+  test "SQL SQLite cannot run raises naming it" do
+    assert_raise Ecto.QueryError, ~r/DISTINCT ON/, fn ->
+      Repo.all(from(i in Item, distinct: i.name))
+    end
+  end
+end
