@@ -2,6 +2,7 @@
 
 #include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/local/local_connection.hpp"
+#include "ecto_libsql/remote/remote.hpp"
 #include "ecto_libsql/replica/replica_connection.hpp"
 
 namespace ecto_libsql {
@@ -13,7 +14,7 @@ std::shared_ptr<Connection> open_connection(const ConnectOptions& options) {
       crypto::refuse_encrypted_without_key(options.database);
       return std::make_shared<local::LocalConnection>(options);
     case Mode::Remote:
-      throw Error(kCodeMisuse, "Failed to connect: remote mode is not available in this build");
+      return remote::open_remote(options);
     case Mode::Replica:
       return replica::ReplicaConnection::open(options);
   }

@@ -1,0 +1,238 @@
+#include "hrana_json.hpp"
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+namespace ecto_libsql::remote {
+
+namespace {
+
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int decode_char(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+[[noreturn]] void bad_reply(std::string_view what) {
+  throw Error(kCodeError, "remote: malformed server reply: " + std::string(what), "PROTOCOL");
+}
+
+const json::object& as_object(const json::value& v, std::string_view what) {
+  if (!v.is_object()) bad_reply(what);
+  return v.get_object();
+}
+
+}  // namespace
+
+std::string base64_encode(std::span<const std::byte> bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (std::to_integer<unsigned>(bytes[i]) << 16U) |
+                   (std::to_integer<unsigned>(bytes[i + 1]) << 8U) |
+                   std::to_integer<unsigned>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += kAlphabet[(n >> 6U) & 63U];
+    out += kAlphabet[n & 63U];
+  }
+  if (i < bytes.size()) {
+    unsigned n = std::to_integer<unsigned>(bytes[i]) << 16U;
+    if (i + 1 < bytes.size()) n |= std::to_integer<unsigned>(bytes[i + 1]) << 8U;
+    out += kAlphabet[(n >> 18U) & 63U];
+    out += kAlphabet[(n >> 12U) & 63U];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6U) & 63U] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::vector<std::byte> base64_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=')
+    text.remove_suffix(1);
+  std::vector<std::byte> out;
+  out.reserve(text.size() * 3 / 4);
+  unsigned acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const int d = decode_char(c);
+    if (d < 0) bad_reply("invalid base64 in a blob");
+    acc = (acc << 6U) | static_cast<unsigned>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::byte>((acc >> static_cast<unsigned>(bits)) & 0xFFU));
+    }
+  }
+  return out;
+}
+
+json::value encode_value(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> json::value {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Null>) {
+          return json::object{{"type", "null"}};
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return json::object{{"type", "integer"}, {"value", std::to_string(v)}};
+        } else if constexpr (std::is_same_v<T, double>) {
+          return json::object{{"type", "float"}, {"value", v}};
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          return json::object{{"type", "text"}, {"value", v}};
+        } else {
+          return json::object{{"type", "blob"}, {"base64", base64_encode(v)}};
+        }
+      },
+      value);
+}
+
+json::value encode_param(const ParamValue& value) {
+  return std::visit(
+      [](const auto& v) -> json::value {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Null>) {
+          return json::object{{"type", "null"}};
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          return json::object{{"type", "integer"}, {"value", std::to_string(v)}};
+        } else if constexpr (std::is_same_v<T, double>) {
+          return json::object{{"type", "float"}, {"value", v}};
+        } else if constexpr (std::is_same_v<T, std::string_view>) {
+          return json::object{{"type", "text"}, {"value", json::string_view(v.data(), v.size())}};
+        } else {
+          return json::object{{"type", "blob"}, {"base64", base64_encode(v.bytes)}};
+        }
+      },
+      value);
+}
+
+Value decode_value(const json::value& value) {
+  const json::object& obj = as_object(value, "value is not an object");
+  const json::value* type = obj.if_contains("type");
+  if (type == nullptr || !type->is_string()) bad_reply("value without a type");
+  const json::string& t = type->get_string();
+  if (t == "null") return Null{};
+  const json::value* v = obj.if_contains("value");
+  if (t == "integer") {
+    if (v != nullptr && v->is_string()) {
+      const json::string& s = v->get_string();
+      std::int64_t n = 0;
+      const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (ec != std::errc{} || ptr != s.data() + s.size()) bad_reply("bad integer");
+      return n;
+    }
+    if (v != nullptr && v->is_int64()) return v->get_int64();
+    bad_reply("bad integer");
+  }
+  if (t == "float") {
+    if (v == nullptr || !v->is_number()) bad_reply("bad float");
+    return v->to_number<double>();
+  }
+  if (t == "text") {
+    if (v == nullptr || !v->is_string()) bad_reply("bad text");
+    return std::string(v->get_string());
+  }
+  if (t == "blob") {
+    const json::value* b = obj.if_contains("base64");
+    if (b == nullptr || !b->is_string()) bad_reply("bad blob");
+    const json::string& s = b->get_string();
+    return base64_decode(std::string_view(s.data(), s.size()));
+  }
+  bad_reply("unknown value type");
+}
+
+StmtResult decode_stmt_result(const json::value& result) {
+  const json::object& obj = as_object(result, "result is not an object");
+  StmtResult out;
+  if (const json::value* cols = obj.if_contains("cols"); cols != nullptr && cols->is_array()) {
+    for (const json::value& col : cols->get_array()) {
+      const json::object& c = as_object(col, "column");
+      const json::value* name = c.if_contains("name");
+      out.columns.emplace_back(name != nullptr && name->is_string() ? name->get_string().c_str()
+                                                                    : "");
+      const json::value* decl = c.if_contains("decltype");
+      out.decltypes.push_back(decl != nullptr && decl->is_string()
+                                  ? std::optional<std::string>(decl->get_string().c_str())
+                                  : std::nullopt);
+    }
+  }
+  if (const json::value* rows = obj.if_contains("rows"); rows != nullptr && rows->is_array()) {
+    const json::array& arr = rows->get_array();
+    out.cells.reserve(arr.size() * out.columns.size());
+    for (const json::value& row : arr) {
+      if (!row.is_array() || row.get_array().size() != out.columns.size()) bad_reply("row");
+      for (const json::value& cell : row.get_array())
+        out.cells.push_back(decode_value(cell));
+    }
+    out.row_count = arr.size();
+  }
+  if (const json::value* n = obj.if_contains("affected_row_count"); n != nullptr && n->is_number())
+    out.affected = n->to_number<std::int64_t>();
+  if (const json::value* id = obj.if_contains("last_insert_rowid"); id != nullptr) {
+    if (id->is_string()) {
+      std::int64_t v = 0;
+      const json::string& s = id->get_string();
+      std::from_chars(s.data(), s.data() + s.size(), v);
+      out.last_insert_rowid = v;
+    } else if (id->is_int64()) {
+      out.last_insert_rowid = id->get_int64();
+    }
+  }
+  return out;
+}
+
+Error server_error(std::string_view code, std::string_view message) {
+  static constexpr std::array<std::pair<std::string_view, int>, 24> kCodes{{
+      {"SQLITE_ERROR", 1},     {"SQLITE_INTERNAL", 2},  {"SQLITE_PERM", 3},
+      {"SQLITE_ABORT", 4},     {"SQLITE_BUSY", 5},      {"SQLITE_LOCKED", 6},
+      {"SQLITE_NOMEM", 7},     {"SQLITE_READONLY", 8},  {"SQLITE_INTERRUPT", 9},
+      {"SQLITE_IOERR", 10},    {"SQLITE_CORRUPT", 11},  {"SQLITE_NOTFOUND", 12},
+      {"SQLITE_FULL", 13},     {"SQLITE_CANTOPEN", 14}, {"SQLITE_PROTOCOL", 15},
+      {"SQLITE_SCHEMA", 17},   {"SQLITE_TOOBIG", 18},   {"SQLITE_CONSTRAINT", 19},
+      {"SQLITE_MISMATCH", 20}, {"SQLITE_MISUSE", 21},   {"SQLITE_NOLFS", 22},
+      {"SQLITE_AUTH", 23},     {"SQLITE_RANGE", 25},    {"SQLITE_NOTADB", 26},
+  }};
+  int rc = kCodeError;
+  for (const auto& [name, value] : kCodes) {
+    if (code == name) rc = value;
+  }
+  // Extended constraint codes from SQLite's own message texts (servers send primary codes or
+  // codes of their own).
+  static constexpr std::array<std::pair<std::string_view, int>, 5> kConstraints{{
+      {"UNIQUE constraint failed", 2067},
+      {"NOT NULL constraint failed", 1299},
+      {"FOREIGN KEY constraint failed", 787},
+      {"CHECK constraint failed", 275},
+      {"PRIMARY KEY constraint failed", 1555},
+  }};
+  for (const auto& [text, value] : kConstraints) {
+    if (message.find(text) != std::string_view::npos) rc = value;
+  }
+  if (rc == kCodeError && message.find("constraint failed") != std::string_view::npos)
+    rc = kCodeConstraint;
+  if (rc == kCodeError && message.find("database is locked") != std::string_view::npos)
+    rc = kCodeBusy;
+  return Error(rc, std::string(message), code.empty() ? std::string("UNKNOWN") : std::string(code));
+}
+
+Error server_error(const json::value& error) {
+  if (!error.is_object()) return server_error("", "remote: unknown server error");
+  const json::object& obj = error.get_object();
+  const json::value* code = obj.if_contains("code");
+  const json::value* message = obj.if_contains("message");
+  const std::string_view c =
+      code != nullptr && code->is_string() ? std::string_view(code->get_string()) : "";
+  const std::string_view m = message != nullptr && message->is_string()
+                                 ? std::string_view(message->get_string())
+                                 : "remote: server error without a message";
+  return server_error(c, m);
+}
+
+}  // namespace ecto_libsql::remote

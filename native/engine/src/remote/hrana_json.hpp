@@ -1,0 +1,44 @@
+// Hrana's JSON encoding of values, statement results and errors (FORMATS.md section C.4).
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ecto_libsql/error.hpp"
+#include "ecto_libsql/value.hpp"
+
+namespace ecto_libsql::remote {
+
+namespace json = boost::json;
+
+std::string base64_encode(std::span<const std::byte> bytes);
+// Accepts the standard alphabet with or without padding. Throws Error on bad input.
+std::vector<std::byte> base64_decode(std::string_view text);
+
+json::value encode_value(const Value& value);
+json::value encode_param(const ParamValue& value);
+// Throws Error when `value` is not a Hrana value.
+Value decode_value(const json::value& value);
+
+// One statement's result, rows stored row after row.
+struct StmtResult {
+  std::vector<std::string> columns;
+  std::vector<std::optional<std::string>> decltypes;
+  std::vector<Value> cells;
+  std::size_t row_count = 0;
+  std::int64_t affected = 0;
+  std::optional<std::int64_t> last_insert_rowid;
+};
+
+StmtResult decode_stmt_result(const json::value& result);
+
+// The engine error for a Hrana error object: the server's code is kept, the SQLite result code
+// is derived from it (or from the message for servers that use their own codes).
+Error server_error(const json::value& error);
+Error server_error(std::string_view code, std::string_view message);
+
+}  // namespace ecto_libsql::remote

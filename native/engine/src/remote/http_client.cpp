@@ -1,0 +1,238 @@
+#include "http_client.hpp"
+
+#include <poll.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+
+namespace ecto_libsql::remote {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+Url parse_url(std::string_view uri) {
+  Url url;
+  std::string_view rest;
+  auto starts = [&](std::string_view scheme) {
+    if (uri.substr(0, scheme.size()) != scheme) return false;
+    rest = uri.substr(scheme.size());
+    return true;
+  };
+  if (starts("libsql://") || starts("https://")) {
+    url.tls = true;
+  } else if (starts("http://")) {
+    url.tls = false;
+  } else if (starts("wss://")) {
+    url.tls = true;
+    url.websocket = true;
+  } else if (starts("ws://")) {
+    url.websocket = true;
+  } else {
+    throw Error(kCodeMisuse, "Failed to connect: unsupported URL scheme in '" + std::string(uri) +
+                                 "' (use libsql://, https://, http://, wss:// or ws://)");
+  }
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    std::string_view path = rest.substr(slash);
+    if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+    while (!path.empty() && path.back() == '/')
+      path.remove_suffix(1);
+    url.path = std::string(path);
+  }
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) throw Error(kCodeMisuse, "Failed to connect: bad URL");
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port = authority.substr(close + 2);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.empty()) throw Error(kCodeMisuse, "Failed to connect: no host in URL");
+  url.host = std::string(host);
+  url.port = port.empty() ? (url.tls ? "443" : "80") : std::string(port);
+  return url;
+}
+
+struct HttpClient::Impl {
+  asio::io_context ioc;
+  std::optional<asio::ssl::context> ssl_ctx;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  std::string authorization;
+  std::string host_header;
+
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  [[nodiscard]] bool connected() const { return plain.has_value() || secure.has_value(); }
+
+  // Runs the io_context until the started operation completes.
+  void drive() {
+    ioc.restart();
+    ioc.run();
+  }
+};
+
+HttpClient::HttpClient(Url url, const std::string& auth_token,
+                       std::chrono::milliseconds connect_timeout,
+                       std::chrono::milliseconds request_timeout)
+    : url_(std::move(url)), impl_(std::make_unique<Impl>()) {
+  connect_timeout_ = connect_timeout;
+  request_timeout_ = request_timeout;
+  if (!auth_token.empty()) impl_->authorization = "Bearer " + auth_token;
+  const bool default_port = url_.port == (url_.tls ? "443" : "80");
+  impl_->host_header = default_port ? url_.host : url_.host + ":" + url_.port;
+  if (url_.tls) {
+    impl_->ssl_ctx.emplace(asio::ssl::context::tls_client);
+    impl_->ssl_ctx->set_default_verify_paths();
+    impl_->ssl_ctx->set_verify_mode(asio::ssl::verify_peer);
+  }
+}
+
+HttpClient::~HttpClient() {
+  disconnect();
+}
+
+void HttpClient::disconnect() noexcept {
+  beast::error_code ec;
+  if (impl_->secure) {
+    beast::get_lowest_layer(*impl_->secure).socket().close(ec);
+    impl_->secure.reset();
+  }
+  if (impl_->plain) {
+    impl_->plain->socket().close(ec);
+    impl_->plain.reset();
+  }
+  impl_->buffer.clear();
+}
+
+namespace {
+
+// True when the kept-alive socket was closed by the peer (readable with nothing to read).
+bool peer_closed(tcp::socket& socket) {
+  pollfd pfd{socket.native_handle(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) <= 0) return false;
+  if ((pfd.revents & (POLLHUP | POLLERR)) != 0) return true;
+  char byte = 0;
+  const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n <= 0;
+}
+
+}  // namespace
+
+void HttpClient::connect() {
+  Impl& impl = *impl_;
+  beast::error_code ec;
+  tcp::resolver resolver(impl.ioc);
+  tcp::resolver::results_type endpoints;
+  resolver.async_resolve(url_.host, url_.port,
+                         [&](beast::error_code e, tcp::resolver::results_type r) {
+                           ec = e;
+                           endpoints = std::move(r);
+                         });
+  impl.drive();
+  if (ec)
+    throw TransportError("Failed to connect: cannot resolve " + url_.host + ": " + ec.message(),
+                         false);
+  beast::tcp_stream stream(impl.ioc);
+  stream.expires_after(connect_timeout_);
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+  impl.drive();
+  if (ec) {
+    throw TransportError(
+        "Failed to connect to " + url_.host + ":" + url_.port + ": " +
+            (ec == beast::error::timeout ? std::string("timed out") : ec.message()),
+        false);
+  }
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  if (!url_.tls) {
+    impl.plain.emplace(std::move(stream));
+    return;
+  }
+  impl.secure.emplace(std::move(stream), *impl.ssl_ctx);
+  if (!SSL_set_tlsext_host_name(impl.secure->native_handle(), url_.host.c_str())) {
+    impl.secure.reset();
+    throw TransportError("Failed to connect: cannot set the TLS server name", false);
+  }
+  impl.secure->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+  beast::get_lowest_layer(*impl.secure).expires_after(connect_timeout_);
+  impl.secure->async_handshake(asio::ssl::stream_base::client,
+                               [&](beast::error_code e) { ec = e; });
+  impl.drive();
+  if (ec) {
+    impl.secure.reset();
+    throw TransportError(
+        "Failed to connect: TLS handshake with " + url_.host + " failed: " + ec.message(), false);
+  }
+}
+
+HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
+                                 std::string_view content_type) {
+  Impl& impl = *impl_;
+  if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
+  if (!impl.connected()) connect();
+
+  const std::string target = url_.path + std::string(path);
+  http::request<http::string_body> req(post ? http::verb::post : http::verb::get, target, 11);
+  req.set(http::field::host, impl.host_header);
+  req.set(http::field::user_agent, "ecto_libsql");
+  req.keep_alive(true);
+  if (!impl.authorization.empty()) req.set(http::field::authorization, impl.authorization);
+  if (post) {
+    req.set(http::field::content_type, content_type);
+    req.body() = std::string(body);
+    req.prepare_payload();
+  }
+
+  beast::error_code ec;
+  bool reading = false;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);
+  parser.header_limit(64 * 1024);
+  auto run = [&](auto& stream) {
+    impl.lowest().expires_after(request_timeout_);
+    http::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+    if (ec) return;
+    reading = true;
+    http::async_read(stream, impl.buffer, parser,
+                     [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+  };
+  if (impl.secure) {
+    run(*impl.secure);
+  } else {
+    run(*impl.plain);
+  }
+  if (ec) {
+    // A request written in full may have run even though its answer was lost.
+    const bool sent = reading;
+    disconnect();
+    const std::string what =
+        ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message();
+    throw TransportError("remote server " + url_.host + ":" + url_.port + ": " + what, sent);
+  }
+  auto res = parser.release();
+  HttpResponse out;
+  out.status = res.result_int();
+  out.body = std::move(res.body());
+  if (!res.keep_alive()) disconnect();
+  return out;
+}
+
+}  // namespace ecto_libsql::remote

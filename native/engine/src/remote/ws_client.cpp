@@ -1,0 +1,176 @@
+#include "ws_client.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <optional>
+
+namespace ecto_libsql::remote {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+struct WsClient::Impl {
+  asio::io_context ioc;
+  std::optional<asio::ssl::context> ssl_ctx;
+  std::optional<websocket::stream<beast::tcp_stream>> plain;
+  std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> secure;
+  beast::flat_buffer buffer;
+
+  void drive() {
+    ioc.restart();
+    ioc.run();
+  }
+};
+
+WsClient::WsClient(Url url, std::chrono::milliseconds connect_timeout,
+                   std::chrono::milliseconds request_timeout)
+    : url_(std::move(url)),
+      connect_timeout_(connect_timeout),
+      request_timeout_(request_timeout),
+      impl_(std::make_unique<Impl>()) {
+  if (url_.tls) {
+    impl_->ssl_ctx.emplace(asio::ssl::context::tls_client);
+    impl_->ssl_ctx->set_default_verify_paths();
+    impl_->ssl_ctx->set_verify_mode(asio::ssl::verify_peer);
+  }
+}
+
+WsClient::~WsClient() {
+  disconnect();
+}
+
+bool WsClient::connected() const noexcept {
+  return impl_->plain.has_value() || impl_->secure.has_value();
+}
+
+void WsClient::disconnect() noexcept {
+  beast::error_code ec;
+  if (impl_->plain) beast::get_lowest_layer(*impl_->plain).socket().close(ec);
+  if (impl_->secure) beast::get_lowest_layer(*impl_->secure).socket().close(ec);
+  impl_->plain.reset();
+  impl_->secure.reset();
+  impl_->buffer.clear();
+}
+
+void WsClient::connect() {
+  Impl& impl = *impl_;
+  beast::error_code ec;
+  tcp::resolver resolver(impl.ioc);
+  tcp::resolver::results_type endpoints;
+  resolver.async_resolve(url_.host, url_.port,
+                         [&](beast::error_code e, tcp::resolver::results_type r) {
+                           ec = e;
+                           endpoints = std::move(r);
+                         });
+  impl.drive();
+  if (ec) throw TransportError("Failed to connect: cannot resolve " + url_.host, false);
+  const std::string target = url_.path.empty() ? "/" : url_.path;
+  const std::string host = url_.host + ":" + url_.port;
+  auto handshake = [&](auto& ws) {
+    auto& lowest = beast::get_lowest_layer(ws);
+    lowest.expires_after(connect_timeout_);
+    lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    impl.drive();
+    if (ec) {
+      throw TransportError("Failed to connect to " + host + ": " + ec.message(), false);
+    }
+    if constexpr (!std::is_same_v<std::decay_t<decltype(ws)>,
+                                  websocket::stream<beast::tcp_stream>>) {
+      if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), url_.host.c_str()))
+        throw TransportError("Failed to connect: cannot set the TLS server name", false);
+      ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(url_.host));
+      ws.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                      [&](beast::error_code e) { ec = e; });
+      impl.drive();
+      if (ec)
+        throw TransportError("Failed to connect: TLS handshake failed: " + ec.message(), false);
+    }
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, "hrana3");
+      req.set(beast::http::field::user_agent, "ecto_libsql");
+    }));
+    ws.read_message_max(0);
+    websocket::response_type res;
+    ws.async_handshake(res, url_.host, target, [&](beast::error_code e) { ec = e; });
+    impl.drive();
+    if (ec) {
+      throw TransportError(
+          "Failed to connect: WebSocket handshake with " + host + " failed: " + ec.message(),
+          false);
+    }
+    ws.text(true);
+  };
+  if (url_.tls) {
+    impl.secure.emplace(impl.ioc, *impl.ssl_ctx);
+    try {
+      handshake(*impl.secure);
+    } catch (...) {
+      impl.secure.reset();
+      throw;
+    }
+  } else {
+    impl.plain.emplace(impl.ioc);
+    try {
+      handshake(*impl.plain);
+    } catch (...) {
+      impl.plain.reset();
+      throw;
+    }
+  }
+}
+
+void WsClient::send(const std::string& text) {
+  if (!connected()) connect();
+  Impl& impl = *impl_;
+  beast::error_code ec;
+  auto run = [&](auto& ws) {
+    beast::get_lowest_layer(ws).expires_after(request_timeout_);
+    ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+  };
+  if (impl.secure) {
+    run(*impl.secure);
+  } else {
+    run(*impl.plain);
+  }
+  if (ec) {
+    disconnect();
+    throw TransportError(
+        "remote server " + url_.host + ":" + url_.port + ": connection lost: " + ec.message(),
+        false);
+  }
+}
+
+std::string WsClient::receive() {
+  Impl& impl = *impl_;
+  if (!connected()) throw TransportError("remote server: connection lost", true);
+  beast::error_code ec;
+  impl.buffer.clear();
+  auto run = [&](auto& ws) {
+    beast::get_lowest_layer(ws).expires_after(request_timeout_);
+    ws.async_read(impl.buffer, [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+  };
+  if (impl.secure) {
+    run(*impl.secure);
+  } else {
+    run(*impl.plain);
+  }
+  if (ec) {
+    disconnect();
+    throw TransportError("remote server " + url_.host + ":" + url_.port + ": " +
+                             (ec == beast::error::timeout ? std::string("request timed out")
+                                                          : "connection lost: " + ec.message()),
+                         true);
+  }
+  return beast::buffers_to_string(impl.buffer.data());
+}
+
+}  // namespace ecto_libsql::remote

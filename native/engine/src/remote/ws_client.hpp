@@ -1,0 +1,36 @@
+// A WebSocket client over Boost.Beast for Hrana 3 (`hrana3` subprotocol, JSON text frames),
+// plain or TLS, with connect and request timeouts. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http_client.hpp"
+
+namespace ecto_libsql::remote {
+
+class WsClient {
+ public:
+  WsClient(Url url, std::chrono::milliseconds connect_timeout,
+           std::chrono::milliseconds request_timeout);
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  // Throws TransportError.
+  void connect();
+  void send(const std::string& text);
+  std::string receive();
+  void disconnect() noexcept;
+  [[nodiscard]] bool connected() const noexcept;
+
+ private:
+  struct Impl;
+  Url url_;
+  std::chrono::milliseconds connect_timeout_;
+  std::chrono::milliseconds request_timeout_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ecto_libsql::remote

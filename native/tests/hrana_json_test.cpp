@@ -1,0 +1,94 @@
+// Hrana JSON values, results and errors; remote URLs.
+#include "remote/hrana_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include "remote/http_client.hpp"
+
+namespace ecto_libsql::remote {
+namespace {
+
+std::vector<std::byte> bytes(std::initializer_list<int> list) {
+  std::vector<std::byte> out;
+  for (int b : list)
+    out.push_back(static_cast<std::byte>(b));
+  return out;
+}
+
+TEST(HranaJson, Base64RoundTripsEveryLength) {
+  std::vector<std::byte> data;
+  for (int n = 0; n < 70; ++n) {
+    EXPECT_EQ(base64_decode(base64_encode(data)), data) << n;
+    data.push_back(static_cast<std::byte>(n * 37));
+  }
+  EXPECT_EQ(base64_decode("/w"), bytes({0xFF}));  // unpadded, as servers send it
+  EXPECT_EQ(base64_decode("/w=="), bytes({0xFF}));
+  EXPECT_EQ(base64_encode(bytes({0xFF})), "/w==");
+  EXPECT_THROW(base64_decode("a*b"), Error);
+}
+
+TEST(HranaJson, ValuesEncodeAsTheSpecSays) {
+  EXPECT_EQ(json::serialize(encode_value(std::int64_t{-9223372036854775807 - 1})),
+            R"({"type":"integer","value":"-9223372036854775808"})");
+  EXPECT_EQ(json::serialize(encode_value(Null{})), R"({"type":"null"})");
+  EXPECT_EQ(json::serialize(encode_value(1.5)), R"({"type":"float","value":1.5E0})");
+  EXPECT_EQ(json::serialize(encode_value(std::string("é"))), R"({"type":"text","value":"é"})");
+  EXPECT_EQ(json::serialize(encode_param(BlobView{bytes({0, 255})})),
+            R"({"type":"blob","base64":"AP8="})");
+}
+
+TEST(HranaJson, ValuesDecode) {
+  EXPECT_EQ(std::get<std::int64_t>(
+                decode_value(json::parse(R"({"type":"integer","value":"9223372036854775807"})"))),
+            std::int64_t{9223372036854775807});
+  EXPECT_EQ(std::get<double>(decode_value(json::parse(R"({"type":"float","value":2})"))), 2.0);
+  EXPECT_EQ(std::get<std::vector<std::byte>>(
+                decode_value(json::parse(R"({"type":"blob","base64":"/w"})"))),
+            bytes({0xFF}));
+  EXPECT_TRUE(std::holds_alternative<Null>(decode_value(json::parse(R"({"type":"null"})"))));
+  EXPECT_THROW(decode_value(json::parse(R"({"type":"integer","value":"1x"})")), Error);
+  EXPECT_THROW(decode_value(json::parse(R"({"type":"integer","value":"99999999999999999999"})")),
+               Error);
+  EXPECT_THROW(decode_value(json::parse(R"({"type":"other"})")), Error);
+  EXPECT_THROW(decode_value(json::parse("[]")), Error);
+}
+
+TEST(HranaJson, ResultsCheckRowWidths) {
+  const StmtResult r = decode_stmt_result(json::parse(
+      R"({"cols":[{"name":"a","decltype":"INTEGER"},{"name":"b"}],"rows":[[{"type":"null"},{"type":"text","value":"x"}]],"affected_row_count":3,"last_insert_rowid":"7"})"));
+  EXPECT_EQ(r.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.decltypes[0], std::optional<std::string>("INTEGER"));
+  EXPECT_EQ(r.row_count, 1U);
+  EXPECT_EQ(r.affected, 3);
+  EXPECT_EQ(r.last_insert_rowid, 7);
+  EXPECT_THROW(decode_stmt_result(json::parse(R"({"cols":[{"name":"a"}],"rows":[[]]})")), Error);
+}
+
+TEST(HranaJson, ServerErrorsKeepTheirCode) {
+  const Error unique = server_error("SQLITE_CONSTRAINT", "UNIQUE constraint failed: t.x");
+  EXPECT_EQ(unique.code(), 2067);
+  EXPECT_EQ(unique.remote_code(), "SQLITE_CONSTRAINT");
+  EXPECT_EQ(server_error("SQLITE_BUSY", "database is locked").code(), 5);
+  EXPECT_EQ(server_error("PREPARE_ERROR", "near \"x\": syntax error").code(), 1);
+  EXPECT_EQ(server_error("", "x").remote_code(), "UNKNOWN");
+}
+
+TEST(RemoteUrl, SchemesHostsPortsAndPaths) {
+  Url u = parse_url("libsql://db-org.turso.io");
+  EXPECT_TRUE(u.tls);
+  EXPECT_EQ(u.host, "db-org.turso.io");
+  EXPECT_EQ(u.port, "443");
+  u = parse_url("http://127.0.0.1:8080/base/?x=1");
+  EXPECT_FALSE(u.tls);
+  EXPECT_EQ(u.port, "8080");
+  EXPECT_EQ(u.path, "/base");
+  u = parse_url("ws://[::1]:9/");
+  EXPECT_TRUE(u.websocket);
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_TRUE(parse_url("wss://h").tls);
+  EXPECT_THROW(parse_url("ftp://h"), Error);
+  EXPECT_THROW(parse_url("http://:80"), Error);
+}
+
+}  // namespace
+}  // namespace ecto_libsql::remote
