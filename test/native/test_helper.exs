@@ -7,6 +7,10 @@ if Mix.Project.config()[:ecto_libsql_offline] do
   )
 end
 
+# Under scripts/sanitized-nif the sanitizer runtime is preloaded into this VM only: servers and
+# clients the tests start (tursodb, Node) run as usual.
+if System.get_env("ECTO_LIBSQL_SANITIZED_VM") == "1", do: System.delete_env("LD_PRELOAD")
+
 unless Code.ensure_loaded?(EctoLibSql.TestHelpers),
   do: Code.require_file("support/helpers.exs", __DIR__)
 
