@@ -84,7 +84,6 @@ class ReplicaConnection final : public Connection,
   bool frozen_ = false;
   bool remote_transaction_ = false;
   bool last_was_remote_ = false;
-  std::int64_t remote_changes_ = 0;
 
   // Pulls and the sync state are serialised by sync_mutex_, not by the connection's lock, so
   // that background sync never waits for the connection's users (or they for the network).
