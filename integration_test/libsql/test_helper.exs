@@ -67,7 +67,10 @@ excludes = [
   :alter_foreign_key,
   :alter_primary_key,
   # concat() arrived in SQLite 3.44; Debian 12 ships 3.40.
-  :concat
+  :concat,
+  # UUIDs are stored as text, as the original adapter stores them (existing databases keep
+  # working); this test expects the dumped parameter to be the 16-byte binary form.
+  test: "test telemetry cast params"
 ]
 
 # Elixir 1.14 has no Duration type.

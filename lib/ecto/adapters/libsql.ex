@@ -30,7 +30,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl Ecto.Adapter
     def loaders(:boolean, type), do: [&Codec.load_boolean/1, type]
-    def loaders(:binary_id, type), do: [type]
+    def loaders(:binary_id, type), do: [&Codec.load_binary_id/1, type]
     def loaders(:uuid, type), do: [&Codec.load_uuid/1, type]
     def loaders(:map, type), do: [&Codec.load_json/1, type]
 
@@ -51,7 +51,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     def loaders(_, type), do: [type]
 
     @impl Ecto.Adapter
-    def dumpers(:binary_id, type), do: [type]
+    def dumpers(:binary_id, type), do: [type, &Codec.dump_uuid/1]
     def dumpers(:uuid, type), do: [type, &Codec.dump_uuid/1]
 
     def dumpers({:map, _}, type),
@@ -61,6 +61,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     def dumpers({:array, _}, type), do: [type, &Codec.dump_json/1]
     def dumpers(:duration, type), do: [type, &Codec.dump_duration/1]
     def dumpers(_, type), do: [type]
+
+    # Binary ids are stored in their text form, as the original adapter stores them.
+    @impl Ecto.Adapter
+    def autogenerate(:binary_id), do: Ecto.UUID.generate()
+    def autogenerate(type), do: super(type)
 
     ## Migrations
 

@@ -75,6 +75,10 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     def load_uuid(_), do: :error
 
+    # Binary ids load as their text form; 16 raw bytes written by other tools are converted.
+    def load_binary_id(<<_::128>> = raw), do: Ecto.UUID.load(raw)
+    def load_binary_id(value), do: {:ok, value}
+
     def dump_uuid(<<_::128>> = raw), do: Ecto.UUID.load(raw)
     def dump_uuid(value), do: {:ok, value}
 

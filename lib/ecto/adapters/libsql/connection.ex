@@ -90,9 +90,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         match = Regex.run(~r/CHECK constraint failed: (.+)$/, message) ->
           [check: String.trim(Enum.at(match, 1))]
 
+        match = Regex.run(~r/FOREIGN KEY constraint failed.*\(foreign key: (.+)\)$/, message) ->
+          [foreign_key: Enum.at(match, 1)]
+
         String.contains?(message, "FOREIGN KEY constraint failed") ->
-          # SQLite does not say which foreign key; Ecto matches :foreign_key constraints with
-          # `match: :suffix` or the field's default name only when it is the only one.
+          # The engine names the key it broke in local mode; a server does not.
           [foreign_key: nil]
 
         true ->

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "ecto_libsql/lock_wait.hpp"
+#include "local/foreign_key_failure.hpp"
 #include "local/local_statement.hpp"
 #include "vector/extension.hpp"
 
@@ -419,6 +420,14 @@ void LocalConnection::set_update_hook(UpdateHook hook) {
 void LocalConnection::update_hook_trampoline(void* self, int op, const char* db, const char* table,
                                              sqlite3_int64 rowid) noexcept {
   auto* conn = static_cast<LocalConnection*>(self);
+  if (conn->change_sink_ != nullptr) {
+    try {
+      conn->change_sink_->push_back(ChangedRow{op, table != nullptr ? table : "", rowid});
+    } catch (...) {
+      // Out of memory: the probe finds less.
+    }
+    return;
+  }
   if (!conn->update_hook_) return;
   const UpdateKind kind = op == SQLITE_INSERT   ? UpdateKind::Insert
                           : op == SQLITE_DELETE ? UpdateKind::Delete
@@ -480,12 +489,23 @@ void LocalConnection::load_extension(const std::string& path,
   }
 }
 
-void LocalConnection::throw_error(int rc, std::string_view context) {
+void LocalConnection::throw_error(int rc, std::string_view context, sqlite3_stmt* failed) {
   std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   int code = db_ != nullptr ? sqlite3_extended_errcode(db_) : rc;
   if ((code & 0xff) != (rc & 0xff)) code = rc;  // a misuse code that never reached the handle
   if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
     message += constraint_index_suffix(message);
+  }
+  // SQLite reports a RESTRICT action with the trigger code: it is a foreign key failure.
+  if (code == SQLITE_CONSTRAINT_TRIGGER && message == "FOREIGN KEY constraint failed") {
+    code = SQLITE_CONSTRAINT_FOREIGNKEY;
+  }
+  if (code == SQLITE_CONSTRAINT_FOREIGNKEY && failed != nullptr) {
+    message += describe(find_broken_foreign_key(db_, failed, [this](std::vector<ChangedRow>* rows) {
+      change_sink_ = rows;
+      const bool hooked = rows != nullptr || static_cast<bool>(update_hook_);
+      sqlite3_update_hook(db_, hooked ? &LocalConnection::update_hook_trampoline : nullptr, this);
+    }));
   }
   if (!context.empty() && code == SQLITE_RANGE) {
     message = std::string(context) + ": " + message;

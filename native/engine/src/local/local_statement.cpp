@@ -209,7 +209,7 @@ Step LocalStatement::step(const ExecBudget* budget) {
     sqlite3_reset(stmt_);
     return Step::Yield;
   }
-  conn_->throw_error(rc);
+  conn_->throw_error(rc, {}, stmt_);
 }
 
 bool LocalStatement::blocking() const noexcept {

@@ -20,6 +20,7 @@ class Extension;
 namespace ecto_libsql::local {
 
 class LocalStatement;
+struct ChangedRow;
 
 // Hooks run on every new local connection before it is handed out (vector functions,
 // encryption checks). Registered once at start-up by the modules that need them.
@@ -75,8 +76,11 @@ class LocalConnection final : public Connection {
   void enter_budget(const ExecBudget* budget, bool interruptible) noexcept;
   // Leaves the budget; answers whether the engine gave up because of it.
   bool leave_budget() noexcept;
-  // Throws the connection's current error, with constraint names added where known.
-  [[noreturn]] void throw_error(int rc, std::string_view context = {});
+  // Throws the connection's current error, with constraint names added where known. `failed`
+  // is the statement whose step failed: a foreign key failure is then explained by running it
+  // once more in a probe that is rolled back (see foreign_key_failure.hpp).
+  [[noreturn]] void throw_error(int rc, std::string_view context = {},
+                                sqlite3_stmt* failed = nullptr);
   [[nodiscard]] std::size_t cached_statements() const noexcept { return cache_.size(); }
   // After a failed step: whether the statement should run again because the connection has just
   // started maintaining a vector index it writes to.
@@ -137,6 +141,8 @@ class LocalConnection final : public Connection {
   std::vector<std::weak_ptr<LocalStatement>> user_statements_;
 
   UpdateHook update_hook_;
+  // While a foreign key probe runs: where the update hook records the rows it changes.
+  std::vector<ChangedRow>* change_sink_ = nullptr;
   Authorizer authorizer_;
 
   // libSQL's vector functions and indexes on this connection.

@@ -1,0 +1,493 @@
+#include "local/foreign_key_failure.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <map>
+#include <string_view>
+#include <utility>
+
+namespace ecto_libsql::local {
+namespace {
+
+// At most this many changed rows are checked one by one; a statement that changed more is
+// checked table by table.
+constexpr std::size_t kRowChecks = 10000;
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string quote(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// A prepared query; finalised on scope exit.
+class Query {
+ public:
+  Query(sqlite3* db, const std::string& sql) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt_);
+      stmt_ = nullptr;
+    }
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+  ~Query() { sqlite3_finalize(stmt_); }
+
+  [[nodiscard]] bool ok() const noexcept { return stmt_ != nullptr; }
+  void bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int index, sqlite3_int64 value) { sqlite3_bind_int64(stmt_, index, value); }
+  bool row() { return stmt_ != nullptr && sqlite3_step(stmt_) == SQLITE_ROW; }
+  [[nodiscard]] std::string text(int column) const {
+    const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return value != nullptr ? value : "";
+  }
+  [[nodiscard]] bool null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
+  [[nodiscard]] sqlite3_int64 integer(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+bool exec(sqlite3* db, const char* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+}
+
+struct ForeignKey {
+  sqlite3_int64 id = 0;
+  std::string table;
+  std::string parent;
+  std::vector<std::string> from;
+  std::vector<std::string> to;
+  bool restrict = false;  // ON DELETE or ON UPDATE RESTRICT: checked at once, even deferred
+};
+
+std::vector<std::string> primary_key_of(sqlite3* db, const std::string& table) {
+  Query q(db, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk");
+  q.bind(1, table);
+  std::vector<std::string> columns;
+  while (q.row())
+    columns.push_back(q.text(0));
+  if (columns.empty()) columns.emplace_back("rowid");
+  return columns;
+}
+
+std::vector<ForeignKey> foreign_keys_of(sqlite3* db, const std::string& table) {
+  Query q(db,
+          "SELECT id, \"table\", \"from\", \"to\", "
+          "on_delete = 'RESTRICT' OR on_update = 'RESTRICT' "
+          "FROM pragma_foreign_key_list(?1) ORDER BY id, seq");
+  q.bind(1, table);
+  std::vector<ForeignKey> keys;
+  bool implicit_to = false;
+  while (q.row()) {
+    const sqlite3_int64 id = q.integer(0);
+    if (keys.empty() || keys.back().id != id) {
+      keys.push_back(ForeignKey{id, table, q.text(1), {}, {}, q.integer(4) != 0});
+      implicit_to = false;
+    }
+    keys.back().from.push_back(q.text(2));
+    if (q.null(3)) {
+      implicit_to = true;
+    } else {
+      keys.back().to.push_back(q.text(3));
+    }
+    if (implicit_to) keys.back().to.clear();
+  }
+  for (auto& key : keys) {
+    // REFERENCES parent without columns: the parent's primary key.
+    if (key.to.size() != key.from.size()) key.to = primary_key_of(db, key.parent);
+  }
+  return keys;
+}
+
+// SELECT 1 FROM child AS c WHERE <every key column set> AND no parent row matches.
+std::string violation_query(const ForeignKey& key, bool one_row) {
+  std::string sql = "SELECT 1 FROM " + quote(key.table) + " AS c WHERE ";
+  if (one_row) sql += "c.rowid = ?1 AND ";
+  for (const auto& column : key.from)
+    sql += "c." + quote(column) + " IS NOT NULL AND ";
+  sql += "NOT EXISTS (SELECT 1 FROM " + quote(key.parent) + " AS p WHERE ";
+  for (std::size_t i = 0; i < key.from.size() && i < key.to.size(); ++i) {
+    if (i > 0) sql += " AND ";
+    sql += "p." + quote(key.to[i]) + " = c." + quote(key.from[i]);
+  }
+  sql += ") LIMIT 1";
+  return sql;
+}
+
+bool violated_by_row(sqlite3* db, const ForeignKey& key, sqlite3_int64 rowid) {
+  Query q(db, violation_query(key, true));
+  q.bind(1, rowid);
+  return q.row();
+}
+
+bool violated_anywhere(sqlite3* db, const ForeignKey& key) {
+  Query q(db, violation_query(key, false));
+  return q.row();
+}
+
+std::string create_sql_of(sqlite3* db, const std::string& table) {
+  Query q(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE");
+  q.bind(1, table);
+  return q.row() ? q.text(0) : std::string();
+}
+
+BrokenForeignKey named(sqlite3* db, const ForeignKey& key) {
+  BrokenForeignKey broken{key.table, key.from, key.parent, {}};
+  for (const auto& written : named_foreign_keys(create_sql_of(db, key.table))) {
+    if (!same_name(written.parent, key.parent) || written.columns.size() != key.from.size()) {
+      continue;
+    }
+    if (std::equal(written.columns.begin(), written.columns.end(), key.from.begin(), same_name)) {
+      broken.name = written.name;
+      return broken;
+    }
+  }
+  // Ecto's default name for a reference.
+  broken.name = key.table + "_" + key.from.front() + "_fkey";
+  return broken;
+}
+
+std::vector<std::string> tables(sqlite3* db) {
+  Query q(db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  std::vector<std::string> names;
+  while (q.row())
+    names.push_back(q.text(0));
+  return names;
+}
+
+// The database as it is (a failed COMMIT keeps its transaction open).
+std::optional<BrokenForeignKey> check_database(sqlite3* db) {
+  Query q(db, "SELECT \"table\", fkid FROM pragma_foreign_key_check LIMIT 1");
+  if (!q.row()) return std::nullopt;
+  const std::string table = q.text(0);
+  const sqlite3_int64 id = q.integer(1);
+  for (const auto& key : foreign_keys_of(db, table)) {
+    if (key.id == id) return named(db, key);
+  }
+  return std::nullopt;
+}
+
+// After the probe ran: the key broken by the rows it changed.
+// With `restrict_only`, the probe ran with foreign keys off because a RESTRICT action stopped it
+// even deferred: only RESTRICT keys of changed parents are looked at.
+std::optional<BrokenForeignKey> check_changes(sqlite3* db, const std::vector<ChangedRow>& rows,
+                                              bool restrict_only) {
+  std::map<std::string, std::vector<ForeignKey>> keys_by_table;
+  auto keys_of = [&](const std::string& table) -> const std::vector<ForeignKey>& {
+    auto it = keys_by_table.find(table);
+    if (it == keys_by_table.end())
+      it = keys_by_table.emplace(table, foreign_keys_of(db, table)).first;
+    return it->second;
+  };
+
+  // Child side: an inserted or updated row whose parent does not exist.
+  std::vector<std::string> changed_parents;
+  std::vector<std::string> tables_to_scan;
+  std::size_t checks = 0;
+  for (const auto& row : rows) {
+    if (row.op != SQLITE_INSERT && std::find(changed_parents.begin(), changed_parents.end(),
+                                             row.table) == changed_parents.end()) {
+      changed_parents.push_back(row.table);
+    }
+    if (row.op == SQLITE_DELETE || restrict_only) continue;
+    if (checks >= kRowChecks) {
+      if (std::find(tables_to_scan.begin(), tables_to_scan.end(), row.table) ==
+          tables_to_scan.end()) {
+        tables_to_scan.push_back(row.table);
+      }
+      continue;
+    }
+    for (const auto& key : keys_of(row.table)) {
+      ++checks;
+      if (violated_by_row(db, key, row.rowid)) return named(db, key);
+    }
+  }
+  for (const auto& table : tables_to_scan) {
+    for (const auto& key : keys_of(table)) {
+      if (violated_anywhere(db, key)) return named(db, key);
+    }
+  }
+
+  // Parent side: a deleted or updated row that other rows still refer to.
+  std::vector<ForeignKey> candidates;
+  if (!changed_parents.empty()) {
+    for (const auto& table : tables(db)) {
+      for (const auto& key : keys_of(table)) {
+        if (restrict_only && !key.restrict) continue;
+        for (const auto& parent : changed_parents) {
+          if (same_name(key.parent, parent)) {
+            candidates.push_back(key);
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (candidates.size() == 1) return named(db, candidates.front());
+  for (const auto& key : candidates) {
+    if (violated_anywhere(db, key)) return named(db, key);
+  }
+  return std::nullopt;
+}
+
+// Foreign key enforcement off for a scope (SQLITE_DBCONFIG_ENABLE_FKEY works inside a
+// transaction, where PRAGMA foreign_keys does nothing).
+class EnforcementOff {
+ public:
+  explicit EnforcementOff(sqlite3* db) : db_(db) {
+    int now = 1;
+    done_ = sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 0, &now) == SQLITE_OK && now == 0;
+  }
+  EnforcementOff(const EnforcementOff&) = delete;
+  EnforcementOff& operator=(const EnforcementOff&) = delete;
+  ~EnforcementOff() {
+    int now = 0;
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &now);
+  }
+  [[nodiscard]] bool done() const noexcept { return done_; }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+bool is_transaction_end(sqlite3_stmt* stmt) {
+  const char* sql = sqlite3_sql(stmt);
+  if (sql == nullptr) return false;
+  std::string_view text(sql);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
+    text.remove_prefix(1);
+  }
+  for (const std::string_view word : {"COMMIT", "END", "RELEASE"}) {
+    if (text.size() >= word.size() && same_name(text.substr(0, word.size()), word)) return true;
+  }
+  return false;
+}
+
+// --- CREATE TABLE text ------------------------------------------------------------------------
+
+struct Token {
+  std::string text;  // identifiers unquoted
+  char punct = 0;    // '(' ')' ',' '.' or another single character; 0 for words
+  bool quoted = false;
+};
+
+std::vector<Token> tokenise(std::string_view sql) {
+  std::vector<Token> tokens;
+  std::size_t i = 0;
+  auto word_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' ||
+           static_cast<unsigned char>(c) >= 0x80;
+  };
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+      ++i;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const std::size_t end = sql.find('\n', i);
+      i = end == std::string_view::npos ? sql.size() : end;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const std::size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (c == '"' || c == '`' || c == '\'' || c == '[') {
+      const char close = c == '[' ? ']' : c;
+      std::string text;
+      ++i;
+      while (i < sql.size()) {
+        if (sql[i] == close) {
+          if (close != ']' && i + 1 < sql.size() && sql[i + 1] == close) {
+            text += close;
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        text += sql[i++];
+      }
+      // A string literal is not a name: keep it apart as punctuation-free, quoted text.
+      tokens.push_back(Token{std::move(text), c == '\'' ? '\'' : '\0', c != '\''});
+    } else if (word_char(c)) {
+      const std::size_t start = i;
+      while (i < sql.size() && word_char(sql[i]))
+        ++i;
+      tokens.push_back(Token{std::string(sql.substr(start, i - start)), 0, false});
+    } else {
+      tokens.push_back(Token{{}, c, false});
+      ++i;
+    }
+  }
+  return tokens;
+}
+
+bool keyword(const Token& token, std::string_view word) {
+  return token.punct == 0 && !token.quoted && same_name(token.text, word);
+}
+
+bool name_token(const Token& token) {
+  return token.punct == 0;
+}
+
+// REFERENCES parent at `at`: the parent's name, or empty.
+std::string referenced_table(const std::vector<Token>& item, std::size_t at) {
+  if (at + 1 >= item.size() || !keyword(item[at], "REFERENCES") || !name_token(item[at + 1])) {
+    return {};
+  }
+  return item[at + 1].text;
+}
+
+}  // namespace
+
+std::vector<BrokenForeignKey> named_foreign_keys(std::string_view create_table_sql) {
+  const std::vector<Token> tokens = tokenise(create_table_sql);
+  // The items of the outermost parenthesis: column definitions and table constraints.
+  std::vector<std::vector<Token>> items;
+  int depth = 0;
+  for (const auto& token : tokens) {
+    if (token.punct == '(') {
+      if (depth++ == 0) {
+        items.emplace_back();
+        continue;
+      }
+    } else if (token.punct == ')') {
+      if (--depth == 0) break;
+    } else if (token.punct == ',' && depth == 1) {
+      items.emplace_back();
+      continue;
+    }
+    if (depth >= 1) items.back().push_back(token);
+  }
+
+  std::vector<BrokenForeignKey> keys;
+  for (const auto& item : items) {
+    if (item.empty()) continue;
+    if (keyword(item[0], "CONSTRAINT") || keyword(item[0], "FOREIGN") ||
+        keyword(item[0], "PRIMARY") || keyword(item[0], "UNIQUE") || keyword(item[0], "CHECK")) {
+      // CONSTRAINT name FOREIGN KEY (columns) REFERENCES parent
+      if (item.size() < 4 || !keyword(item[0], "CONSTRAINT") || !keyword(item[2], "FOREIGN")) {
+        continue;
+      }
+      BrokenForeignKey key;
+      key.name = item[1].text;
+      std::size_t i = 3;
+      if (i < item.size() && keyword(item[i], "KEY")) ++i;
+      if (i >= item.size() || item[i].punct != '(') continue;
+      for (++i; i < item.size() && item[i].punct != ')'; ++i) {
+        if (name_token(item[i])) key.columns.push_back(item[i].text);
+      }
+      key.parent = referenced_table(item, i + 1);
+      if (!key.parent.empty() && !key.columns.empty()) keys.push_back(std::move(key));
+      continue;
+    }
+    // column type constraints...: CONSTRAINT name REFERENCES parent
+    for (std::size_t i = 1; i + 2 < item.size(); ++i) {
+      if (!keyword(item[i], "CONSTRAINT")) continue;
+      std::string parent = referenced_table(item, i + 2);
+      if (!parent.empty()) {
+        keys.push_back(BrokenForeignKey{{}, {item[0].text}, std::move(parent), item[i + 1].text});
+      }
+    }
+  }
+  return keys;
+}
+
+std::optional<BrokenForeignKey> find_broken_foreign_key(sqlite3* db, sqlite3_stmt* failed,
+                                                        const ChangeSink& sink) {
+  try {
+    const bool in_transaction = sqlite3_get_autocommit(db) == 0;
+    if (failed == nullptr || is_transaction_end(failed)) {
+      return in_transaction ? check_database(db) : std::nullopt;
+    }
+    {
+      Query deferred(db, "PRAGMA defer_foreign_keys");
+      // Deferred keys fail at COMMIT, handled above; nothing to probe.
+      if (deferred.row() && deferred.integer(0) != 0) return std::nullopt;
+    }
+    if (!exec(db, "SAVEPOINT ecto_libsql_foreign_key_probe")) return std::nullopt;
+    // Undoes the probe whatever happens below.
+    class Undo {
+     public:
+      Undo(sqlite3* db, bool in_transaction, const ChangeSink& sink)
+          : db(db), in_transaction(in_transaction), sink(sink) {}
+      Undo(const Undo&) = delete;
+      Undo& operator=(const Undo&) = delete;
+      ~Undo() {
+        sink(nullptr);
+        exec(db, "ROLLBACK TO ecto_libsql_foreign_key_probe");
+        exec(db, "RELEASE ecto_libsql_foreign_key_probe");
+        // Outside a transaction RELEASE ended it, which reset the pragma; inside one it stays.
+        if (in_transaction) exec(db, "PRAGMA defer_foreign_keys = OFF");
+      }
+
+     private:
+      sqlite3* db;
+      bool in_transaction;
+      const ChangeSink& sink;
+    };
+    const Undo undo(db, in_transaction, sink);
+
+    if (!exec(db, "PRAGMA defer_foreign_keys = ON")) return std::nullopt;
+    std::vector<ChangedRow> rows;
+    auto probe = [&] {
+      rows.clear();
+      sink(&rows);
+      sqlite3_reset(failed);
+      int rc = SQLITE_ROW;
+      while (rc == SQLITE_ROW)
+        rc = sqlite3_step(failed);
+      if (rc != SQLITE_DONE) rc = sqlite3_extended_errcode(db);
+      sqlite3_reset(failed);
+      sink(nullptr);
+      return rc;
+    };
+    int rc = probe();
+    bool restrict_only = false;
+    if (rc == SQLITE_CONSTRAINT_TRIGGER || rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      // A RESTRICT action fails at once, deferred or not: run once more with foreign keys off
+      // (the statement is recompiled without them) and look at RESTRICT keys only.
+      exec(db, "ROLLBACK TO ecto_libsql_foreign_key_probe");
+      const EnforcementOff off(db);
+      if (!off.done()) return std::nullopt;
+      rc = probe();
+      restrict_only = true;
+      if (rc != SQLITE_DONE) return std::nullopt;
+      return check_changes(db, rows, restrict_only);
+    }
+    if (rc != SQLITE_DONE) return std::nullopt;
+    return check_changes(db, rows, restrict_only);
+  } catch (...) {
+    sink(nullptr);
+    return std::nullopt;
+  }
+}
+
+std::string describe(const std::optional<BrokenForeignKey>& broken) {
+  if (!broken) return {};
+  std::string out = ": " + broken->table + ".";
+  for (std::size_t i = 0; i < broken->columns.size(); ++i) {
+    if (i > 0) out += ", " + broken->table + ".";
+    out += broken->columns[i];
+  }
+  out += " (foreign key: " + broken->name + ")";
+  return out;
+}
+
+}  // namespace ecto_libsql::local
