@@ -88,10 +88,13 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
                select: p.id
              )
            ) =~
-             ~s{strftime('%Y-%m-%dT%H:%M:%f', ?1, CAST(CAST(-2 AS NUMERIC) * 7 AS TEXT) || ' days')}
+             ~s{(SELECT unixepoch(substr(ecto_dt, 1, 19)) * 1000000 + (CASE WHEN substr(ecto_dt, 20, 1) = '.' THEN CAST(substr(replace(substr(ecto_dt, 21, 6), 'Z', '') || '000000', 1, 6) AS INTEGER) ELSE 0 END) + CAST(round((CAST(-2 AS NUMERIC) + 0) * 604800000000) AS INTEGER) AS ecto_us FROM (SELECT ?1 AS ecto_dt))}
 
-    assert all(from(p in Post, select: date_add(p.inserted_at, 3, "month"))) ==
-             ~s{SELECT date(p0."inserted_at", '3 months') FROM "posts" AS p0}
+    assert all(from(p in Post, select: datetime_add(p.inserted_at, 3, "month"))) =~
+             ~s{date(substr(ecto_dt, 1, 10), 'start of month', '3 months') AS ecto_month FROM (SELECT p0."inserted_at" AS ecto_dt)}
+
+    assert all(from(p in Post, select: date_add(p.inserted_at, 3, "day"))) ==
+             ~s{SELECT date(p0."inserted_at", '3 days') FROM "posts" AS p0}
   end
 
   test "exists with parent_as" do

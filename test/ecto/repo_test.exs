@@ -50,6 +50,56 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     end
   end
 
+  defmodule Tag do
+    use Ecto.Schema
+    @primary_key {:id, :binary_id, autogenerate: true}
+    schema "tags" do
+      field(:label, :string)
+    end
+  end
+
+  defmodule Note do
+    use Ecto.Schema
+    import Ecto.Changeset
+
+    schema "notes" do
+      belongs_to(:item, Ecto.Adapters.LibSql.RepoTest.Item)
+      belongs_to(:tag, Ecto.Adapters.LibSql.RepoTest.Tag, type: :binary_id)
+    end
+
+    def changeset(note, attrs) do
+      note
+      |> cast(attrs, [:item_id, :tag_id])
+      |> foreign_key_constraint(:item_id)
+      |> foreign_key_constraint(:tag_id, name: :notes_tag_custom)
+    end
+  end
+
+  defmodule CreateNotes do
+    use Ecto.Migration
+
+    def change do
+      create table(:tags, primary_key: false) do
+        add(:id, :binary_id, primary_key: true)
+        add(:label, :string)
+      end
+
+      create table(:notes) do
+        add(:item_id, references(:items))
+        add(:tag_id, :binary_id)
+      end
+
+      execute(
+        "CREATE TABLE notes2 (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES items(id), " <>
+          "tag_id TEXT CONSTRAINT notes_tag_custom REFERENCES tags(id))",
+        "DROP TABLE notes2"
+      )
+
+      execute("DROP TABLE notes", "SELECT 1")
+      execute("ALTER TABLE notes2 RENAME TO notes", "SELECT 1")
+    end
+  end
+
   defmodule ModifyItems do
     use Ecto.Migration
 
@@ -110,6 +160,83 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     assert loaded.at == at
     assert loaded.blob == <<0, 255, 1>>
     assert %NaiveDateTime{} = loaded.inserted_at
+  end
+
+  test "foreign key violations name the key, so changesets match them" do
+    assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
+    item = Repo.insert!(%Item{name: "parent"})
+    tag = Repo.insert!(%Tag{label: "t"})
+
+    assert {:ok, _} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id, tag_id: tag.id}))
+
+    assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id + 1}))
+    assert {"does not exist", opts} = changeset.errors[:item_id]
+    assert opts[:constraint_name] == "notes_item_id_fkey"
+
+    bad_tag = Ecto.UUID.generate()
+    assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{tag_id: bad_tag}))
+    assert {"does not exist", _} = changeset.errors[:tag_id]
+
+    # Without a matching changeset constraint the error names the key.
+    error = assert_raise Ecto.ConstraintError, fn -> Repo.insert(%Note{item_id: -1}) end
+    assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
+
+    # Deleting a parent that is still referred to.
+    error = assert_raise Ecto.ConstraintError, fn -> Repo.delete(item) end
+    assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
+
+    # The probe that found the key left nothing behind.
+    assert Repo.aggregate(Note, :count) == 1
+    assert Repo.aggregate(Item, :count) == 1
+  end
+
+  test "binary ids are generated and stored as UUID text" do
+    assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
+    tag = Repo.insert!(%Tag{label: "t"})
+    assert {:ok, _} = Ecto.UUID.cast(tag.id)
+    assert %{rows: [[stored, "text"]]} = Repo.query!("SELECT id, typeof(id) FROM tags")
+    assert stored == tag.id
+    assert Repo.get!(Tag, tag.id).label == "t"
+
+    # 16 raw bytes written by another tool load as the text form.
+    raw = Ecto.UUID.bingenerate()
+    Repo.query!("INSERT INTO tags (id, label) VALUES (?1, 'raw')", [{:blob, raw}])
+    {:ok, text} = Ecto.UUID.load(raw)
+    assert [^text] = Repo.all(from(t in Tag, where: t.label == "raw", select: t.id))
+  end
+
+  test "datetime_add is exact to the microsecond" do
+    Repo.insert!(%Item{name: "t", at: ~U[1969-12-31 23:59:59.999999Z]})
+
+    at = fn count, unit ->
+      Repo.one(from(i in Item, select: datetime_add(i.at, ^count, ^unit)))
+    end
+
+    at_lit = fn -> Repo.one(from(i in Item, select: datetime_add(i.at, 1, "microsecond"))) end
+
+    assert at_lit.() == ~U[1970-01-01 00:00:00.000000Z]
+    assert at.(-999_999, "microsecond") == ~U[1969-12-31 23:59:59.000000Z]
+    assert at.(1500, "microsecond") == ~U[1970-01-01 00:00:00.001499Z]
+    assert at.(1.5, "millisecond") == ~U[1970-01-01 00:00:00.001499Z]
+    assert at.(-2, "day") == ~U[1969-12-29 23:59:59.999999Z]
+    assert at.(1, "week") == ~U[1970-01-07 23:59:59.999999Z]
+    assert at.(2, "month") == ~U[1970-02-28 23:59:59.999999Z]
+    assert at.(-1, "year") == ~U[1968-12-31 23:59:59.999999Z]
+
+    Repo.update_all(Item, set: [at: ~U[2024-01-31 10:00:00Z], day: ~D[2024-02-29]])
+    assert at.(1, "month") == ~U[2024-02-29 10:00:00.000000Z]
+    assert at.(-11, "month") == ~U[2023-02-28 10:00:00.000000Z]
+    assert at.(3, "month") == ~U[2024-04-30 10:00:00.000000Z]
+    day = fn count, unit -> Repo.one(from(i in Item, select: date_add(i.day, ^count, ^unit))) end
+    assert day.(1, "year") == ~D[2025-02-28]
+    assert day.(4, "year") == ~D[2028-02-29]
+    assert day.(-1, "month") == ~D[2024-01-29]
+    assert day.(1, "day") == ~D[2024-03-01]
+
+    Repo.update_all(Item, set: [at: nil, day: nil])
+    assert at.(1, "day") == nil
+    assert at.(1, "month") == nil
+    assert day.(1, "year") == nil
   end
 
   test "unique violations become changeset errors" do

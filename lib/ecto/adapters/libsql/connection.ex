@@ -777,18 +777,80 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp expr({:selected_as, _, [name]}, _sources, _query), do: [quote_name(name)]
 
+    # The microseconds of the ISO 8601 text ecto_dt ("...:SS.ffffff", a shorter fraction, "Z").
+    @micro_fraction "(CASE WHEN substr(ecto_dt, 20, 1) = '.' THEN " <>
+                      "CAST(substr(replace(substr(ecto_dt, 21, 6), 'Z', '') || '000000', 1, 6) " <>
+                      "AS INTEGER) ELSE 0 END)"
+
+    # Months and years move to the same day of the target month, or its last day when the month
+    # is shorter (as PostgreSQL does; SQLite's own modifier would run into the next month).
+    # ecto_month is the first day of the target month.
+    @clamped_month_date "min(date(ecto_month, '+' || (CAST(substr(ecto_dt, 9, 2) AS INTEGER) - 1) " <>
+                          "|| ' days'), date(ecto_month, '+1 month', '-1 day'))"
+
+    # Exact to the microsecond (SQLite's own %f stops at milliseconds): the ISO 8601 text is
+    # split into whole seconds and microseconds, the interval added in microseconds (months
+    # and years as date modifiers), and the result written with six fraction digits. The
+    # subqueries evaluate the operand once.
     defp expr({:datetime_add, _, [datetime, count, interval]}, sources, query) do
-      [
-        "strftime('%Y-%m-%dT%H:%M:%f', ",
-        expr(datetime, sources, query),
-        ", ",
-        modifier(count, interval, sources, query),
-        ?)
-      ]
+      base = ["(SELECT ", expr(datetime, sources, query), " AS ecto_dt)"]
+
+      case interval_micros(interval) do
+        nil ->
+          [
+            "(SELECT ",
+            @clamped_month_date,
+            " || 'T' || substr(ecto_dt, 12, 8) || '.' || printf('%06d', ",
+            @micro_fraction,
+            ") FROM (SELECT ecto_dt, date(substr(ecto_dt, 1, 10), 'start of month', ",
+            modifier(count, interval, sources, query),
+            ") AS ecto_month FROM ",
+            base,
+            "))"
+          ]
+
+        micros ->
+          [
+            "(SELECT strftime('%Y-%m-%dT%H:%M:%S', (ecto_us - ecto_frac) / 1000000, 'unixepoch')",
+            " || '.' || printf('%06d', ecto_frac) FROM (SELECT ecto_us,",
+            " ((ecto_us % 1000000) + 1000000) % 1000000 AS ecto_frac FROM",
+            " (SELECT unixepoch(substr(ecto_dt, 1, 19)) * 1000000 + ",
+            @micro_fraction,
+            " + CAST(round(",
+            count_expr(count, sources, query),
+            " * ",
+            Integer.to_string(micros),
+            ") AS INTEGER) AS ecto_us FROM ",
+            base,
+            ")))"
+          ]
+      end
     end
 
     defp expr({:date_add, _, [date, count, interval]}, sources, query) do
-      ["date(", expr(date, sources, query), ", ", modifier(count, interval, sources, query), ?)]
+      base = ["(SELECT ", expr(date, sources, query), " AS ecto_dt)"]
+
+      case interval_micros(interval) do
+        nil ->
+          [
+            "(SELECT ",
+            @clamped_month_date,
+            " FROM (SELECT ecto_dt, date(substr(ecto_dt, 1, 10), 'start of month', ",
+            modifier(count, interval, sources, query),
+            ") AS ecto_month FROM ",
+            base,
+            "))"
+          ]
+
+        _ ->
+          [
+            "date(",
+            expr(date, sources, query),
+            ", ",
+            modifier(count, interval, sources, query),
+            ?)
+          ]
+      end
     end
 
     defp expr({:json_extract_path, _, [expr, path]}, sources, query),
@@ -885,6 +947,19 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     end
 
     # An SQLite date modifier: "+3 days". Weeks become days, sub-second units seconds.
+    defp interval_micros("week"), do: 604_800_000_000
+    defp interval_micros("day"), do: 86_400_000_000
+    defp interval_micros("hour"), do: 3_600_000_000
+    defp interval_micros("minute"), do: 60_000_000
+    defp interval_micros("second"), do: 1_000_000
+    defp interval_micros("millisecond"), do: 1000
+    defp interval_micros("microsecond"), do: 1
+    defp interval_micros(_), do: nil
+
+    defp count_expr(n, _sources, _query) when is_number(n), do: to_string(n)
+    defp count_expr(%Decimal{} = d, _sources, _query), do: Decimal.to_string(d, :normal)
+    defp count_expr(other, sources, query), do: ["(", expr(other, sources, query), " + 0)"]
+
     defp modifier(count, interval, sources, query) do
       {factor, unit} =
         case interval do
