@@ -68,6 +68,22 @@ excludes = [
   :alter_primary_key,
   # concat() arrived in SQLite 3.44; Debian 12 ships 3.40.
   :concat,
+  # SQLite has no DISTINCT ON (distinct over some columns only).
+  :multicolumn_distinct,
+  # SQLite has no bit string type (a value that is not a whole number of bytes).
+  :bitstring_type,
+  # SQLite has no row locks (SELECT ... FOR UPDATE); its locks cover the whole database.
+  test: "test lock for update",
+  # SQLite has no array type nor its SQL syntax: these tests run PostgreSQL's `array[...]` and
+  # `$1::text[]`. Arrays in schemas work (stored as JSON) and their tests run.
+  test: "test fragment array types",
+  test: "test Converts empty array correctly",
+  # SQLite has no JSON column type: a schemaless select of an embed returns the stored JSON text
+  # (selects through a schema load it as the embed).
+  test: "test embeds one with custom type",
+  # SQLite has no boolean type: JSON true / false extract as 1 / 0 (the test's other JSON path
+  # checks pass, see test/ecto/connection_test.exs).
+  test: "test json_extract_path with primitive values",
   # UUIDs are stored as text, as the original adapter stores them (existing databases keep
   # working); this test expects the dumped parameter to be the 16-byte binary form.
   test: "test telemetry cast params"

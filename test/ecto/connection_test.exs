@@ -13,6 +13,7 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
       field(:tags, {:array, :string})
       field(:meta, :map)
       field(:inserted_at, :naive_datetime)
+      field(:data, :binary)
       has_many(:comments, Ecto.Adapters.LibSql.ConnectionTest.Comment)
     end
   end
@@ -79,6 +80,28 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
   test "json_extract_path becomes json_extract with a JSON path" do
     assert all(from(p in Post, select: p.meta["author"]["names"][0])) ==
              ~s{SELECT json_extract(p0."meta", '$."author"."names"[0]') FROM "posts" AS p0}
+  end
+
+  test "JSON paths: quotes in keys, and elements taken from fields" do
+    assert all(from(p in Post, select: p.meta["it's"])) ==
+             ~s{SELECT json_extract(p0."meta", '$."it''s"') FROM "posts" AS p0}
+
+    assert all(from(p in Post, select: p.meta["x"]["a\"b"][0])) ==
+             ~s{SELECT json_extract((SELECT value FROM json_each(json_extract(p0."meta", '$."x"')) WHERE key = 'a"b'), '$[0]') FROM "posts" AS p0}
+
+    assert all(from(p in Post, select: p.meta[p.title][p.visits])) ==
+             ~s{SELECT json_extract(p0."meta", '$' || (CASE WHEN typeof(p0."title") = 'integer' THEN '[' || p0."title" || ']' ELSE '."' || p0."title" || '"' END) || (CASE WHEN typeof(p0."visits") = 'integer' THEN '[' || p0."visits" || ']' ELSE '."' || p0."visits" || '"' END)) FROM "posts" AS p0}
+  end
+
+  test "binary literals are written as the driver binds binaries" do
+    assert all(from(p in Post, where: p.data == <<0, 1, 255>>, select: p.id)) ==
+             ~s{SELECT p0."id" FROM "posts" AS p0 WHERE (p0."data" = x'0001ff')}
+
+    assert all(from(p in Post, where: p.data == <<0, 1>>, select: p.id)) ==
+             ~s{SELECT p0."id" FROM "posts" AS p0 WHERE (p0."data" = CAST(x'0001' AS TEXT))}
+
+    assert all(from(p in Post, where: p.title == "plain", select: p.id)) ==
+             ~s{SELECT p0."id" FROM "posts" AS p0 WHERE (p0."title" = 'plain')}
   end
 
   test "datetime_add and date_add become SQLite date modifiers" do

@@ -853,8 +853,21 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       end
     end
 
-    defp expr({:json_extract_path, _, [expr, path]}, sources, query),
-      do: ["json_extract(", expr(expr, sources, query), ", '", json_path(path, query), "')"]
+    # SQLite's JSON paths cannot hold a key with a double quote: such keys are looked up with
+    # json_each, the rest of the path with json_extract.
+    defp expr({:json_extract_path, _, [expr, path]}, sources, query) do
+      path
+      |> Enum.chunk_by(&json_quoted_key?/1)
+      |> Enum.reduce(expr(expr, sources, query), fn chunk, json ->
+        if json_quoted_key?(hd(chunk)) do
+          Enum.reduce(chunk, json, fn key, json ->
+            ["(SELECT value FROM json_each(", json, ") WHERE key = '", escape_string(key), "')"]
+          end)
+        else
+          ["json_extract(", json, ", ", json_path(chunk, sources, query), ")"]
+        end
+      end)
+    end
 
     defp expr({:filter, _, [agg, filter]}, sources, query),
       do: [expr(agg, sources, query), " FILTER (WHERE ", expr(filter, sources, query), ?)]
@@ -892,9 +905,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp expr(%Decimal{} = decimal, _sources, _query), do: Decimal.to_string(decimal, :normal)
 
-    defp expr(%Ecto.Query.Tagged{value: binary, type: :binary}, _sources, _query)
+    defp expr(%Ecto.Query.Tagged{value: binary, type: :binary}, sources, query)
          when is_binary(binary),
-         do: ["x'", Base.encode16(binary, case: :lower), ?']
+         do: expr(binary, sources, query)
 
     defp expr(%Ecto.Query.Tagged{value: other, type: type}, sources, query)
          when type in [:integer, :id, :float, :decimal, :string, :binary] do
@@ -907,8 +920,15 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp expr(true, _sources, _query), do: "1"
     defp expr(false, _sources, _query), do: "0"
 
-    defp expr(literal, _sources, _query) when is_binary(literal),
-      do: [?', escape_string(literal), ?']
+    # Binaries as the driver binds them: UTF-8 as TEXT (written as a cast BLOB literal when it
+    # holds NUL, which an SQL string literal cannot), anything else as a BLOB.
+    defp expr(literal, _sources, _query) when is_binary(literal) do
+      cond do
+        not String.valid?(literal) -> ["x'", Base.encode16(literal, case: :lower), ?']
+        String.contains?(literal, <<0>>) -> ["CAST(x'", Base.encode16(literal), "' AS TEXT)"]
+        true -> [?', escape_string(literal), ?']
+      end
+    end
 
     defp expr(literal, _sources, _query) when is_integer(literal),
       do: Integer.to_string(literal)
@@ -924,29 +944,46 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp cast_type(:string), do: "TEXT"
     defp cast_type(:binary), do: "BLOB"
 
-    defp json_path(path, query) do
-      Enum.map(["$" | path], fn
-        "$" ->
-          "$"
+    defp json_quoted_key?(key), do: is_binary(key) and String.contains?(key, "\"")
 
-        key when is_binary(key) ->
-          [?., ?", escape_json_key(key, query), ?"]
+    # A JSON path: one literal ('$."a"[0]') when every element is known, otherwise the path is
+    # built in SQL, an element taken from a field or parameter becoming an index when it is an
+    # integer and a key otherwise.
+    defp json_path(path, sources, query) do
+      elements =
+        Enum.map(path, fn
+          key when is_binary(key) ->
+            {:literal, [?., ?", key, ?"]}
 
-        index when is_integer(index) ->
-          [?[, Integer.to_string(index), ?]]
+          index when is_integer(index) ->
+            {:literal, [?[, Integer.to_string(index), ?]]}
 
-        other ->
-          error!(query, "JSON path elements must be strings or integers, got: #{inspect(other)}")
-      end)
+          other ->
+            value = expr(other, sources, query)
+
+            {:expr,
+             [
+               "(CASE WHEN typeof(",
+               value,
+               ") = 'integer' THEN '[' || ",
+               value,
+               " || ']' ELSE '.\"' || ",
+               value,
+               " || '\"' END)"
+             ]}
+        end)
+
+      if Enum.all?(elements, &match?({:literal, _}, &1)) do
+        [?', escape_string(IO.iodata_to_binary(["$" | Enum.map(elements, &elem(&1, 1))])), ?']
+      else
+        Enum.map_intersperse([{:literal, "$"} | elements], " || ", fn
+          {:literal, text} -> [?', escape_string(IO.iodata_to_binary(text)), ?']
+          {:expr, sql} -> sql
+        end)
+      end
     end
 
-    defp escape_json_key(key, query) do
-      if String.contains?(key, ["\"", "'"]),
-        do: error!(query, "JSON keys with quotes are not supported: #{inspect(key)}"),
-        else: key
-    end
-
-    # An SQLite date modifier: "+3 days". Weeks become days, sub-second units seconds.
+    # Intervals of fixed length, in microseconds; months and years have none.
     defp interval_micros("week"), do: 604_800_000_000
     defp interval_micros("day"), do: 86_400_000_000
     defp interval_micros("hour"), do: 3_600_000_000
@@ -960,6 +997,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp count_expr(%Decimal{} = d, _sources, _query), do: Decimal.to_string(d, :normal)
     defp count_expr(other, sources, query), do: ["(", expr(other, sources, query), " + 0)"]
 
+    # An SQLite date modifier: "+3 days". Weeks become days, sub-second units seconds.
     defp modifier(count, interval, sources, query) do
       {factor, unit} =
         case interval do
