@@ -35,7 +35,9 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
         do: build_type,
         else: "#{build_type}-#{String.replace(sanitize, ",", "-")}"
 
-    build_dir = Path.join([Mix.Project.build_path(), "native", suffix])
+    # One build per build type and sanitizer, shared by every Mix environment and by the C++
+    # suite (scripts/test builds its tests in the same directory), so the engine compiles once.
+    build_dir = Path.join([root, "_build", "native", suffix])
 
     erts_include =
       Path.join([:code.root_dir(), "erts-#{:erlang.system_info(:version)}", "include"])

@@ -4,6 +4,11 @@ defmodule EctoLibSql.Error do
 
     * `:message` - SQLite's (or the server's) message. UNIQUE violations name the index
       when one matches: `"UNIQUE constraint failed: users.email (index: users_email_index)"`.
+      Foreign key violations name the key they broke (local mode): `"FOREIGN KEY constraint
+      failed: posts.user_id (foreign key: posts_user_id_fkey)"`, the name written in
+      `CONSTRAINT <name>` or else Ecto's default `<table>_<column>_fkey`. To find it the failed
+      statement runs once more with foreign keys deferred, in a savepoint that is rolled back
+      (so neither its changes nor update-hook notices remain).
     * `:sqlite` - `nil` for errors raised in Elixir, otherwise a map with
       * `:code` - SQLite's primary result code as an atom (`:constraint`, `:busy`, ...)
       * `:extended_code` - SQLite's extended result code (`2067` for a UNIQUE violation)

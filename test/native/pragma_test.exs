@@ -31,8 +31,12 @@ defmodule EctoLibSql.PragmaTest do
     assert {:ok, %Result{rows: [[1]]}} = Pragma.foreign_keys(s)
     {:ok, _} = Native.execute(s, "CREATE TABLE posts(user_id REFERENCES users(id))")
 
-    assert {:error, %EctoLibSql.Error{message: "FOREIGN KEY constraint failed"}} =
-             Native.execute(s, "INSERT INTO posts VALUES (9)")
+    assert {:error,
+            %EctoLibSql.Error{
+              message:
+                "FOREIGN KEY constraint failed: posts.user_id (foreign key: posts_user_id_fkey)",
+              sqlite: %{extended: :constraint_foreignkey}
+            }} = Native.execute(s, "INSERT INTO posts VALUES (9)")
 
     assert :ok = Pragma.disable_foreign_keys(s)
     assert {:ok, %Result{rows: [[0]]}} = Pragma.foreign_keys(s)

@@ -178,7 +178,10 @@ defmodule EctoLibSql.Native.TransactionTest do
 
     {:ok, t} = Native.begin(s)
     {:ok, _} = Native.execute(t, "INSERT INTO c VALUES (42)")
-    assert {:error, "FOREIGN KEY constraint failed"} = Native.commit(t)
+
+    assert {:error, "FOREIGN KEY constraint failed: c.p_id (foreign key: c_p_id_fkey)"} =
+             Native.commit(t)
+
     assert Native.handle_status_transaction(t.trx_id) == :ok
     assert {:ok, "rollback success"} = Native.rollback(t)
     assert Native.get_is_autocommit(s) == true
