@@ -66,8 +66,6 @@ excludes = [
   # ALTER TABLE in SQLite cannot add a foreign key or a primary key to an existing column.
   :alter_foreign_key,
   :alter_primary_key,
-  # concat() arrived in SQLite 3.44; Debian 12 ships 3.40.
-  :concat,
   # SQLite has no DISTINCT ON (distinct over some columns only).
   :multicolumn_distinct,
   # SQLite has no bit string type (a value that is not a whole number of bytes).

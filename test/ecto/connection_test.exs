@@ -193,6 +193,21 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
              ~s{ON CONFLICT (title) WHERE visits > 0 DO UPDATE SET}
   end
 
+  test "insert from a query with on_conflict gets the WHERE SQLite needs to parse it" do
+    source = from(p in Post, select: %{title: p.title}) |> plan()
+
+    insert = fn on_conflict ->
+      SQL.insert(nil, "posts", [:title], source, on_conflict, [], [])
+      |> IO.iodata_to_binary()
+    end
+
+    assert insert.({:raise, [], []}) ==
+             ~s{INSERT INTO "posts" ("title") SELECT p0."title" FROM "posts" AS p0}
+
+    assert insert.({:nothing, [], [:id]}) ==
+             ~s{INSERT INTO "posts" ("title") SELECT * FROM (SELECT p0."title" FROM "posts" AS p0) WHERE true ON CONFLICT ("id") DO NOTHING}
+  end
+
   test "insert_all placeholders bind once by number" do
     sql =
       SQL.insert(

@@ -214,8 +214,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
             raise ArgumentError,
                   "SQLite cannot insert several rows that set no column: insert them one by one"
 
-          true ->
+          match?({:raise, _, []}, on_conflict) or not is_struct(rows, Ecto.Query) ->
             [" (", quote_names(header), ") " | insert_all(rows, counter_offset)]
+
+          # SQLite reads "SELECT ... ON CONFLICT" as a join's ON unless the SELECT has a WHERE.
+          true ->
+            [" (", quote_names(header), ") SELECT * FROM (", all(rows), ") WHERE true"]
         end
 
       [

@@ -7,6 +7,7 @@
 #include "ecto_libsql/lock_wait.hpp"
 #include "local/foreign_key_failure.hpp"
 #include "local/local_statement.hpp"
+#include "local/newer_functions.hpp"
 #include "vector/extension.hpp"
 
 namespace ecto_libsql::local {
@@ -76,6 +77,9 @@ LocalConnection::LocalConnection(const ConnectOptions& options, const char* vfs)
     init(db_);
   try {
     vector_ = vector::Extension::attach(db_);
+    if (add_newer_functions(db_) != SQLITE_OK) {
+      throw Error(kCodeError, "Failed to connect: cannot register concat()");
+    }
   } catch (...) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
