@@ -63,8 +63,8 @@ excludes = [
   :on_delete_default_column_list,
   # SQLite has one isolation level (serializable): there is nothing to choose.
   :transaction_isolation,
-  # ALTER TABLE in SQLite cannot add a foreign key or a primary key to an existing column.
-  :alter_foreign_key,
+  # SQLite cannot give an existing table a PRIMARY KEY column it did not have (not even by
+  # rebuilding it: its rows have no values for the key to take).
   :alter_primary_key,
   # SQLite has no DISTINCT ON (distinct over some columns only).
   :multicolumn_distinct,
