@@ -55,10 +55,10 @@ bool sqlite_parameters(std::string_view sql, std::vector<std::string>& names) {
   return whole;
 }
 
-// Whether the text holds a variable whose "(...)" suffix SQLite's tokenizer ends at whitespace
-// without a ")": an illegal token that may swallow a quote or a semicolon. sqlite3_complete()
-// does not know this rule, so completeness is not comparable for such text (it cannot run).
-bool has_illegal_variable(std::string_view sql) {
+// Whether the text holds a variable with a "(...)" suffix ("$a(x)"): SQLite's tokenizer reads the
+// suffix up to ")" or whitespace as part of the variable, so it may hold a quote or a semicolon.
+// sqlite3_complete() does not know this rule, so completeness is not comparable for such text.
+bool has_variable_suffix(std::string_view sql) {
   auto id_char = [](unsigned char c) {
     return std::isalnum(c) != 0 || c == '_' || c == '$' || c >= 0x80;
   };
@@ -78,10 +78,7 @@ bool has_illegal_variable(std::string_view sql) {
         break;
       }
     }
-    if (n == 0 || j >= sql.size() || sql[j] != '(') continue;
-    while (j < sql.size() && std::isspace(static_cast<unsigned char>(sql[j])) == 0 && sql[j] != ')')
-      ++j;
-    if (j >= sql.size() || sql[j] != ')') return true;
+    if (n > 0 && j < sql.size() && sql[j] == '(') return true;
   }
   return false;
 }
@@ -117,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     previous_end = statement.data() + statement.size();
     // All but the last were ended by a semicolon; the last may be an unfinished remainder.
     if (i + 1 < statements.size() && statement.find('\0') == std::string_view::npos &&
-        !has_illegal_variable(statement)) {
+        !has_variable_suffix(statement)) {
       const std::string terminated = std::string(statement) + "\n;";
       check(sqlite3_complete(terminated.c_str()) != 0, "split statements are complete");
     }
