@@ -118,6 +118,27 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     end
   end
 
+  defmodule CompositeKeys do
+    use Ecto.Migration
+
+    def change do
+      create table(:parents) do
+        add(:key, :integer)
+      end
+
+      create(unique_index(:parents, [:id, :key]))
+
+      create table(:children) do
+        add(:key, :integer, default: 7)
+        add(:parent_id, references(:parents, with: [key: :key], on_delete: :default_all))
+      end
+
+      alter table(:children) do
+        add(:parent2_id, references(:parents, with: [key: :key], name: :children_parent2_fk))
+      end
+    end
+  end
+
   setup do
     dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
     File.mkdir_p!(dir)
@@ -322,6 +343,28 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     )
 
     assert Repo.aggregate(Item, :count) == 2
+  end
+
+  test "references over several columns, created and added by alter table" do
+    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
+    Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])
+    assert {1, _} = Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 2]])
+
+    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent_id_fkey/, fn ->
+      Repo.insert_all("children", [[parent_id: 2, key: 9]])
+    end
+
+    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent2_fk/, fn ->
+      Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 1]])
+    end
+
+    # ON DELETE SET DEFAULT acts on the whole key: the defaults (NULL, 7) refer to nothing.
+    Repo.query!("DELETE FROM children WHERE parent2_id IS NOT NULL")
+    Repo.insert_all("children", [[parent_id: 2, key: 8]])
+    Repo.query!("DELETE FROM parents WHERE id = 2")
+    assert Repo.query!("SELECT parent_id, key FROM children").rows == [[nil, 7]]
+
+    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :down, all: true, log: false)
   end
 
   test "structure dump and load through the driver", %{dir: dir, config: config} do
