@@ -367,6 +367,19 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :down, all: true, log: false)
   end
 
+  defmodule SingleRepo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  # The migration lock is a connection of its own (to the lock file): one pooled connection is
+  # enough, unlike PostgreSQL's lock, which holds a pooled connection.
+  test "migrations run with a pool of one connection", %{config: config} do
+    Application.put_env(:ecto_libsql, SingleRepo, Keyword.put(config, :pool_size, 1))
+    start_supervised!(SingleRepo)
+    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :up, all: true, log: false)
+    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :down, all: true, log: false)
+  end
+
   test "structure dump and load through the driver", %{dir: dir, config: config} do
     assert {:ok, path} = Ecto.Adapters.LibSql.structure_dump(dir, config)
     dump = File.read!(path)
