@@ -367,6 +367,40 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :down, all: true, log: false)
   end
 
+  test "insert_all: rows leaving out fields get the column defaults, all or nothing" do
+    Repo.query!(
+      "CREATE TABLE counters (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INTEGER DEFAULT 5)"
+    )
+
+    assert {4, [%{id: 1, n: 1}, %{id: 2, n: 5}, %{id: 3, n: 5}, %{id: 4, n: 4}]} =
+             Repo.insert_all(
+               "counters",
+               [[name: "a", n: 1], [name: "b"], [], [name: "d", n: 4]],
+               returning: [:id, :n]
+             )
+
+    assert {2, nil} = Repo.insert_all("counters", [[], []])
+
+    assert Repo.query!("SELECT name, n FROM counters ORDER BY id").rows ==
+             [["a", 1], ["b", 5], [nil, 5], ["d", 4], [nil, 5], [nil, 5]]
+
+    # A failing run rolls back the runs before it.
+    assert_raise EctoLibSql.Error, ~r/UNIQUE/, fn ->
+      Repo.insert_all("counters", [[name: "e", n: 1], [name: "f"], [name: "a"]])
+    end
+
+    assert Repo.query!("SELECT count(*) FROM counters").rows == [[6]]
+
+    assert {2, _} =
+             Repo.insert_all("counters", [[name: "a", n: 9], [name: "g"]],
+               on_conflict: {:replace, [:n]},
+               conflict_target: [:name]
+             )
+
+    assert Repo.query!("SELECT name, n FROM counters WHERE name IN ('a', 'g') ORDER BY name").rows ==
+             [["a", 9], ["g", 5]]
+  end
+
   defmodule SingleRepo do
     use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
   end
