@@ -252,9 +252,58 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
         )
 
       assert IO.iodata_to_binary(sql) ==
-               ~s{CREATE TABLE "line_items" ("order_id" INTEGER REFERENCES "orders"("id") ON DELETE CASCADE, } <>
+               ~s{CREATE TABLE "line_items" ("order_id" INTEGER CONSTRAINT "line_items_order_id_fkey" REFERENCES "orders"("id") ON DELETE CASCADE, } <>
                  ~s{"position" INTEGER, "qty" INTEGER NOT NULL DEFAULT 1 CONSTRAINT "qty_positive" CHECK (qty > 0), } <>
                  ~s{"double" INTEGER GENERATED ALWAYS AS (qty * 2) VIRTUAL, PRIMARY KEY ("order_id","position")) STRICT}
+    end
+
+    test "references over several columns are named table constraints" do
+      [sql] =
+        SQL.execute_ddl(
+          {:create, %Table{name: :ref},
+           [
+             {:add, :col1, :integer, [default: 2]},
+             {:add, :parent_id,
+              %Reference{
+                table: :parent,
+                type: :bigint,
+                with: [col1: :col1],
+                on_delete: :default_all,
+                on_update: :update_all
+              }, [default: 1]},
+             {:add, :other_id, %Reference{table: :other, name: :other_fk, type: :integer}, []}
+           ]}
+        )
+
+      assert IO.iodata_to_binary(sql) ==
+               ~s{CREATE TABLE "ref" ("col1" INTEGER DEFAULT 2, "parent_id" INTEGER DEFAULT 1, } <>
+                 ~s{"other_id" INTEGER CONSTRAINT "other_fk" REFERENCES "other"("id"), } <>
+                 ~s{CONSTRAINT "ref_parent_id_fkey" FOREIGN KEY ("parent_id","col1") REFERENCES "parent"("id","col1") } <>
+                 ~s{ON DELETE SET DEFAULT ON UPDATE CASCADE)}
+    end
+
+    test "references in a prefixed table stay in its database" do
+      [sql] =
+        SQL.execute_ddl(
+          {:create, %Table{name: :second, prefix: "other"},
+           [{:add, :first_id, %Reference{table: :first, type: :integer}, []}]}
+        )
+
+      assert IO.iodata_to_binary(sql) ==
+               ~s{CREATE TABLE "other"."second" ("first_id" INTEGER CONSTRAINT "second_first_id_fkey" REFERENCES "first"("id"))}
+
+      assert_raise ArgumentError, ~r/cannot reference a table in another database/, fn ->
+        SQL.execute_ddl(
+          {:create, %Table{name: :second},
+           [{:add, :first_id, %Reference{table: :first, type: :integer, prefix: "other"}, []}]}
+        )
+      end
+    end
+
+    test "table options other than :strict and :without_rowid raise" do
+      assert_raise ArgumentError, ~r/does not support keyword lists in :options/, fn ->
+        SQL.execute_ddl({:create, %Table{name: :c, options: [capped: true]}, []})
+      end
     end
 
     test "partial and expression indexes" do

@@ -63,9 +63,111 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     def dumpers(_, type), do: [type]
 
     # Binary ids are stored in their text form, as the original adapter stores them.
-    @impl Ecto.Adapter
+    @impl Ecto.Adapter.Schema
     def autogenerate(:binary_id), do: Ecto.UUID.generate()
     def autogenerate(type), do: super(type)
+
+    ## insert_all
+
+    # SQLite has no DEFAULT in VALUES: rows that leave out fields others set are split into runs
+    # of contiguous rows setting the same fields, one INSERT each (a row setting none is
+    # `DEFAULT VALUES`), in one transaction. Counts add up; returned rows keep the input order.
+    # Rows holding queries stay one statement (Ecto numbers a query's parameters across the
+    # whole statement): there a missing field is NULL.
+    @impl Ecto.Adapter.Schema
+    def insert_all(meta, schema_meta, header, rows, on_conflict, returning, placeholders, opts)
+        when is_list(rows) do
+      if Enum.any?(rows, fn row -> Enum.any?(row, &match?({_, {%Ecto.Query{}, _}}, &1)) end),
+        do: super(meta, schema_meta, header, rows, on_conflict, returning, placeholders, opts),
+        else:
+          insert_runs(meta, schema_meta, header, rows, on_conflict, returning, placeholders, opts)
+    end
+
+    def insert_all(meta, schema_meta, header, query, on_conflict, returning, placeholders, opts),
+      do: super(meta, schema_meta, header, query, on_conflict, returning, placeholders, opts)
+
+    defp insert_runs(meta, schema_meta, header, rows, on_conflict, returning, placeholders, opts) do
+      runs =
+        rows
+        |> Enum.chunk_by(fn row -> for key <- header, :lists.keymember(key, 1, row), do: key end)
+        |> Enum.flat_map(fn [row | _] = run ->
+          case for(key <- header, :lists.keymember(key, 1, row), do: key) do
+            [] -> Enum.map(run, &{[], [&1]})
+            fields -> [{fields, run}]
+          end
+        end)
+
+      case runs do
+        [] ->
+          sql_insert_all(
+            meta,
+            schema_meta,
+            header,
+            rows,
+            on_conflict,
+            returning,
+            placeholders,
+            opts
+          )
+
+        [{fields, _}] ->
+          sql_insert_all(
+            meta,
+            schema_meta,
+            fields,
+            rows,
+            on_conflict,
+            returning,
+            placeholders,
+            opts
+          )
+
+        runs ->
+          {:ok, result} =
+            transaction(meta, opts, fn ->
+              Enum.reduce(runs, {0, nil}, fn {fields, run}, {count, returned} ->
+                {n, rows} =
+                  sql_insert_all(
+                    meta,
+                    schema_meta,
+                    fields,
+                    run,
+                    on_conflict,
+                    returning,
+                    placeholders,
+                    opts
+                  )
+
+                {count + n, if(rows, do: (returned || []) ++ rows, else: returned)}
+              end)
+            end)
+
+          result
+      end
+    end
+
+    defp sql_insert_all(
+           meta,
+           schema_meta,
+           header,
+           rows,
+           on_conflict,
+           returning,
+           placeholders,
+           opts
+         ) do
+      Ecto.Adapters.SQL.insert_all(
+        meta,
+        schema_meta,
+        Ecto.Adapters.LibSql.Connection,
+        header,
+        rows,
+        on_conflict,
+        returning,
+        placeholders,
+        opts
+      )
+    end
 
     ## Migrations
 

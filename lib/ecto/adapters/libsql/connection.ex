@@ -1147,6 +1147,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
           " (",
           column_definitions(table, columns),
           pk_definition(columns),
+          table_references(table, columns),
           ?),
           table_options(table.options)
         ]
@@ -1279,11 +1280,42 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     def column_definition(_table, {:add, name, type, opts}, composite_pk?),
       do: [quote_name(name), ?\s, column_type(type, opts), column_options(opts, composite_pk?)]
 
+    @doc false
+    # References with `with:` span several columns: SQLite takes them as table constraints only.
+    def table_references(table, columns) do
+      for {:add, name, %Reference{with: [_ | _]} = ref, _opts} <- columns,
+          do: [", " | composite_reference(ref, table, name)]
+    end
+
+    @doc false
+    def composite_reference(%Reference{} = ref, table, name) do
+      {columns, referenced} = Enum.unzip([{name, ref.column} | ref.with])
+
+      [
+        "CONSTRAINT ",
+        reference_name(ref, table, name),
+        " FOREIGN KEY (",
+        quote_names(columns),
+        ") REFERENCES ",
+        reference_table(ref, table),
+        ?(,
+        quote_names(referenced),
+        ?),
+        reference_actions(ref)
+      ]
+    end
+
     defp pk_definition(columns) do
       case for({_, name, _, opts} <- columns, opts[:primary_key], do: name) do
         [_, _ | _] = pks -> [", PRIMARY KEY (", quote_names(pks), ")"]
         _ -> []
       end
+    end
+
+    defp column_change(_table, {:add, _name, %Reference{with: [_ | _]}, _opts}) do
+      raise ArgumentError,
+            "a reference with `with:` is a table constraint: the adapter adds it by rebuilding " <>
+              "the table, it cannot be written as one SQL statement"
     end
 
     defp column_change(table, {:add, name, %Reference{} = ref, opts}) do
@@ -1383,28 +1415,76 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       opts =
         for opt <- options do
           case opt do
-            :strict -> "STRICT"
-            :without_rowid -> "WITHOUT ROWID"
-            {:strict, true} -> "STRICT"
-            {:without_rowid, true} -> "WITHOUT ROWID"
-            other -> raise ArgumentError, "unsupported table option for SQLite: #{inspect(other)}"
+            :strict ->
+              "STRICT"
+
+            :without_rowid ->
+              "WITHOUT ROWID"
+
+            {:strict, true} ->
+              "STRICT"
+
+            {:without_rowid, true} ->
+              "WITHOUT ROWID"
+
+            other ->
+              raise ArgumentError,
+                    "SQLite does not support keyword lists in :options other than :strict and " <>
+                      ":without_rowid, got: #{inspect(other)}"
           end
         end
 
       [?\s, Enum.join(opts, ", ")]
     end
 
-    defp reference_expr(%Reference{} = ref, _table, _name) do
+    # The constraint is named (the given name or Ecto's default `<table>_<column>_fkey`): the
+    # driver reads the names from the CREATE TABLE text to report which foreign key failed.
+    defp reference_expr(%Reference{with: [_ | _]}, _table, _name), do: []
+
+    defp reference_expr(%Reference{} = ref, table, name) do
       [
+        " CONSTRAINT ",
+        reference_name(ref, table, name),
         " REFERENCES ",
-        quote_table(ref.prefix, ref.table),
+        reference_table(ref, table),
         ?(,
-        quote_names([ref.column | Keyword.keys(ref.with)]),
+        quote_name(ref.column),
         ?),
+        reference_actions(ref)
+      ]
+    end
+
+    defp reference_name(%Reference{name: nil}, table, column),
+      do: quote_name("#{table.name}_#{column}_fkey")
+
+    defp reference_name(%Reference{name: name}, _table, _column), do: quote_name(name)
+
+    # SQLite resolves a foreign key's table in the schema (main or attached database) of the
+    # table that declares it, and its syntax has no schema name there.
+    defp reference_table(%Reference{} = ref, table) do
+      prefix = Keyword.get(ref.options || [], :prefix, ref.prefix) || table.prefix
+
+      if prefix != table.prefix do
+        raise ArgumentError,
+              "SQLite cannot reference a table in another database: " <>
+                "#{table.prefix || "main"}.#{table.name} -> #{prefix}.#{ref.table}"
+      end
+
+      quote_name(ref.table)
+    end
+
+    defp reference_actions(ref) do
+      [
+        reference_match(ref.match),
         reference_on_delete(ref.on_delete),
         reference_on_update(ref.on_update)
       ]
     end
+
+    defp reference_match(nil), do: []
+    defp reference_match(:full), do: " MATCH FULL"
+    defp reference_match(:simple), do: " MATCH SIMPLE"
+    defp reference_match(:partial), do: " MATCH PARTIAL"
 
     defp reference_on_delete(:nilify_all), do: " ON DELETE SET NULL"
     defp reference_on_delete(:default_all), do: " ON DELETE SET DEFAULT"

@@ -11,10 +11,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     #   * renaming an index drops it and creates it again under the new name.
 
     alias Ecto.Adapters.LibSql.Connection
-    alias Ecto.Migration.{Constraint, Index, Table}
+    alias Ecto.Migration.{Constraint, Index, Reference, Table}
 
     def plan({:alter, %Table{} = table, changes}) do
-      if Enum.all?(changes, &(elem(&1, 0) in [:add, :remove])),
+      if Enum.all?(changes, &plain_change?/1),
         do: :sql,
         else: {:adapter, &alter(&1, table, changes, &2)}
     end
@@ -33,6 +33,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       do: {:adapter, &rename_index(&1, index, new_name, &2)}
 
     def plan(_definition), do: :sql
+
+    defp plain_change?({command, _name, %Reference{with: [_ | _]}, _opts})
+         when command in [:add, :remove],
+         do: false
+
+    defp plain_change?(change), do: elem(change, 0) in [:add, :remove]
 
     ## Commands
 
@@ -53,13 +59,34 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
             if to_string(name) in columns,
               do: run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
 
+          # A reference over several columns is a table constraint: the column is added, then
+          # the table rebuilt with the constraint.
+          {:add, name, %Reference{with: [_ | _]} = ref, col_opts} ->
+            run_ddl(meta, {:alter, table, [{:add, name, ref.type, col_opts}]}, opts)
+            add_table_reference(meta, table, name, ref, opts)
+
+          # Dropping such a column drops its constraint first (a rebuild).
+          {:remove, name, %Reference{with: [_ | _]} = ref, _col_opts} ->
+            clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+            rebuild(meta, table.name, opts, &without_constraint(&1, constraint_name(clause)))
+            run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+
           {:modify, name, type, col_opts} ->
             definition =
               Connection.column_definition(table, {:add, name, type, col_opts}, false)
               |> IO.iodata_to_binary()
 
             rebuild(meta, table.name, opts, fn parts ->
-              replace_column(parts, to_string(name), definition, table.name)
+              parts = replace_column(parts, to_string(name), definition, table.name)
+
+              case type do
+                %Reference{with: [_ | _]} = ref ->
+                  clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+                  without_constraint(parts, constraint_name(clause)) ++ [clause]
+
+                _ ->
+                  parts
+              end
             end)
 
           other ->
@@ -68,6 +95,19 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       end)
 
       {:ok, []}
+    end
+
+    defp add_table_reference(meta, table, name, ref, opts) do
+      clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+      rebuild(meta, table.name, opts, fn parts -> parts ++ [clause] end)
+    end
+
+    defp without_constraint(parts, name),
+      do: Enum.reject(parts, &constraint_named?(&1, name))
+
+    defp constraint_name(clause) do
+      [_, quoted] = Regex.run(~r/^CONSTRAINT\s+("(?:[^"]|"")+")/, clause)
+      unquote_identifier(quoted)
     end
 
     defp add_constraint(meta, %Constraint{} = c, opts) do
