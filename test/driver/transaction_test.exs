@@ -121,11 +121,13 @@ defmodule EctoLibSql.Driver.TransactionTest do
       []
     )
 
-    assert_raise Error, "FOREIGN KEY constraint failed", fn ->
-      DBConnection.transaction(pool, fn conn ->
-        DBConnection.execute!(conn, q("INSERT INTO c VALUES (42)"), [])
-      end)
-    end
+    assert_raise Error,
+                 ~r/^FOREIGN KEY constraint failed: c.p_id \(foreign key: c_p_id_fkey\)$/,
+                 fn ->
+                   DBConnection.transaction(pool, fn conn ->
+                     DBConnection.execute!(conn, q("INSERT INTO c VALUES (42)"), [])
+                   end)
+                 end
 
     assert DBConnection.status(pool) == :idle
     assert DBConnection.execute!(pool, q("SELECT count(*) FROM c"), []).rows == [[0]]

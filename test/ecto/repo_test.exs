@@ -1,7 +1,12 @@
-defmodule Ecto.Adapters.LibSql.RepoTest do
-  use ExUnit.Case, async: false
+# One set of Repo tests run in local mode and in remote mode: against the Hrana 3 test server
+# over HTTP and over WebSocket, and against `tursodb --sync-server` (one database connection
+# shared by every client, so a pool of one).
+Code.require_file("../support/tursodb_server.exs", __DIR__)
+Code.require_file("../support/hrana_server.exs", __DIR__)
 
-  import Ecto.Query
+defmodule Ecto.Adapters.LibSql.RepoTest do
+  @moduledoc false
+  # Schemas, migrations and the repo shared by every mode below.
 
   defmodule Repo do
     use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
@@ -117,333 +122,327 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
       drop(constraint(:items, :price_not_negative))
     end
   end
+end
 
-  defmodule CompositeKeys do
-    use Ecto.Migration
+for mode <- [:local, :hrana, :websocket, :tursodb] do
+  defmodule Module.concat(Ecto.Adapters.LibSql.RepoTest, Macro.camelize(to_string(mode))) do
+    use ExUnit.Case, async: false
 
-    def change do
-      create table(:parents) do
-        add(:key, :integer)
-      end
+    import Ecto.Query
 
-      create(unique_index(:parents, [:id, :key]))
+    alias Ecto.Adapters.LibSql.RepoTest.{
+      CreateItems,
+      CreateNotes,
+      Item,
+      ModifyItems,
+      Note,
+      Repo,
+      Tag
+    }
 
-      create table(:children) do
-        add(:key, :integer, default: 7)
-        add(:parent_id, references(:parents, with: [key: :key], on_delete: :default_all))
-      end
+    @mode mode
+    @moduletag mode: mode
 
-      alter table(:children) do
-        add(:parent2_id, references(:parents, with: [key: :key], name: :children_parent2_fk))
-      end
-    end
-  end
-
-  setup do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
-    File.mkdir_p!(dir)
-    db = Path.join(dir, "repo.db")
-    config = [database: db, pool_size: 2]
-    Application.put_env(:ecto_libsql, Repo, config)
-    assert Ecto.Adapters.LibSql.storage_up(config) == :ok
-    assert Ecto.Adapters.LibSql.storage_status(config) == :up
-    start_supervised!(Repo)
-    assert [1] = Ecto.Migrator.run(Repo, [{1, CreateItems}], :up, all: true, log: false)
-    on_exit(fn -> File.rm_rf!(dir) end)
-    %{db: db, dir: dir, config: config}
-  end
-
-  test "types round trip" do
-    uid = Ecto.UUID.generate()
-    at = ~U[2024-05-06 07:08:09.123456Z]
-
-    item =
-      Repo.insert!(%Item{
-        name: "héllo",
-        price: Decimal.new("12.50"),
-        active: false,
-        tags: ["a", "b"],
-        meta: %{"k" => [1, 2]},
-        uid: uid,
-        day: ~D[2024-02-29],
-        at: at,
-        blob: <<0, 255, 1>>
-      })
-
-    loaded = Repo.get!(Item, item.id)
-    assert loaded.name == "héllo"
-    assert Decimal.equal?(loaded.price, Decimal.new("12.5"))
-    assert loaded.active == false
-    assert loaded.tags == ["a", "b"]
-    assert loaded.meta == %{"k" => [1, 2]}
-    assert loaded.uid == uid
-    assert loaded.day == ~D[2024-02-29]
-    assert loaded.at == at
-    assert loaded.blob == <<0, 255, 1>>
-    assert %NaiveDateTime{} = loaded.inserted_at
-  end
-
-  test "foreign key violations name the key, so changesets match them" do
-    assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
-    item = Repo.insert!(%Item{name: "parent"})
-    tag = Repo.insert!(%Tag{label: "t"})
-
-    assert {:ok, _} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id, tag_id: tag.id}))
-
-    assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id + 1}))
-    assert {"does not exist", opts} = changeset.errors[:item_id]
-    assert opts[:constraint_name] == "notes_item_id_fkey"
-
-    bad_tag = Ecto.UUID.generate()
-    assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{tag_id: bad_tag}))
-    assert {"does not exist", _} = changeset.errors[:tag_id]
-
-    # Without a matching changeset constraint the error names the key.
-    error = assert_raise Ecto.ConstraintError, fn -> Repo.insert(%Note{item_id: -1}) end
-    assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
-
-    # Deleting a parent that is still referred to.
-    error = assert_raise Ecto.ConstraintError, fn -> Repo.delete(item) end
-    assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
-
-    # The probe that found the key left nothing behind.
-    assert Repo.aggregate(Note, :count) == 1
-    assert Repo.aggregate(Item, :count) == 1
-  end
-
-  test "binary ids are generated and stored as UUID text" do
-    assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
-    tag = Repo.insert!(%Tag{label: "t"})
-    assert {:ok, _} = Ecto.UUID.cast(tag.id)
-    assert %{rows: [[stored, "text"]]} = Repo.query!("SELECT id, typeof(id) FROM tags")
-    assert stored == tag.id
-    assert Repo.get!(Tag, tag.id).label == "t"
-
-    # 16 raw bytes written by another tool load as the text form.
-    raw = Ecto.UUID.bingenerate()
-    Repo.query!("INSERT INTO tags (id, label) VALUES (?1, 'raw')", [{:blob, raw}])
-    {:ok, text} = Ecto.UUID.load(raw)
-    assert [^text] = Repo.all(from(t in Tag, where: t.label == "raw", select: t.id))
-  end
-
-  test "datetime_add is exact to the microsecond" do
-    Repo.insert!(%Item{name: "t", at: ~U[1969-12-31 23:59:59.999999Z]})
-
-    at = fn count, unit ->
-      Repo.one(from(i in Item, select: datetime_add(i.at, ^count, ^unit)))
+    if mode == :tursodb do
+      if reason = EctoLibSql.TursodbServer.missing(), do: @moduletag(skip: reason)
+      @moduletag :remote
     end
 
-    at_lit = fn -> Repo.one(from(i in Item, select: datetime_add(i.at, 1, "microsecond"))) end
+    if mode in [:hrana, :websocket] do
+      if reason = EctoLibSql.HranaServer.missing(), do: @moduletag(skip: reason)
+      @moduletag :remote
+    end
 
-    assert at_lit.() == ~U[1970-01-01 00:00:00.000000Z]
-    assert at.(-999_999, "microsecond") == ~U[1969-12-31 23:59:59.000000Z]
-    assert at.(1500, "microsecond") == ~U[1970-01-01 00:00:00.001499Z]
-    assert at.(1.5, "millisecond") == ~U[1970-01-01 00:00:00.001499Z]
-    assert at.(-2, "day") == ~U[1969-12-29 23:59:59.999999Z]
-    assert at.(1, "week") == ~U[1970-01-07 23:59:59.999999Z]
-    assert at.(2, "month") == ~U[1970-02-28 23:59:59.999999Z]
-    assert at.(-1, "year") == ~U[1968-12-31 23:59:59.999999Z]
+    setup do
+      dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
+      File.mkdir_p!(dir)
+      on_exit(fn -> File.rm_rf!(dir) end)
 
-    Repo.update_all(Item, set: [at: ~U[2024-01-31 10:00:00Z], day: ~D[2024-02-29]])
-    assert at.(1, "month") == ~U[2024-02-29 10:00:00.000000Z]
-    assert at.(-11, "month") == ~U[2023-02-28 10:00:00.000000Z]
-    assert at.(3, "month") == ~U[2024-04-30 10:00:00.000000Z]
-    day = fn count, unit -> Repo.one(from(i in Item, select: date_add(i.day, ^count, ^unit))) end
-    assert day.(1, "year") == ~D[2025-02-28]
-    assert day.(4, "year") == ~D[2028-02-29]
-    assert day.(-1, "month") == ~D[2024-01-29]
-    assert day.(1, "day") == ~D[2024-03-01]
+      config =
+        case @mode do
+          :local ->
+            config = [database: Path.join(dir, "repo.db"), pool_size: 2]
+            assert Ecto.Adapters.LibSql.storage_up(config) == :ok
+            assert Ecto.Adapters.LibSql.storage_status(config) == :up
+            config
 
-    Repo.update_all(Item, set: [at: nil, day: nil])
-    assert at.(1, "day") == nil
-    assert at.(1, "month") == nil
-    assert day.(1, "year") == nil
-  end
+          :hrana ->
+            server = EctoLibSql.HranaServer.start!(token: "token")
+            on_exit(fn -> EctoLibSql.HranaServer.stop(server) end)
+            [uri: server.url, auth_token: "token", pool_size: 2]
 
-  test "unique violations become changeset errors" do
-    Repo.insert!(%Item{name: "x"})
-    assert {:error, changeset} = Repo.insert(Item.changeset(%Item{}, %{name: "x"}))
-    assert {"has already been taken", _} = changeset.errors[:name]
-  end
+          :websocket ->
+            server = EctoLibSql.HranaServer.start!(token: "token")
+            on_exit(fn -> EctoLibSql.HranaServer.stop(server) end)
+            [uri: "ws://127.0.0.1:#{server.port}", auth_token: "token", pool_size: 2]
 
-  test "queries, aggregates, update_all, delete_all and streams" do
-    now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+          :tursodb ->
+            server = EctoLibSql.TursodbServer.start!()
+            on_exit(fn -> EctoLibSql.TursodbServer.stop(server) end)
+            [uri: server.url, auth_token: "token", pool_size: 1]
+        end
 
-    rows =
-      for i <- 1..10,
-          do: %{name: "n#{i}", price: Decimal.new(i), inserted_at: now, updated_at: now}
+      Application.put_env(:ecto_libsql, Repo, [log: false] ++ config)
+      start_supervised!(Repo)
+      assert [1] = Ecto.Migrator.run(Repo, [{1, CreateItems}], :up, all: true, log: false)
+      %{dir: dir, config: config}
+    end
 
-    Repo.insert_all(Item, rows)
-    assert Repo.aggregate(Item, :count) == 10
+    test "types round trip" do
+      uid = Ecto.UUID.generate()
+      at = ~U[2024-05-06 07:08:09.123456Z]
 
-    assert Repo.all(
-             from(i in Item, where: i.name in ^["n1", "n2"], select: i.name, order_by: i.name)
-           ) == ["n1", "n2"]
+      item =
+        Repo.insert!(%Item{
+          name: "héllo",
+          price: Decimal.new("12.50"),
+          active: false,
+          tags: ["a", "b"],
+          meta: %{"k" => [1, 2]},
+          uid: uid,
+          day: ~D[2024-02-29],
+          at: at,
+          blob: <<0, 255, 1>>
+        })
 
-    assert {3, _} = Repo.update_all(from(i in Item, where: i.price > 7), set: [active: false])
-    assert {2, _} = Repo.delete_all(from(i in Item, where: i.price <= 2))
+      loaded = Repo.get!(Item, item.id)
+      assert loaded.name == "héllo"
+      assert Decimal.equal?(loaded.price, Decimal.new("12.5"))
+      assert loaded.active == false
+      assert loaded.tags == ["a", "b"]
+      assert loaded.meta == %{"k" => [1, 2]}
+      assert loaded.uid == uid
+      assert loaded.day == ~D[2024-02-29]
+      assert loaded.at == at
+      assert loaded.blob == <<0, 255, 1>>
+      assert %NaiveDateTime{} = loaded.inserted_at
+    end
 
-    {:ok, names} =
-      Repo.transaction(fn ->
-        Repo.stream(from(i in Item, select: i.name), max_rows: 3) |> Enum.to_list()
-      end)
+    if mode == :tursodb do
+      @tag skip: "tursodb --sync-server does not enforce foreign keys"
+    end
 
-    assert length(names) == 8
-  end
+    test "foreign key violations name the key, so changesets match them" do
+      assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
+      item = Repo.insert!(%Item{name: "parent"})
+      tag = Repo.insert!(%Tag{label: "t"})
 
-  test "upserts" do
-    Repo.insert!(%Item{name: "u", price: Decimal.new(1)})
+      assert {:ok, _} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id, tag_id: tag.id}))
 
-    Repo.insert!(%Item{name: "u", price: Decimal.new(2)},
-      on_conflict: [set: [price: Decimal.new(3)]],
-      conflict_target: :name
-    )
+      assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{item_id: item.id + 1}))
+      assert {"does not exist", opts} = changeset.errors[:item_id]
+      assert opts[:constraint_name] == "notes_item_id_fkey"
 
-    assert Decimal.equal?(Repo.get_by!(Item, name: "u").price, Decimal.new(3))
-    now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+      bad_tag = Ecto.UUID.generate()
+      assert {:error, changeset} = Repo.insert(Note.changeset(%Note{}, %{tag_id: bad_tag}))
+      assert {"does not exist", _} = changeset.errors[:tag_id]
 
-    assert {0, _} =
-             Repo.insert_all(Item, [%{name: "u", inserted_at: now, updated_at: now}],
-               on_conflict: :nothing
-             )
-  end
+      # Without a matching changeset constraint the error names the key.
+      error = assert_raise Ecto.ConstraintError, fn -> Repo.insert(%Note{item_id: -1}) end
+      assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
 
-  test "a rolled back transaction leaves nothing" do
-    assert {:error, :nope} =
-             Repo.transaction(fn ->
-               Repo.insert!(%Item{name: "gone"})
-               Repo.rollback(:nope)
-             end)
+      # Deleting a parent that is still referred to.
+      error = assert_raise Ecto.ConstraintError, fn -> Repo.delete(item) end
+      assert error.message =~ ~s{"notes_item_id_fkey" (foreign_key_constraint)}
 
-    assert Repo.aggregate(Item, :count) == 0
-  end
+      # The probe that found the key left nothing behind.
+      assert Repo.aggregate(Note, :count) == 1
+      assert Repo.aggregate(Item, :count) == 1
+    end
 
-  test "modify and constraints rebuild the table keeping rows and indexes" do
-    Repo.insert!(%Item{name: "keep", price: Decimal.new(5)})
-    assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :up, all: true, log: false)
+    test "binary ids are generated and stored as UUID text" do
+      assert [2] = Ecto.Migrator.run(Repo, [{2, CreateNotes}], :up, all: true, log: false)
+      tag = Repo.insert!(%Tag{label: "t"})
+      assert {:ok, _} = Ecto.UUID.cast(tag.id)
+      assert %{rows: [[stored, "text"]]} = Repo.query!("SELECT id, typeof(id) FROM tags")
+      assert stored == tag.id
+      assert Repo.get!(Tag, tag.id).label == "t"
 
-    assert Repo.query!("SELECT name, price FROM items").rows == [["keep", 5]]
+      # 16 raw bytes written by another tool load as the text form.
+      raw = Ecto.UUID.bingenerate()
+      Repo.query!("INSERT INTO tags (id, label) VALUES (?1, 'raw')", [{:blob, raw}])
+      {:ok, text} = Ecto.UUID.load(raw)
+      assert [^text] = Repo.all(from(t in Tag, where: t.label == "raw", select: t.id))
+    end
 
-    assert [["items_name_index"]] =
-             Repo.query!(
-               "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'"
-             ).rows
+    test "datetime_add is exact to the microsecond" do
+      Repo.insert!(%Item{name: "t", at: ~U[1969-12-31 23:59:59.999999Z]})
 
-    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed/, fn ->
+      at = fn count, unit ->
+        Repo.one(from(i in Item, select: datetime_add(i.at, ^count, ^unit)))
+      end
+
+      at_lit = fn -> Repo.one(from(i in Item, select: datetime_add(i.at, 1, "microsecond"))) end
+
+      assert at_lit.() == ~U[1970-01-01 00:00:00.000000Z]
+      assert at.(-999_999, "microsecond") == ~U[1969-12-31 23:59:59.000000Z]
+      assert at.(1500, "microsecond") == ~U[1970-01-01 00:00:00.001499Z]
+      assert at.(1.5, "millisecond") == ~U[1970-01-01 00:00:00.001499Z]
+      assert at.(-2, "day") == ~U[1969-12-29 23:59:59.999999Z]
+      assert at.(1, "week") == ~U[1970-01-07 23:59:59.999999Z]
+      assert at.(2, "month") == ~U[1970-02-28 23:59:59.999999Z]
+      assert at.(-1, "year") == ~U[1968-12-31 23:59:59.999999Z]
+
+      Repo.update_all(Item, set: [at: ~U[2024-01-31 10:00:00Z], day: ~D[2024-02-29]])
+      assert at.(1, "month") == ~U[2024-02-29 10:00:00.000000Z]
+      assert at.(-11, "month") == ~U[2023-02-28 10:00:00.000000Z]
+      assert at.(3, "month") == ~U[2024-04-30 10:00:00.000000Z]
+
+      day = fn count, unit ->
+        Repo.one(from(i in Item, select: date_add(i.day, ^count, ^unit)))
+      end
+
+      assert day.(1, "year") == ~D[2025-02-28]
+      assert day.(4, "year") == ~D[2028-02-29]
+      assert day.(-1, "month") == ~D[2024-01-29]
+      assert day.(1, "day") == ~D[2024-03-01]
+
+      Repo.update_all(Item, set: [at: nil, day: nil])
+      assert at.(1, "day") == nil
+      assert at.(1, "month") == nil
+      assert day.(1, "year") == nil
+    end
+
+    test "unique violations become changeset errors" do
+      Repo.insert!(%Item{name: "x"})
+      assert {:error, changeset} = Repo.insert(Item.changeset(%Item{}, %{name: "x"}))
+      assert {"has already been taken", _} = changeset.errors[:name]
+    end
+
+    test "queries, aggregates, update_all, delete_all and streams" do
+      now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+
+      rows =
+        for i <- 1..10,
+            do: %{name: "n#{i}", price: Decimal.new(i), inserted_at: now, updated_at: now}
+
+      Repo.insert_all(Item, rows)
+      assert Repo.aggregate(Item, :count) == 10
+
+      assert Repo.all(
+               from(i in Item, where: i.name in ^["n1", "n2"], select: i.name, order_by: i.name)
+             ) == ["n1", "n2"]
+
+      assert {3, _} = Repo.update_all(from(i in Item, where: i.price > 7), set: [active: false])
+      assert {2, _} = Repo.delete_all(from(i in Item, where: i.price <= 2))
+
+      {:ok, names} =
+        Repo.transaction(fn ->
+          Repo.stream(from(i in Item, select: i.name), max_rows: 3) |> Enum.to_list()
+        end)
+
+      assert length(names) == 8
+    end
+
+    test "upserts" do
+      Repo.insert!(%Item{name: "u", price: Decimal.new(1)})
+
+      Repo.insert!(%Item{name: "u", price: Decimal.new(2)},
+        on_conflict: [set: [price: Decimal.new(3)]],
+        conflict_target: :name
+      )
+
+      assert Decimal.equal?(Repo.get_by!(Item, name: "u").price, Decimal.new(3))
+      now = NaiveDateTime.utc_now() |> NaiveDateTime.truncate(:second)
+
+      assert {0, _} =
+               Repo.insert_all(Item, [%{name: "u", inserted_at: now, updated_at: now}],
+                 on_conflict: :nothing
+               )
+    end
+
+    test "a rolled back transaction leaves nothing" do
+      assert {:error, :nope} =
+               Repo.transaction(fn ->
+                 Repo.insert!(%Item{name: "gone"})
+                 Repo.rollback(:nope)
+               end)
+
+      assert Repo.aggregate(Item, :count) == 0
+    end
+
+    if mode == :tursodb do
+      @tag skip:
+             "tursodb --sync-server has no PRAGMA legacy_alter_table, which the table rebuild needs"
+    end
+
+    test "modify and constraints rebuild the table keeping rows and indexes" do
+      Repo.insert!(%Item{name: "keep", price: Decimal.new(5)})
+      assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :up, all: true, log: false)
+
+      assert Repo.query!("SELECT name, price FROM items").rows == [["keep", 5]]
+
+      assert [["items_name_index"]] =
+               Repo.query!(
+                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'"
+               ).rows
+
+      assert_raise EctoLibSql.Error, ~r/CHECK constraint failed/, fn ->
+        Repo.query!(
+          "INSERT INTO items (name, price, inserted_at, updated_at) VALUES ('neg', -1, '2024-01-01T00:00:00', '2024-01-01T00:00:00')"
+        )
+      end
+
+      # The rollback rebuilds again: the constraint goes, the rows stay.
+      assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :down, all: true, log: false)
+
       Repo.query!(
         "INSERT INTO items (name, price, inserted_at, updated_at) VALUES ('neg', -1, '2024-01-01T00:00:00', '2024-01-01T00:00:00')"
       )
+
+      assert Repo.aggregate(Item, :count) == 2
     end
 
-    # The rollback rebuilds again: the constraint goes, the rows stay.
-    assert [2] = Ecto.Migrator.run(Repo, [{2, ModifyItems}], :down, all: true, log: false)
-
-    Repo.query!(
-      "INSERT INTO items (name, price, inserted_at, updated_at) VALUES ('neg', -1, '2024-01-01T00:00:00', '2024-01-01T00:00:00')"
-    )
-
-    assert Repo.aggregate(Item, :count) == 2
-  end
-
-  test "references over several columns, created and added by alter table" do
-    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
-    Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])
-    assert {1, _} = Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 2]])
-
-    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent_id_fkey/, fn ->
-      Repo.insert_all("children", [[parent_id: 2, key: 9]])
+    test "SQL SQLite cannot run raises naming it" do
+      assert_raise Ecto.QueryError, ~r/DISTINCT ON/, fn ->
+        Repo.all(from(i in Item, distinct: i.name))
+      end
     end
 
-    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent2_fk/, fn ->
-      Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 1]])
+    # The dump is read through the driver, so it works against a server too; it is loaded
+    # into a local file in every mode.
+    test "structure dump and load through the driver", %{dir: dir, config: config} do
+      assert {:ok, path} = Ecto.Adapters.LibSql.structure_dump(dir, config)
+      dump = File.read!(path)
+      assert dump =~ ~s{CREATE TABLE "items"}
+      assert dump =~ "INSERT INTO \"schema_migrations\" (version) VALUES (1);"
+
+      other = [database: Path.join(dir, "loaded.db")]
+      assert {:ok, ^path} = Ecto.Adapters.LibSql.structure_load(dir, other)
+      {:ok, state} = EctoLibSql.Native.connect(other)
+
+      assert {:ok, _, %{rows: [[1]]}, _} =
+               EctoLibSql.Native.query(
+                 state,
+                 %EctoLibSql.Query{statement: "SELECT version FROM schema_migrations"},
+                 []
+               )
     end
 
-    # ON DELETE SET DEFAULT acts on the whole key: the defaults (NULL, 7) refer to nothing.
-    Repo.query!("DELETE FROM children WHERE parent2_id IS NOT NULL")
-    Repo.insert_all("children", [[parent_id: 2, key: 8]])
-    Repo.query!("DELETE FROM parents WHERE id = 2")
-    assert Repo.query!("SELECT parent_id, key FROM children").rows == [[nil, 7]]
-
-    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :down, all: true, log: false)
-  end
-
-  test "insert_all: rows leaving out fields get the column defaults, all or nothing" do
-    Repo.query!(
-      "CREATE TABLE counters (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INTEGER DEFAULT 5)"
-    )
-
-    assert {4, [%{id: 1, n: 1}, %{id: 2, n: 5}, %{id: 3, n: 5}, %{id: 4, n: 4}]} =
-             Repo.insert_all(
-               "counters",
-               [[name: "a", n: 1], [name: "b"], [], [name: "d", n: 4]],
-               returning: [:id, :n]
-             )
-
-    assert {2, nil} = Repo.insert_all("counters", [[], []])
-
-    assert Repo.query!("SELECT name, n FROM counters ORDER BY id").rows ==
-             [["a", 1], ["b", 5], [nil, 5], ["d", 4], [nil, 5], [nil, 5]]
-
-    # A failing run rolls back the runs before it.
-    assert_raise EctoLibSql.Error, ~r/UNIQUE/, fn ->
-      Repo.insert_all("counters", [[name: "e", n: 1], [name: "f"], [name: "a"]])
+    if mode != :local do
+      @tag skip:
+             "remote mode: there is no database file to create or remove; " <>
+               "the server manages its storage"
     end
 
-    assert Repo.query!("SELECT count(*) FROM counters").rows == [[6]]
+    test "storage down removes the files; storage errors are clear", %{config: config} do
+      stop_supervised!(Repo)
+      assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
+      assert Ecto.Adapters.LibSql.storage_down(config) == :ok
+      assert Ecto.Adapters.LibSql.storage_status(config) == :down
+      assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :already_down}
+      assert {:error, _} = Ecto.Adapters.LibSql.storage_up(database: ":memory:")
+    end
 
-    assert {2, _} =
-             Repo.insert_all("counters", [[name: "a", n: 9], [name: "g"]],
-               on_conflict: {:replace, [:n]},
-               conflict_target: [:name]
-             )
-
-    assert Repo.query!("SELECT name, n FROM counters WHERE name IN ('a', 'g') ORDER BY name").rows ==
-             [["a", 9], ["g", 5]]
-  end
-
-  defmodule SingleRepo do
-    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
-  end
-
-  # The migration lock is a connection of its own (to the lock file): one pooled connection is
-  # enough, unlike PostgreSQL's lock, which holds a pooled connection.
-  test "migrations run with a pool of one connection", %{config: config} do
-    Application.put_env(:ecto_libsql, SingleRepo, Keyword.put(config, :pool_size, 1))
-    start_supervised!(SingleRepo)
-    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :up, all: true, log: false)
-    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :down, all: true, log: false)
-  end
-
-  test "structure dump and load through the driver", %{dir: dir, config: config} do
-    assert {:ok, path} = Ecto.Adapters.LibSql.structure_dump(dir, config)
-    dump = File.read!(path)
-    assert dump =~ ~s{CREATE TABLE "items"}
-    assert dump =~ "INSERT INTO \"schema_migrations\" (version) VALUES (1);"
-
-    other = Keyword.put(config, :database, Path.join(dir, "loaded.db"))
-    assert {:ok, ^path} = Ecto.Adapters.LibSql.structure_load(dir, other)
-    {:ok, state} = EctoLibSql.Native.connect(database: other[:database])
-
-    assert {:ok, _, %{rows: [[1]]}, _} =
-             EctoLibSql.Native.query(
-               state,
-               %EctoLibSql.Query{statement: "SELECT version FROM schema_migrations"},
-               []
-             )
-  end
-
-  test "storage down removes the files; storage errors are clear", %{config: config} do
-    stop_supervised!(Repo)
-    assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
-    assert Ecto.Adapters.LibSql.storage_down(config) == :ok
-    assert Ecto.Adapters.LibSql.storage_status(config) == :down
-    assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :already_down}
-    assert {:error, _} = Ecto.Adapters.LibSql.storage_up(database: ":memory:")
-  end
-
-  test "SQL SQLite cannot run raises naming it" do
-    assert_raise Ecto.QueryError, ~r/DISTINCT ON/, fn ->
-      Repo.all(from(i in Item, distinct: i.name))
+    if mode != :local do
+      test "storage calls on a remote database say it is managed on the server", %{
+        config: config
+      } do
+        message = "storage of a remote database is managed on its server, not by this adapter"
+        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, message}
+        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, message}
+        assert Ecto.Adapters.LibSql.storage_status(config) == {:error, message}
+      end
     end
   end
 end

@@ -26,6 +26,15 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     alias Ecto.Adapters.LibSql.{Codec, Rebuild}
 
+    defoverridable init: 1
+
+    # The adapter meta keeps where the database is, so DDL knows whether it runs on a server.
+    @impl Ecto.Adapter
+    def init(config) do
+      {:ok, child_spec, meta} = super(config)
+      {:ok, child_spec, Map.put(meta, :libsql, Keyword.take(config, [:database, :uri]))}
+    end
+
     ## Types
 
     @impl Ecto.Adapter

@@ -76,6 +76,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     @doc false
     def constraints_from_message(message) do
+      # tursodb appends the SQLite code: "UNIQUE constraint failed: t.x (19)".
+      message = String.replace(message, ~r/ \(\d+\)$/, "")
+
       cond do
         match = Regex.run(~r/UNIQUE constraint failed: .*\(index: ([^)]+)\)/, message) ->
           [unique: Enum.at(match, 1)]

@@ -176,6 +176,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           end
 
         enforced? = query!(meta, "PRAGMA foreign_keys", [], opts) == [[1]]
+        location = Map.get(meta, :libsql, [])
+        remote? = location[:uri] != nil and location[:database] == nil
+
+        # A server cannot switch enforcement for one transaction. Without referrers enforcement
+        # does not matter; with them, dropping the old table would fail or run their actions.
+        enforced? = enforced? and not (remote? and no_referrers!(meta, table, opts))
 
         switch = fn on ->
           query!(meta, "SELECT 1", [], Keyword.put(opts, :foreign_keys_enforced, on))
@@ -194,6 +200,25 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       end)
 
       :ok
+    end
+
+    defp no_referrers!(meta, table, opts) do
+      referrers =
+        query!(
+          meta,
+          "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f " <>
+            "WHERE m.type = 'table' AND f.\"table\" = ?1 COLLATE NOCASE AND m.name != ?1",
+          [table],
+          opts
+        )
+
+      if referrers != [] do
+        raise ArgumentError,
+              "cannot rebuild table #{table} on a remote database: #{Enum.map_join(referrers, ", ", &hd/1)} " <>
+                "refer to it, and a server cannot switch foreign key enforcement off for the rebuild"
+      end
+
+      true
     end
 
     defp rebuild_table(meta, table, sql, opts, edit) do

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ecto_libsql/remote/remote.hpp"
+#include "local/foreign_key_failure.hpp"
 
 namespace ecto_libsql::remote {
 
@@ -428,7 +429,15 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
   }
   if (!ok) {
     const json::value* err = first.if_contains("error");
-    throw server_error(err != nullptr ? *err : json::value());
+    Error error = server_error(err != nullptr ? *err : json::value());
+    if ((error.code() & 0xff) == kCodeConstraint && !cls.is_transaction &&
+        error.message().find("FOREIGN KEY constraint failed") != std::string::npos) {
+      std::string named = broken_foreign_key(sql, args);
+      if (!named.empty()) {
+        throw Error(error.code(), error.message() + named, error.remote_code());
+      }
+    }
+    throw error;
   }
   const json::value& response = first.at("response");
   StmtResult result;
@@ -450,6 +459,108 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
   }
   note_counts(result, !readonly && !cls.is_transaction);
   return result;
+}
+
+namespace {
+
+// (table, rowid, parent, fkid) of each row PRAGMA foreign_key_check reports.
+using Violation = std::tuple<std::string, std::string, std::string, std::int64_t>;
+
+std::string cell_text(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  return {};
+}
+
+std::int64_t cell_int(const Value& v) {
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  return -1;
+}
+
+std::vector<Violation> violations(const StmtResult& r) {
+  std::vector<Violation> out;
+  const std::size_t width = r.columns.size();
+  if (width < 4) return out;
+  for (std::size_t row = 0; row < r.row_count; ++row) {
+    const Value* c = &r.cells[row * width];
+    out.emplace_back(cell_text(c[0]), cell_text(c[1]), cell_text(c[2]), cell_int(c[3]));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+// The server answers only "FOREIGN KEY constraint failed". The statement runs once more in a
+// savepoint with foreign keys deferred, PRAGMA foreign_key_check before and after it tells the
+// rows it broke, and everything is rolled back, in one request on the current stream. The key
+// is named as in local mode (CONSTRAINT name, or Ecto's "<table>_<column>_fkey").
+std::string RemoteConnection::broken_foreign_key(const std::string& sql,
+                                                 const std::vector<Value>& args) noexcept {
+  try {
+    json::array stmt_args;
+    for (const Value& v : args)
+      stmt_args.push_back(encode_value(v));
+    json::array steps;
+    steps.push_back(step_object("SAVEPOINT ecto_libsql_fk_probe", {}, nullptr));
+    steps.push_back(step_object("PRAGMA foreign_key_check", {}, cond_ok(0)));
+    steps.push_back(step_object("PRAGMA defer_foreign_keys = ON", {}, cond_ok(1)));
+    steps.push_back(step_object(sql, std::move(stmt_args), cond_ok(2)));
+    steps.push_back(step_object("PRAGMA foreign_key_check", {}, cond_ok(3)));
+    steps.push_back(step_object(
+        "SELECT m.name, m.sql, f.id, f.seq, f.\"table\", f.\"from\" FROM sqlite_master AS m, "
+        "pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq",
+        {}, cond_ok(0)));
+    steps.push_back(step_object("ROLLBACK TO ecto_libsql_fk_probe", {}, cond_ok(0)));
+    steps.push_back(step_object("PRAGMA defer_foreign_keys = OFF", {}, cond_ok(0)));
+    steps.push_back(step_object("RELEASE ecto_libsql_fk_probe", {}, cond_ok(0)));
+    json::array requests;
+    requests.push_back(
+        json::object{{"type", "batch"}, {"batch", json::object{{"steps", std::move(steps)}}}});
+    json::array results = pipeline(std::move(requests), false, !in_transaction_);
+    const json::object& first = results.at(0).get_object();
+    if (first.at("type") != "ok") return {};
+    const json::array& step_results =
+        first.at("response").at("result").at("step_results").get_array();
+    if (step_results.size() < 6 || step_results[1].is_null() || step_results[4].is_null() ||
+        step_results[5].is_null()) {
+      return {};
+    }
+    const std::vector<Violation> before = violations(decode_stmt_result(step_results[1]));
+    const std::vector<Violation> after = violations(decode_stmt_result(step_results[4]));
+    std::vector<Violation> fresh;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                        std::back_inserter(fresh));
+    if (fresh.empty()) return {};
+    const auto& [table, rowid, parent, fkid] = fresh.front();
+    const StmtResult keys = decode_stmt_result(step_results[5]);
+    const std::size_t width = keys.columns.size();
+    if (width < 6) return {};
+    local::BrokenForeignKey broken{table, {}, parent, {}};
+    std::string create_sql;
+    for (std::size_t row = 0; row < keys.row_count; ++row) {
+      const Value* c = &keys.cells[row * width];
+      if (cell_text(c[0]) != table || cell_int(c[2]) != fkid) continue;
+      create_sql = cell_text(c[1]);
+      broken.parent = cell_text(c[4]);
+      broken.columns.push_back(cell_text(c[5]));
+    }
+    if (broken.columns.empty()) return {};
+    for (const auto& written : local::named_foreign_keys(create_sql)) {
+      if (written.columns.size() != broken.columns.size()) continue;
+      bool same = sql::keyword_equals(written.parent, broken.parent);
+      for (std::size_t i = 0; same && i < written.columns.size(); ++i)
+        same = sql::keyword_equals(written.columns[i], broken.columns[i]);
+      if (same) {
+        broken.name = written.name;
+        break;
+      }
+    }
+    if (broken.name.empty()) broken.name = table + "_" + broken.columns.front() + "_fkey";
+    return local::describe(broken);
+  } catch (...) {
+    return {};
+  }
 }
 
 std::vector<ColumnInfo> RemoteConnection::describe(const std::string& sql) {

@@ -99,6 +99,9 @@ class RemoteConnection final : public Connection {
   json::array ws_exchange(const json::array& requests);
   void ws_open();
   void lose_transaction() noexcept;
+  // ": child.col (foreign key: name)" for a statement that failed with a foreign key
+  // violation, found by running it again in a savepoint; empty when it cannot be found.
+  std::string broken_foreign_key(const std::string& sql, const std::vector<Value>& args) noexcept;
   void note_counts(const StmtResult& result, bool write);
   void update_transaction_state(const sql::Classification& cls, std::string_view sql,
                                 const json::value* autocommit_response, bool succeeded);

@@ -1,0 +1,110 @@
+defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
+  # Local-mode Repo tests of migrations and insert_all that rebuild or split statements.
+  use ExUnit.Case, async: false
+
+  alias Ecto.Adapters.LibSql.RepoTest.{CreateItems, Repo}
+
+  defmodule CompositeKeys do
+    use Ecto.Migration
+
+    def change do
+      create table(:parents) do
+        add(:key, :integer)
+      end
+
+      create(unique_index(:parents, [:id, :key]))
+
+      create table(:children) do
+        add(:key, :integer, default: 7)
+        add(:parent_id, references(:parents, with: [key: :key], on_delete: :default_all))
+      end
+
+      alter table(:children) do
+        add(:parent2_id, references(:parents, with: [key: :key], name: :children_parent2_fk))
+      end
+    end
+  end
+
+  setup do
+    dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    db = Path.join(dir, "repo.db")
+    config = [database: db, pool_size: 2]
+    Application.put_env(:ecto_libsql, Repo, config)
+    assert Ecto.Adapters.LibSql.storage_up(config) == :ok
+    assert Ecto.Adapters.LibSql.storage_status(config) == :up
+    start_supervised!(Repo)
+    assert [1] = Ecto.Migrator.run(Repo, [{1, CreateItems}], :up, all: true, log: false)
+    on_exit(fn -> File.rm_rf!(dir) end)
+    %{db: db, dir: dir, config: config}
+  end
+
+  test "references over several columns, created and added by alter table" do
+    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
+    Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])
+    assert {1, _} = Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 2]])
+
+    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent_id_fkey/, fn ->
+      Repo.insert_all("children", [[parent_id: 2, key: 9]])
+    end
+
+    assert_raise EctoLibSql.Error, ~r/foreign key: children_parent2_fk/, fn ->
+      Repo.insert_all("children", [[parent_id: 2, key: 8, parent2_id: 1]])
+    end
+
+    # ON DELETE SET DEFAULT acts on the whole key: the defaults (NULL, 7) refer to nothing.
+    Repo.query!("DELETE FROM children WHERE parent2_id IS NOT NULL")
+    Repo.insert_all("children", [[parent_id: 2, key: 8]])
+    Repo.query!("DELETE FROM parents WHERE id = 2")
+    assert Repo.query!("SELECT parent_id, key FROM children").rows == [[nil, 7]]
+
+    assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :down, all: true, log: false)
+  end
+
+  test "insert_all: rows leaving out fields get the column defaults, all or nothing" do
+    Repo.query!(
+      "CREATE TABLE counters (id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INTEGER DEFAULT 5)"
+    )
+
+    assert {4, [%{id: 1, n: 1}, %{id: 2, n: 5}, %{id: 3, n: 5}, %{id: 4, n: 4}]} =
+             Repo.insert_all(
+               "counters",
+               [[name: "a", n: 1], [name: "b"], [], [name: "d", n: 4]],
+               returning: [:id, :n]
+             )
+
+    assert {2, nil} = Repo.insert_all("counters", [[], []])
+
+    assert Repo.query!("SELECT name, n FROM counters ORDER BY id").rows ==
+             [["a", 1], ["b", 5], [nil, 5], ["d", 4], [nil, 5], [nil, 5]]
+
+    # A failing run rolls back the runs before it.
+    assert_raise EctoLibSql.Error, ~r/UNIQUE/, fn ->
+      Repo.insert_all("counters", [[name: "e", n: 1], [name: "f"], [name: "a"]])
+    end
+
+    assert Repo.query!("SELECT count(*) FROM counters").rows == [[6]]
+
+    assert {2, _} =
+             Repo.insert_all("counters", [[name: "a", n: 9], [name: "g"]],
+               on_conflict: {:replace, [:n]},
+               conflict_target: [:name]
+             )
+
+    assert Repo.query!("SELECT name, n FROM counters WHERE name IN ('a', 'g') ORDER BY name").rows ==
+             [["a", 9], ["g", 5]]
+  end
+
+  defmodule SingleRepo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  # The migration lock is a connection of its own (to the lock file): one pooled connection is
+  # enough, unlike PostgreSQL's lock, which holds a pooled connection.
+  test "migrations run with a pool of one connection", %{config: config} do
+    Application.put_env(:ecto_libsql, SingleRepo, Keyword.put(config, :pool_size, 1))
+    start_supervised!(SingleRepo)
+    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :up, all: true, log: false)
+    assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :down, all: true, log: false)
+  end
+end
