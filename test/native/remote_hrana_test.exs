@@ -124,4 +124,46 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
     on_exit(fn -> HranaServer.stop(restarted) end)
     assert rows!(s, "SELECT 3") == [[3]]
   end
+
+  describe "interrupt/1" do
+    # The server (one Node thread) runs the query to its end; the client stops waiting.
+    @slow "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) " <>
+            "SELECT count(*) FROM c"
+
+    test "aborts the request in flight from another process; the connection stays usable" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      started = System.monotonic_time(:millisecond)
+      task = Task.async(fn -> Native.execute(s, @slow, []) end)
+      Process.sleep(200)
+      :ok = Native.interrupt(s)
+
+      assert {:error, %Error{message: "interrupted", sqlite: %{code: :interrupt}}} =
+               Task.await(task, 30_000)
+
+      assert System.monotonic_time(:millisecond) - started < 1_500
+      assert rows!(s, "SELECT 1") == [[1]]
+      assert :ok = Native.interrupt(s)
+      assert rows!(s, "SELECT 2") == [[2]]
+    end
+
+    test "inside a transaction abandons the transaction; the connection goes on" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+      {:ok, t} = Native.begin(s)
+      {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+      task = Task.async(fn -> Native.execute(t, @slow, []) end)
+      Process.sleep(200)
+      :ok = Native.interrupt(s)
+
+      assert {:error, %Error{message: "interrupted; the transaction was abandoned" <> _} = e} =
+               Task.await(task, 30_000)
+
+      assert e.sqlite.code == :interrupt
+      assert Native.get_is_autocommit(s)
+      assert rows!(s, "SELECT count(*) FROM t") == [[0]]
+      assert rows!(s, "SELECT 1") == [[1]]
+    end
+  end
 end

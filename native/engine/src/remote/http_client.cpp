@@ -1,6 +1,7 @@
 #include "http_client.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -67,6 +68,27 @@ Url parse_url(std::string_view uri) {
   url.host = std::string(host);
   url.port = port.empty() ? (url.tls ? "443" : "80") : std::string(port);
   return url;
+}
+
+void Interrupter::arm(int fd) noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  fd_ = fd;
+  interrupted_ = false;
+}
+
+bool Interrupter::disarm() noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  fd_ = -1;
+  const bool was = interrupted_;
+  interrupted_ = false;
+  return was;
+}
+
+void Interrupter::interrupt() noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (fd_ < 0) return;  // nothing in flight: no effect, as in local mode
+  interrupted_ = true;
+  ::shutdown(fd_, SHUT_RDWR);
 }
 
 struct HttpClient::Impl {
@@ -214,10 +236,33 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
                      [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
+  // Disarmed on every path before the socket can be closed.
+  struct Armed {
+    Interrupter* gate;
+    bool hit = false;
+    Armed(Interrupter* g, int fd) : gate(g) {
+      if (gate != nullptr) gate->arm(fd);
+    }
+    bool release() noexcept {
+      if (gate != nullptr) hit = gate->disarm();
+      gate = nullptr;
+      return hit;
+    }
+    ~Armed() { release(); }
+    Armed(const Armed&) = delete;
+    Armed& operator=(const Armed&) = delete;
+  } armed(interrupter_, impl.lowest().socket().native_handle());
   if (impl.secure) {
     run(*impl.secure);
   } else {
     run(*impl.plain);
+  }
+  if (armed.release()) {
+    // The socket was shut down: an answer read in full still stands, the connection does not.
+    disconnect();
+    if (ec) throw Error(kCodeInterrupt, "interrupted");
+    auto res = parser.release();
+    return HttpResponse{res.result_int(), std::move(res.body())};
   }
   if (ec) {
     // A request written in full may have run even though its answer was lost.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,22 @@ class TransportError : public Error {
   bool maybe_processed_;
 };
 
+// Lets another thread abort the request in flight: interrupt() shuts its socket down, so the
+// blocked read or write fails at once. The request thread arms it with the socket and disarms
+// it before the socket can be closed, so a descriptor is never shut down after reuse.
+class Interrupter {
+ public:
+  void arm(int fd) noexcept;
+  // Answers whether interrupt() hit the armed request.
+  bool disarm() noexcept;
+  void interrupt() noexcept;
+
+ private:
+  std::mutex mutex_;
+  int fd_ = -1;
+  bool interrupted_ = false;
+};
+
 struct HttpResponse {
   unsigned status = 0;
   std::string body;
@@ -52,6 +69,9 @@ class HttpClient {
                        std::string_view content_type = "application/json");
   void disconnect() noexcept;
   [[nodiscard]] const Url& url() const noexcept { return url_; }
+  // Requests after this can be aborted through `interrupter` (it must outlive the client); an
+  // aborted request throws Error with kCodeInterrupt.
+  void set_interrupter(Interrupter* interrupter) noexcept { interrupter_ = interrupter; }
 
  private:
   struct Impl;
@@ -59,6 +79,7 @@ class HttpClient {
   Url url_;
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
+  Interrupter* interrupter_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -96,6 +96,7 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
     return;
   }
   http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+  http_->set_interrupter(&interrupter_);
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
   if (v3.status >= 200 && v3.status < 300) {
@@ -193,6 +194,13 @@ HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
     } catch (const TransportError& again) {
       throw Error(kCodeIoErr, again.message(), "CONNECTION_LOST");
     }
+  } catch (const Error& e) {
+    // interrupt(): the server's stream waits for a reply that was lost with the socket.
+    if (e.code() == kCodeInterrupt && (in_transaction_ || baton_)) {
+      lose_transaction();
+      throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
+    }
+    throw;
   }
 }
 
@@ -325,6 +333,7 @@ json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bo
     } else {
       stream_http_ =
           std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+      stream_http_->set_interrupter(&interrupter_);
     }
   }
   if (!baton_) stream_http_.reset();

@@ -77,7 +77,8 @@ class RemoteConnection final : public Connection {
   [[nodiscard]] std::int64_t changes() const override { return changes_; }
   [[nodiscard]] std::int64_t total_changes() const override { return total_changes_; }
   void set_busy_timeout(int milliseconds) override { busy_timeout_ms_ = milliseconds; }
-  void interrupt() noexcept override {}
+  // Aborts the HTTP request in flight (WebSocket requests run to their end).
+  void interrupt() noexcept override { interrupter_.interrupt(); }
   void reset() override;
 
   // --- used by RemoteStatement ---------------------------------------------------------------
@@ -106,6 +107,7 @@ class RemoteConnection final : public Connection {
   void update_transaction_state(const sql::Classification& cls, std::string_view sql,
                                 const json::value* autocommit_response, bool succeeded);
 
+  Interrupter interrupter_;  // declared before the clients that point at it
   std::string auth_token_;
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
