@@ -95,6 +95,56 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
              [["a", 9], ["g", 5]]
   end
 
+  defmodule Prefixed do
+    use Ecto.Migration
+
+    def change do
+      create(table(:first, prefix: "other"))
+
+      create table(:second, prefix: "other") do
+        add(:first_id, references(:first, on_delete: :delete_all))
+      end
+
+      create(index(:second, [:first_id], prefix: "other"))
+    end
+  end
+
+  defmodule AttachRepo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  # ATTACH holds for one connection: with :attach every connection of the pool attaches the
+  # database, so a prefix works whichever connection a migration or query gets.
+  test "prefixes are databases every connection attaches", %{config: config, dir: dir} do
+    other = Path.join(dir, "other.db")
+    config = Keyword.merge(config, pool_size: 3, attach: [other: other])
+    Application.put_env(:ecto_libsql, AttachRepo, config)
+    start_supervised!(AttachRepo)
+
+    assert [4] = Ecto.Migrator.run(AttachRepo, [{4, Prefixed}], :up, all: true, log: false)
+    assert File.exists?(other)
+
+    tasks =
+      for i <- 1..6 do
+        Task.async(fn ->
+          AttachRepo.insert_all("first", [[id: i]], prefix: "other")
+          AttachRepo.insert_all("second", [[first_id: i]], prefix: "other")
+          AttachRepo.aggregate("second", :count, prefix: "other")
+        end)
+      end
+
+    assert Enum.all?(Task.await_many(tasks), &(&1 in 1..6))
+    AttachRepo.delete_all("first", prefix: "other")
+    assert AttachRepo.aggregate("second", :count, prefix: "other") == 0
+    assert [4] = Ecto.Migrator.run(AttachRepo, [{4, Prefixed}], :down, all: true, log: false)
+  end
+
+  test ":attach is for local databases" do
+    assert_raise ArgumentError, ~r/:attach needs a local database file/, fn ->
+      EctoLibSql.Native.connect(uri: "http://127.0.0.1:1", auth_token: "t", attach: [a: "a.db"])
+    end
+  end
+
   defmodule SingleRepo do
     use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
   end
