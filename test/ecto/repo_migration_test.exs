@@ -95,6 +95,39 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
              [["a", 9], ["g", 5]]
   end
 
+  test "schemaless selects of NUMERIC columns answer decimals" do
+    import Ecto.Query
+
+    Repo.query!(
+      "CREATE TABLE amounts (id INTEGER PRIMARY KEY, n NUMERIC, d DECIMAL(5,2), i INTEGER)"
+    )
+
+    Repo.query!("INSERT INTO amounts (n, d, i) VALUES (1, 2.5, 3), (NULL, '4.25', 5)")
+    query = from(a in "amounts", select: {a.n, a.d, a.i, a.id}, order_by: a.id)
+
+    assert Repo.all(query) == [
+             {Decimal.new(1), Decimal.new("2.5"), 3, 1},
+             {nil, Decimal.new("4.25"), 5, 2}
+           ]
+
+    # Cached now; typed fields keep their types; to_sql reads the same cached query.
+    assert Repo.all(query) |> hd() |> elem(0) == Decimal.new(1)
+    assert Repo.all(from(a in "amounts", select: type(a.n, :integer), limit: 1)) == [1]
+    assert {"SELECT a0.\"n\"" <> _, []} = Ecto.Adapters.SQL.to_sql(:all, Repo, query)
+    ids = [1, 2]
+    assert [%Decimal{}, nil] = Repo.all(from(a in "amounts", where: a.id in ^ids, select: a.n))
+
+    # The declared type is read on the query's connection: a change in the transaction counts.
+    Repo.transaction(fn ->
+      Repo.query!("ALTER TABLE amounts RENAME COLUMN n TO m")
+      Repo.query!("ALTER TABLE amounts ADD COLUMN n INTEGER DEFAULT 7")
+      assert Repo.all(from(a in "amounts", select: a.n)) == [7, 7]
+      Repo.rollback(:done)
+    end)
+
+    assert Repo.all(from(a in "amounts", select: a.n, order_by: a.id)) == [Decimal.new(1), nil]
+  end
+
   defmodule Prefixed do
     use Ecto.Migration
 
