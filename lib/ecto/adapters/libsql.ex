@@ -10,6 +10,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     Storage: dates and times are ISO 8601 text, booleans 0/1, maps and arrays JSON text,
     decimals numeric, UUIDs (`:binary_id`, `Ecto.UUID`) their text form.
+    Schemaless selects of NUMERIC / DECIMAL columns answer decimals.
+
+    Prefixes are attached databases: `attach: [name: path]` attaches them on every connection.
 
     Migrations: column changes SQLite's `ALTER TABLE` cannot make (`modify`, adding or dropping
     constraints) rebuild the table inside the migration's transaction, keeping its rows,
