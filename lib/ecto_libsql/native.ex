@@ -30,11 +30,15 @@ defmodule EctoLibSql.Native do
   `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
   `:transport` (`:http` or `:websocket`), `:foreign_keys` (boolean), `:journal_mode`,
-  `:synchronous`. The mode follows from the options (see `EctoLibSql.State.detect_mode/1`).
+  `:synchronous`, `:attach` (local and replica modes: `[name: path]`, databases attached on
+  every connection with `ATTACH DATABASE path AS name`, before the pragmas, so `:journal_mode`
+  applies to them too). The mode follows from the options (see
+  `EctoLibSql.State.detect_mode/1`).
   """
   @spec connect(keyword()) :: {:ok, State.t()} | {:error, Error.t()}
   def connect(opts) when is_list(opts) do
     mode = State.detect_mode(opts)
+    attach = attach_statements(mode, Keyword.get(opts, :attach, []))
 
     with {:ok, conn} <- open(opts, mode),
          # The key is not kept in the state, which shows up in logs and crash reports.
@@ -44,7 +48,7 @@ defmodule EctoLibSql.Native do
            sync: State.detect_sync(opts),
            opts: Keyword.delete(opts, :encryption_key)
          },
-         :ok <- apply_settings(state, opts) do
+         :ok <- apply_settings(state, attach, opts) do
       {:ok, state}
     end
   end
@@ -150,7 +154,7 @@ defmodule EctoLibSql.Native do
       )
 
   # Connection settings applied after open: busy timeout, then optional PRAGMAs.
-  defp apply_settings(%State{} = state, opts) do
+  defp apply_settings(%State{} = state, attach, opts) do
     timeout = Keyword.get(opts, :busy_timeout, @default_busy_timeout)
 
     pragmas =
@@ -171,6 +175,7 @@ defmodule EctoLibSql.Native do
              do: set_timeout(state, timeout),
              else: :ok
            ),
+         :ok <- run_pragmas(state, attach),
          :ok <- run_pragmas(state, pragmas) do
       :ok
     else
@@ -178,6 +183,27 @@ defmodule EctoLibSql.Native do
         NIF.close(state.conn_id)
         {:error, error}
     end
+  end
+
+  # ATTACH holds for one connection: every connection of a pool attaches the same databases.
+  defp attach_statements(_mode, attach) when attach in [nil, []], do: []
+
+  defp attach_statements(mode, attach) when mode in [:local, :remote_replica] do
+    for {name, path} <- attach do
+      unless (is_atom(name) or is_binary(name)) and is_binary(path) do
+        raise ArgumentError,
+              ":attach takes [name: path] pairs, got: #{inspect({name, path})}"
+      end
+
+      name = to_string(name)
+      path = String.replace(path, "'", "''")
+      "ATTACH DATABASE '#{path}' AS \"#{String.replace(name, "\"", "\"\"")}\""
+    end
+  end
+
+  defp attach_statements(mode, _attach) do
+    raise ArgumentError,
+          ":attach needs a local database file (#{mode} mode cannot attach files)"
   end
 
   defp set_timeout(state, timeout) do

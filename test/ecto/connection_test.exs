@@ -282,6 +282,31 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
                  ~s{ON DELETE SET DEFAULT ON UPDATE CASCADE)}
     end
 
+    test "on_delete column lists: the whole key is SET NULL / SET DEFAULT, part of it raises" do
+      ref = fn on_delete, with ->
+        {:create, %Table{name: :ref},
+         [
+           {:add, :col1, :integer, []},
+           {:add, :parent_id,
+            %Reference{table: :parent, type: :integer, with: with, on_delete: on_delete}, []}
+         ]}
+      end
+
+      [sql] = SQL.execute_ddl(ref.({:nilify, [:col1, :parent_id]}, col1: :col1))
+      assert IO.iodata_to_binary(sql) =~ ~s{REFERENCES "parent"("id","col1") ON DELETE SET NULL)}
+
+      [sql] = SQL.execute_ddl(ref.({:default, [:parent_id]}, []))
+      assert IO.iodata_to_binary(sql) =~ ~s{REFERENCES "parent"("id") ON DELETE SET DEFAULT)}
+
+      assert_raise ArgumentError,
+                   ~r/SQLite cannot nilify some columns of a foreign key only: ON DELETE SET NULL acts on every column of the key \(parent_id, col1\)/,
+                   fn -> SQL.execute_ddl(ref.({:nilify, [:col1]}, col1: :col1)) end
+
+      assert_raise ArgumentError, ~r/SQLite cannot default some columns/, fn ->
+        SQL.execute_ddl(ref.({:default, [:parent_id]}, col1: :col1))
+      end
+    end
+
     test "references in a prefixed table stay in its database" do
       [sql] =
         SQL.execute_ddl(

@@ -95,6 +95,89 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
              [["a", 9], ["g", 5]]
   end
 
+  test "schemaless selects of NUMERIC columns answer decimals" do
+    import Ecto.Query
+
+    Repo.query!(
+      "CREATE TABLE amounts (id INTEGER PRIMARY KEY, n NUMERIC, d DECIMAL(5,2), i INTEGER)"
+    )
+
+    Repo.query!("INSERT INTO amounts (n, d, i) VALUES (1, 2.5, 3), (NULL, '4.25', 5)")
+    query = from(a in "amounts", select: {a.n, a.d, a.i, a.id}, order_by: a.id)
+
+    assert Repo.all(query) == [
+             {Decimal.new(1), Decimal.new("2.5"), 3, 1},
+             {nil, Decimal.new("4.25"), 5, 2}
+           ]
+
+    # Cached now; typed fields keep their types; to_sql reads the same cached query.
+    assert Repo.all(query) |> hd() |> elem(0) == Decimal.new(1)
+    assert Repo.all(from(a in "amounts", select: type(a.n, :integer), limit: 1)) == [1]
+    assert {"SELECT a0.\"n\"" <> _, []} = Ecto.Adapters.SQL.to_sql(:all, Repo, query)
+    ids = [1, 2]
+    assert [%Decimal{}, nil] = Repo.all(from(a in "amounts", where: a.id in ^ids, select: a.n))
+
+    # The declared type is read on the query's connection: a change in the transaction counts.
+    Repo.transaction(fn ->
+      Repo.query!("ALTER TABLE amounts RENAME COLUMN n TO m")
+      Repo.query!("ALTER TABLE amounts ADD COLUMN n INTEGER DEFAULT 7")
+      assert Repo.all(from(a in "amounts", select: a.n)) == [7, 7]
+      Repo.rollback(:done)
+    end)
+
+    assert Repo.all(from(a in "amounts", select: a.n, order_by: a.id)) == [Decimal.new(1), nil]
+  end
+
+  defmodule Prefixed do
+    use Ecto.Migration
+
+    def change do
+      create(table(:first, prefix: "other"))
+
+      create table(:second, prefix: "other") do
+        add(:first_id, references(:first, on_delete: :delete_all))
+      end
+
+      create(index(:second, [:first_id], prefix: "other"))
+    end
+  end
+
+  defmodule AttachRepo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  # ATTACH holds for one connection: with :attach every connection of the pool attaches the
+  # database, so a prefix works whichever connection a migration or query gets.
+  test "prefixes are databases every connection attaches", %{config: config, dir: dir} do
+    other = Path.join(dir, "other.db")
+    config = Keyword.merge(config, pool_size: 3, attach: [other: other])
+    Application.put_env(:ecto_libsql, AttachRepo, config)
+    start_supervised!(AttachRepo)
+
+    assert [4] = Ecto.Migrator.run(AttachRepo, [{4, Prefixed}], :up, all: true, log: false)
+    assert File.exists?(other)
+
+    tasks =
+      for i <- 1..6 do
+        Task.async(fn ->
+          AttachRepo.insert_all("first", [[id: i]], prefix: "other")
+          AttachRepo.insert_all("second", [[first_id: i]], prefix: "other")
+          AttachRepo.aggregate("second", :count, prefix: "other")
+        end)
+      end
+
+    assert Enum.all?(Task.await_many(tasks), &(&1 in 1..6))
+    AttachRepo.delete_all("first", prefix: "other")
+    assert AttachRepo.aggregate("second", :count, prefix: "other") == 0
+    assert [4] = Ecto.Migrator.run(AttachRepo, [{4, Prefixed}], :down, all: true, log: false)
+  end
+
+  test ":attach is for local databases" do
+    assert_raise ArgumentError, ~r/:attach needs a local database file/, fn ->
+      EctoLibSql.Native.connect(uri: "http://127.0.0.1:1", auth_token: "t", attach: [a: "a.db"])
+    end
+  end
+
   defmodule SingleRepo do
     use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
   end

@@ -10,6 +10,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     Storage: dates and times are ISO 8601 text, booleans 0/1, maps and arrays JSON text,
     decimals numeric, UUIDs (`:binary_id`, `Ecto.UUID`) their text form.
+    Schemaless selects of NUMERIC / DECIMAL columns answer decimals.
+
+    Prefixes are attached databases: `attach: [name: path]` attaches them on every connection.
 
     Migrations: column changes SQLite's `ALTER TABLE` cannot make (`modify`, adding or dropping
     constraints) rebuild the table inside the migration's transaction, keeping its rows,
@@ -75,6 +78,120 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @impl Ecto.Adapter.Schema
     def autogenerate(:binary_id), do: Ecto.UUID.generate()
     def autogenerate(type), do: super(type)
+
+    ## Schemaless selects of NUMERIC columns
+
+    # SQLite's values carry no column type: a NUMERIC column holds integers, reals or text. A
+    # select of schemaless fields (type :any) of NUMERIC / DECIMAL columns answers Decimals, as
+    # PostgreSQL's numeric does: prepare notes which row positions are such fields (in the
+    # cached query's id), and execute reads the columns' declared types on the same connection
+    # (so a column changed in the current transaction counts) and converts those positions.
+    # Streams return the stored values.
+    @impl Ecto.Adapter.Queryable
+    def prepare(:all, query) do
+      {:cache, {id, sql}} = super(:all, query)
+
+      case schemaless_fields(query) do
+        [] -> {:cache, {id, sql}}
+        fields -> {:cache, {{id, fields}, sql}}
+      end
+    end
+
+    def prepare(kind, query), do: super(kind, query)
+
+    @impl Ecto.Adapter.Queryable
+    def execute(meta, query_meta, {:cache, update, {{id, fields}, sql}}, params, opts) do
+      update = fn {id, query} -> update.({{id, fields}, query}) end
+
+      meta
+      |> super(query_meta, {:cache, update, {id, sql}}, params, opts)
+      |> numeric_fields(meta, fields)
+    end
+
+    def execute(meta, query_meta, {:cached, update, reset, {{id, fields}, cached}}, params, opts) do
+      update = fn {id, query} -> update.({{id, fields}, query}) end
+      reset = fn {id, sql} -> reset.({{id, fields}, sql}) end
+
+      meta
+      |> super(query_meta, {:cached, update, reset, {id, cached}}, params, opts)
+      |> numeric_fields(meta, fields)
+    end
+
+    def execute(meta, query_meta, {:nocache, {{id, fields}, sql}}, params, opts) do
+      meta
+      |> super(query_meta, {:nocache, {id, sql}}, params, opts)
+      |> numeric_fields(meta, fields)
+    end
+
+    def execute(meta, query_meta, prepared, params, opts),
+      do: super(meta, query_meta, prepared, params, opts)
+
+    defp schemaless_fields(%Ecto.Query{select: %{fields: fields}, sources: sources})
+         when is_list(fields) do
+      fields
+      |> Enum.with_index()
+      |> Enum.flat_map(fn
+        {{{:., meta, [{:&, _, [ix]}, field]}, _, []}, pos} when is_atom(field) ->
+          case {meta[:type], elem(sources, ix)} do
+            {:any, {table, nil, prefix}} when is_binary(table) -> [{pos, prefix, table, field}]
+            _ -> []
+          end
+
+        _ ->
+          []
+      end)
+    end
+
+    defp schemaless_fields(_query), do: []
+
+    defp numeric_fields({_count, []} = result, _meta, _fields), do: result
+
+    defp numeric_fields({count, rows}, meta, fields) do
+      numeric =
+        fields
+        |> Enum.group_by(fn {_pos, prefix, table, _field} -> {prefix, table} end)
+        |> Enum.flat_map(fn {{prefix, table}, fields} ->
+          declared = declared_types(meta, prefix, table)
+
+          for {pos, _, _, field} <- fields,
+              type = Map.get(declared, Atom.to_string(field), ""),
+              type =~ ~r/NUMERIC|DECIMAL/i,
+              do: pos
+        end)
+
+      if numeric == [] do
+        {count, rows}
+      else
+        {count, Enum.map(rows, &decimals(&1, numeric))}
+      end
+    end
+
+    defp declared_types(meta, prefix, table) do
+      quote_name = &[?", String.replace(&1, "\"", "\"\""), ?"]
+      schema = if prefix, do: [quote_name.(to_string(prefix)), ?.], else: []
+      sql = IO.iodata_to_binary(["PRAGMA ", schema, "table_xinfo(", quote_name.(table), ?)])
+
+      case Ecto.Adapters.SQL.query(meta, sql, [], log: false, telemetry_event: nil) do
+        {:ok, %{columns: columns, rows: rows}} ->
+          name = Enum.find_index(columns, &(&1 == "name"))
+          type = Enum.find_index(columns, &(&1 == "type"))
+          Map.new(rows, &{Enum.at(&1, name), Enum.at(&1, type)})
+
+        {:error, _} ->
+          %{}
+      end
+    end
+
+    defp decimals(row, positions) do
+      Enum.reduce(positions, row, fn pos, row ->
+        List.update_at(row, pos, fn value ->
+          case Codec.load_decimal(value) do
+            {:ok, decimal} -> decimal
+            :error -> value
+          end
+        end)
+      end)
+    end
 
     ## insert_all
 

@@ -1304,7 +1304,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         ?(,
         quote_names(referenced),
         ?),
-        reference_actions(ref)
+        reference_actions(ref, columns)
       ]
     end
 
@@ -1453,7 +1453,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         ?(,
         quote_name(ref.column),
         ?),
-        reference_actions(ref)
+        reference_actions(ref, [name])
       ]
     end
 
@@ -1476,13 +1476,30 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       quote_name(ref.table)
     end
 
-    defp reference_actions(ref) do
+    defp reference_actions(ref, columns) do
       [
         reference_match(ref.match),
-        reference_on_delete(ref.on_delete),
+        reference_on_delete(column_list_action(ref.on_delete, columns)),
         reference_on_update(ref.on_update)
       ]
     end
+
+    # SQLite's SET NULL / SET DEFAULT act on every column of the foreign key: a column list
+    # works only when it names them all.
+    defp column_list_action({action, list}, columns) when action in [:nilify, :default] do
+      if Enum.sort(Enum.map(list, &to_string/1)) == Enum.sort(Enum.map(columns, &to_string/1)) do
+        if action == :nilify, do: :nilify_all, else: :default_all
+      else
+        sql = if action == :nilify, do: "SET NULL", else: "SET DEFAULT"
+
+        raise ArgumentError,
+              "SQLite cannot #{action} some columns of a foreign key only: ON DELETE #{sql} " <>
+                "acts on every column of the key (#{Enum.join(columns, ", ")}), " <>
+                "got on_delete: #{inspect({action, list})}"
+      end
+    end
+
+    defp column_list_action(action, _columns), do: action
 
     defp reference_match(nil), do: []
     defp reference_match(:full), do: " MATCH FULL"
@@ -1493,9 +1510,6 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp reference_on_delete(:default_all), do: " ON DELETE SET DEFAULT"
     defp reference_on_delete(:delete_all), do: " ON DELETE CASCADE"
     defp reference_on_delete(:restrict), do: " ON DELETE RESTRICT"
-
-    defp reference_on_delete({:nilify, _}),
-      do: raise(ArgumentError, "SQLite cannot nilify some columns of a foreign key only")
 
     defp reference_on_delete(_), do: []
 
