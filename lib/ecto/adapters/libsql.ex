@@ -310,7 +310,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl true
     def lock_for_migrations(meta, opts, fun) do
-      case lock_file(meta.opts) do
+      case lock_file(Map.get(meta, :libsql, meta.opts)) do
         nil ->
           fun.()
 
