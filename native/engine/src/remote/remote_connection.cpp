@@ -83,18 +83,21 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   if (options.uri.empty()) throw Error(kCodeMisuse, "Failed to connect: no :uri given");
   Url url = parse_url(options.uri);
   auth_token_ = options.auth_token;
+  ca_file_ = options.tls_ca_file;
   connect_timeout_ = options.connect_timeout;
   request_timeout_ = options.request_timeout;
   busy_timeout_ms_ = options.busy_timeout_ms;
   if (url.websocket || options.transport == "websocket") {
     url.websocket = true;
     protocol_ = Protocol::V3;
-    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_,
+                                         ca_file_);
     ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_);
     ws_open();
     return;
   }
-  http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+  http_ =
+      std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_, ca_file_);
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
   if (v3.status >= 200 && v3.status < 300) {
@@ -322,8 +325,8 @@ json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bo
         url.path == current.path) {
       stream_http_.reset();
     } else {
-      stream_http_ =
-          std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+      stream_http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_,
+                                                  request_timeout_, ca_file_);
     }
   }
   if (!baton_) stream_http_.reset();

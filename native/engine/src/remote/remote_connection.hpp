@@ -104,6 +104,7 @@ class RemoteConnection final : public Connection {
                                 const json::value* autocommit_response, bool succeeded);
 
   std::string auth_token_;
+  std::string ca_file_;  // ConnectOptions::tls_ca_file
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
   std::string pipeline_path_;
