@@ -29,11 +29,12 @@ defmodule EctoLibSql.Native do
   `:sync_interval` (ms), `:encryption_key` (at least 32 characters; see
   `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
-  `:transport` (`:http` or `:websocket`), `:foreign_keys` (boolean), `:journal_mode`,
-  `:synchronous`, `:attach` (local and replica modes: `[name: path]`, databases attached on
-  every connection with `ATTACH DATABASE path AS name`, before the pragmas, so `:journal_mode`
-  applies to them too). The mode follows from the options (see
-  `EctoLibSql.State.detect_mode/1`).
+  `:transport` (`:http` or `:websocket`), `:tls_ca_file` (PEM file of the certificate
+  authorities trusted for `https://` and `libsql://` instead of the system store; HTTP transport
+  and replica sync), `:foreign_keys` (boolean), `:journal_mode`, `:synchronous`, `:attach`
+  (local and replica modes: `[name: path]`, databases attached on every connection with
+  `ATTACH DATABASE path AS name`, before the pragmas, so `:journal_mode` applies to them too).
+  The mode follows from the options (see `EctoLibSql.State.detect_mode/1`).
   """
   @spec connect(keyword()) :: {:ok, State.t()} | {:error, Error.t()}
   def connect(opts) when is_list(opts) do
@@ -107,7 +108,8 @@ defmodule EctoLibSql.Native do
       request_timeout: &integer_option/2,
       read_your_writes: &boolean_option/2,
       read_only: &boolean_option/2,
-      transport: &transport_option/2
+      transport: &transport_option/2,
+      tls_ca_file: &string_option/2
     ]
 
     map =

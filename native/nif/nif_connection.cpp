@@ -61,6 +61,7 @@ ConnectOptions decode_options(ErlNifEnv* env, ERL_NIF_TERM map) {
   o.encryption_key = string_option(env, map, "encryption_key");
   o.remote_encryption_key = string_option(env, map, "remote_encryption_key");
   o.transport = string_option(env, map, "transport").value_or("http");
+  o.tls_ca_file = string_option(env, map, "tls_ca_file").value_or("");
   if (auto v = int_option(env, map, "busy_timeout"))
     o.busy_timeout_ms = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
   if (auto v = int_option(env, map, "sync_interval"))

@@ -149,17 +149,94 @@ defmodule EctoLibSql.Native.ReplicaTest do
     assert count(frozen) == 4
   end
 
-  test "encryption_key is refused for replicas", %{server: server} do
-    assert {:error, %EctoLibSql.Error{message: message}} =
-             Native.connect(
-               database: tmp_db("enc"),
-               uri: server.url,
-               auth_token: "t",
-               sync: true,
-               encryption_key: String.duplicate("k", 32)
-             )
+  describe "encrypted (encryption_key)" do
+    @key "0123456789abcdef0123456789abcdef-replica"
+    @marker "plaintext-marker-5d1e8b"
 
-    assert message =~ "not supported for embedded replicas"
+    defp plaintext?(path) do
+      Enum.any?(["", "-journal", "-integrity", ".bootstrap"], fn suffix ->
+        case File.read(path <> suffix) do
+          {:ok, bytes} -> String.contains?(bytes, @marker)
+          _ -> false
+        end
+      end)
+    end
+
+    defp encrypted_replica!(server, path, extra \\ []) do
+      on_exit(fn -> File.rm(path <> "-integrity") end)
+      replica!(server, [database: path, encryption_key: @key] ++ extra)
+    end
+
+    test "bootstrap, pull and read-your-writes write ciphertext only", %{server: server} do
+      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
+
+      # Control: a plain replica of the same server holds the marker in plaintext.
+      plain = tmp_db("plain")
+      replica!(server, database: plain)
+      assert plaintext?(plain)
+
+      path = tmp_db("encrypted")
+      s = encrypted_replica!(server, path)
+      assert count(s) == 4
+      assert rows!(s, "SELECT v FROM t WHERE id = 4") == [[@marker]]
+      refute plaintext?(path)
+      refute File.read!(path) =~ "SQLite format 3"
+
+      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}-pulled')")
+      assert {:ok, "success sync"} = Native.sync(s)
+      assert count(s) == 5
+
+      case Native.execute(s, "INSERT INTO t(v) VALUES ('#{@marker}-written')", []) do
+        {:error, %EctoLibSql.Error{message: message}} ->
+          assert message =~ "cannot forward the write to the primary"
+
+        {:ok, _} ->
+          assert rows!(s, "SELECT count(*) FROM t WHERE v = '#{@marker}-written'") == [[1]]
+      end
+
+      assert rows!(s, "PRAGMA integrity_check") == [["ok"]]
+      refute plaintext?(path)
+    end
+
+    test "a wrong or missing key is refused as in local mode", %{server: server} do
+      path = tmp_db("encrypted")
+      s = encrypted_replica!(server, path)
+      Native.close(s)
+      opts = [database: path, uri: server.url, auth_token: "t", sync: true]
+
+      assert {:error, %EctoLibSql.Error{message: message}} =
+               Native.connect(opts ++ [encryption_key: String.duplicate("w", 40)])
+
+      assert message ==
+               "Failed to connect to #{path}: file is not a database, or the encryption key is wrong"
+
+      assert {:error, %EctoLibSql.Error{message: no_key}} = Native.connect(opts)
+      assert no_key =~ "the database is encrypted; give its encryption_key"
+
+      assert {:error, %EctoLibSql.Error{message: short}} =
+               Native.connect(opts ++ [encryption_key: "short"])
+
+      assert short =~ "at least 32 characters"
+      s = connect!(opts ++ [encryption_key: @key])
+      assert count(s) == 3
+    end
+
+    test "freeze_replica leaves an encrypted local database", %{server: server} do
+      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
+      path = tmp_db("frozen")
+      s = encrypted_replica!(server, path)
+      assert {:ok, %State{mode: :local} = frozen} = Native.freeze_replica(s)
+      assert {:ok, _} = Native.execute(frozen, "INSERT INTO t(v) VALUES ('local')", [])
+      Native.close(frozen)
+      refute File.exists?(path <> "-sync")
+      refute plaintext?(path)
+
+      local = connect!(database: path, encryption_key: @key)
+      assert count(local) == 5
+      assert rows!(local, "PRAGMA integrity_check") == [["ok"]]
+      Native.close(local)
+      assert {:error, _} = Native.connect(database: path)
+    end
   end
 
   describe "with the official Turso sync client" do

@@ -26,6 +26,9 @@ struct ConnectOptions {
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds request_timeout{30000};
   std::string transport;  // "http" (default) or "websocket" for remote mode
+  // PEM file of the certificate authorities trusted for https:// and libsql:// (HTTP, replica
+  // sync) instead of the system store; empty: the system store (SSL_CERT_FILE honoured).
+  std::string tls_ca_file;
   // Options the engine does not know yet, passed through for modes that read them.
   std::map<std::string, std::string> extra;
 };

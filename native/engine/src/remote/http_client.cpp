@@ -112,7 +112,7 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(Url url, const std::string& auth_token,
                        std::chrono::milliseconds connect_timeout,
-                       std::chrono::milliseconds request_timeout)
+                       std::chrono::milliseconds request_timeout, const std::string& ca_file)
     : url_(std::move(url)), impl_(std::make_unique<Impl>()) {
   connect_timeout_ = connect_timeout;
   request_timeout_ = request_timeout;
@@ -121,7 +121,17 @@ HttpClient::HttpClient(Url url, const std::string& auth_token,
   impl_->host_header = default_port ? url_.host : url_.host + ":" + url_.port;
   if (url_.tls) {
     impl_->ssl_ctx.emplace(asio::ssl::context::tls_client);
-    impl_->ssl_ctx->set_default_verify_paths();
+    beast::error_code ec;
+    if (ca_file.empty()) {
+      impl_->ssl_ctx->set_default_verify_paths(ec);
+    } else {
+      impl_->ssl_ctx->load_verify_file(ca_file, ec);
+    }
+    if (ec) {
+      throw Error(kCodeMisuse, "Failed to connect: cannot load the trusted certificates" +
+                                   (ca_file.empty() ? std::string() : " from " + ca_file) + ": " +
+                                   ec.message());
+    }
     impl_->ssl_ctx->set_verify_mode(asio::ssl::verify_peer);
   }
 }
@@ -191,15 +201,28 @@ void HttpClient::connect() {
     impl.secure.reset();
     throw TransportError("Failed to connect: cannot set the TLS server name", false);
   }
-  impl.secure->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+  impl.secure->set_verify_callback([check = asio::ssl::host_name_verification(url_.host)](
+                                       bool preverified, asio::ssl::verify_context& ctx) mutable {
+    const bool ok = check(preverified, ctx);
+    // Recorded, so that the handshake error names the host name as the reason.
+    if (preverified && !ok) {
+      X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+    }
+    return ok;
+  });
   beast::get_lowest_layer(*impl.secure).expires_after(connect_timeout_);
   impl.secure->async_handshake(asio::ssl::stream_base::client,
                                [&](beast::error_code e) { ec = e; });
   impl.drive();
   if (ec) {
+    std::string reason = ec.message();
+    const long verify = SSL_get_verify_result(impl.secure->native_handle());
+    if (verify != X509_V_OK) {
+      reason += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    }
     impl.secure.reset();
     throw TransportError(
-        "Failed to connect: TLS handshake with " + url_.host + " failed: " + ec.message(), false);
+        "Failed to connect: TLS handshake with " + url_.host + " failed: " + reason, false);
   }
 }
 

@@ -58,8 +58,10 @@ struct HttpResponse {
 
 class HttpClient {
  public:
+  // `ca_file`: PEM certificate authorities trusted instead of the system store (empty: the
+  // system store). Throws Error when it cannot be read.
   HttpClient(Url url, const std::string& auth_token, std::chrono::milliseconds connect_timeout,
-             std::chrono::milliseconds request_timeout);
+             std::chrono::milliseconds request_timeout, const std::string& ca_file = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -84,18 +84,21 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   if (options.uri.empty()) throw Error(kCodeMisuse, "Failed to connect: no :uri given");
   Url url = parse_url(options.uri);
   auth_token_ = options.auth_token;
+  ca_file_ = options.tls_ca_file;
   connect_timeout_ = options.connect_timeout;
   request_timeout_ = options.request_timeout;
   busy_timeout_ms_ = options.busy_timeout_ms;
   if (url.websocket || options.transport == "websocket") {
     url.websocket = true;
     protocol_ = Protocol::V3;
-    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_,
+                                         ca_file_);
     ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_);
     ws_open();
     return;
   }
-  http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+  http_ =
+      std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_, ca_file_);
   http_->set_interrupter(&interrupter_);
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
@@ -331,8 +334,8 @@ json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bo
         url.path == current.path) {
       stream_http_.reset();
     } else {
-      stream_http_ =
-          std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_);
+      stream_http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_,
+                                                  request_timeout_, ca_file_);
       stream_http_->set_interrupter(&interrupter_);
     }
   }

@@ -109,6 +109,7 @@ class RemoteConnection final : public Connection {
 
   Interrupter interrupter_;  // declared before the clients that point at it
   std::string auth_token_;
+  std::string ca_file_;  // ConnectOptions::tls_ca_file
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
   std::string pipeline_path_;

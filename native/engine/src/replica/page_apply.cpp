@@ -9,9 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 
+#include "crypto/vfs.hpp"
 #include "ecto_libsql/error.hpp"
 
 namespace ecto_libsql::replica {
@@ -54,15 +56,15 @@ struct DbCloser {
 };
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 
-// A file opened through a VFS (the journal).
+// A file opened through a VFS (the journal). `name` is SQLite's own name for it
+// (sqlite3_filename_journal), through which the encryption VFS finds the database's key.
 class VfsFile {
  public:
-  VfsFile(sqlite3_vfs* vfs, std::string name) : vfs_(vfs), name_(std::move(name)) {
-    name_.push_back('\0');  // VFS file names end with two NULs (no URI parameters)
+  VfsFile(sqlite3_vfs* vfs, const char* name) : vfs_(vfs), name_(name) {
     storage_ = std::make_unique<unsigned char[]>(static_cast<std::size_t>(vfs_->szOsFile));
     file_ = reinterpret_cast<sqlite3_file*>(storage_.get());
     int out = 0;
-    check(vfs_->xOpen(vfs_, name_.c_str(), file_,
+    check(vfs_->xOpen(vfs_, name_, file_,
                       SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_CREATE | SQLITE_OPEN_READWRITE, &out),
           "open journal");
     open_ = true;
@@ -77,16 +79,38 @@ class VfsFile {
   }
   void remove() {
     close();
-    check(vfs_->xDelete(vfs_, name_.c_str(), 1), "delete journal");
+    check(vfs_->xDelete(vfs_, name_, 1), "delete journal");
   }
 
  private:
   sqlite3_vfs* vfs_;
-  std::string name_;
+  const char* name_;
   std::unique_ptr<unsigned char[]> storage_;
   sqlite3_file* file_ = nullptr;
   bool open_ = false;
 };
+
+// A private connection to the replica file: through the encryption VFS when there is a key, so
+// that every page written to the file or its journal is encrypted as SQLite's would be.
+DbHandle open_private(const std::string& database, std::optional<std::string_view> key) {
+  constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  sqlite3* raw = nullptr;
+  int rc = SQLITE_OK;
+  std::shared_ptr<crypto::EncryptedDb> encrypted;
+  if (key) {
+    encrypted = std::make_shared<crypto::EncryptedDb>(*key);
+    const crypto::PendingOpen pending(encrypted);
+    rc = sqlite3_open_v2(database.c_str(), &raw, kFlags, crypto::vfs_name());
+  } else {
+    rc = sqlite3_open_v2(database.c_str(), &raw, kFlags, nullptr);
+  }
+  DbHandle db(raw);
+  check(rc, "open");
+  if (encrypted && crypto::encrypted_main(db.get()) != encrypted) {
+    throw Error(kCodeCantOpen, "sync: cannot open the replica file through the encryption");
+  }
+  return db;
+}
 
 void write_at(sqlite3_file* f, const void* data, std::size_t n, std::int64_t offset,
               const char* what) {
@@ -102,18 +126,19 @@ std::string read_page(sqlite3_file* f, std::uint64_t pgno) {
 }
 
 // Rolls a journal left by a failed apply back at once (any read does it).
-void roll_back_now(const std::string& database) noexcept {
-  sqlite3* raw = nullptr;
-  if (sqlite3_open_v2(database.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(raw, 5000);
-    sqlite3_exec(raw, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+void roll_back_now(const std::string& database, std::optional<std::string_view> key) noexcept {
+  try {
+    DbHandle db = open_private(database, key);
+    sqlite3_busy_timeout(db.get(), 5000);
+    sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  } catch (...) {
+    // The journal stays hot: the next connection to open the file rolls it back.
   }
-  sqlite3_close_v2(raw);
 }
 
 void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size);
 
-void apply_locked(sqlite3* db, const std::string& database, const PullReply& reply) {
+void apply_locked(sqlite3* db, const PullReply& reply) {
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   sqlite3_vfs* vfs = nullptr;
@@ -149,7 +174,7 @@ void apply_locked(sqlite3* db, const std::string& database, const PullReply& rep
   reached(ApplyStep::Locked);
 
   // Hot journal: the original content of every existing page about to change.
-  VfsFile journal(vfs, database + "-journal");
+  VfsFile journal(vfs, sqlite3_filename_journal(sqlite3_db_filename(db, "main")));
   std::vector<unsigned char> header(kJournalSector, 0);
   std::uint32_t records = 0;
   for (const auto& [pgno, _] : pages)
@@ -174,7 +199,11 @@ void apply_locked(sqlite3* db, const std::string& database, const PullReply& rep
     for (auto i = static_cast<std::int64_t>(kPageSize) - 200; i > 0; i -= 200)
       sum += r[4 + i];
     put_be32(r + 4 + kPageSize, sum);
-    write_at(journal.get(), record.data(), record.size(), offset, "write journal");
+    // In three writes, as SQLite makes them: the encryption VFS encrypts the page image that
+    // follows a page number.
+    write_at(journal.get(), r, 4, offset, "write journal");
+    write_at(journal.get(), r + 4, kPageSize, offset + 4, "write journal");
+    write_at(journal.get(), r + 4 + kPageSize, 4, offset + 4 + kPageSize, "write journal");
     offset += static_cast<std::int64_t>(record.size());
   }
   reached(ApplyStep::JournalWritten);
@@ -217,19 +246,15 @@ void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db
   throw Error(kCodeIoErr, "sync: cannot " + what + " " + path + ": " + std::strerror(errno));
 }
 
-// A new replica: the whole file is written aside and renamed into place.
-void bootstrap(const std::string& database, const PullReply& reply,
-               const std::function<void()>& save_state) {
-  std::vector<const std::string*> pages(reply.db_size, nullptr);
-  for (const PulledPage& p : reply.pages)
-    pages[p.page_id] = &p.data;
-  if (pages.empty() || pages[0] == nullptr) {
-    throw Error(15, "sync: the server's reply has no database header page");
-  }
-  std::string first = *pages[0];
-  localise_header(first, 1, reply.db_size);
-  pages[0] = &first;
-  const std::string tmp = database + ".bootstrap";
+void remove_bootstrap_files(const std::string& tmp) noexcept {
+  std::error_code ec;
+  std::filesystem::remove(tmp, ec);
+  std::filesystem::remove(tmp + "-integrity", ec);
+  std::filesystem::remove(tmp + "-journal", ec);
+}
+
+// Writes the bootstrap's pages to `tmp` (a new file) and makes them durable.
+void write_plain(const std::string& tmp, const std::vector<const std::string*>& pages) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) os_error("create", tmp);
   const std::string zero(kPageSize, '\0');
@@ -242,20 +267,55 @@ void bootstrap(const std::string& database, const PullReply& reply,
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    os_error("write", tmp);
+  if (!ok) os_error("write", tmp);
+}
+
+// The same through the encryption VFS: the pages (and their tags, in `tmp`-integrity) reach the
+// disk encrypted only.
+void write_encrypted(const std::string& tmp, const std::vector<const std::string*>& pages,
+                     std::string_view key) {
+  DbHandle db = open_private(tmp, key);
+  sqlite3_file* file = nullptr;
+  check(sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
+  const std::string zero(kPageSize, '\0');
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    const std::string& data = pages[i] ? *pages[i] : zero;
+    write_at(file, data.data(), kPageSize, static_cast<std::int64_t>(i * kPageSize), "write page");
+    if (i == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
-  reached(ApplyStep::DatabaseSynced);
+  check(file->pMethods->xSync(file, SQLITE_SYNC_NORMAL), "sync database");
+}
+
+// A new replica: the whole file is written aside and renamed into place.
+void bootstrap(const std::string& database, const PullReply& reply,
+               const std::function<void()>& save_state, std::optional<std::string_view> key) {
+  std::vector<const std::string*> pages(reply.db_size, nullptr);
+  for (const PulledPage& p : reply.pages)
+    pages[p.page_id] = &p.data;
+  if (pages.empty() || pages[0] == nullptr) {
+    throw Error(15, "sync: the server's reply has no database header page");
+  }
+  std::string first = *pages[0];
+  localise_header(first, 1, reply.db_size);
+  pages[0] = &first;
+  const std::string tmp = database + ".bootstrap";
+  remove_bootstrap_files(tmp);
   try {
+    if (key) {
+      write_encrypted(tmp, pages, *key);
+    } else {
+      write_plain(tmp, pages);
+    }
+    reached(ApplyStep::DatabaseSynced);
     save_state();
+    // The page tags first: tags without their database are replaced by the next bootstrap.
+    if (key && std::rename((tmp + "-integrity").c_str(), (database + "-integrity").c_str()) != 0) {
+      os_error("rename", tmp + "-integrity");
+    }
+    if (std::rename(tmp.c_str(), database.c_str()) != 0) os_error("rename", tmp);
   } catch (...) {
-    ::unlink(tmp.c_str());
+    remove_bootstrap_files(tmp);
     throw;
-  }
-  if (std::rename(tmp.c_str(), database.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    os_error("rename", tmp);
   }
   const auto slash = database.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : database.substr(0, slash + 1);
@@ -274,18 +334,13 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
 }
 
 void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
-                const std::function<void()>& save_state) {
+                const std::function<void()>& save_state, std::optional<std::string_view> key) {
   struct stat st {};
   if (::stat(database.c_str(), &st) != 0 || st.st_size == 0) {
-    bootstrap(database, reply, save_state);
+    bootstrap(database, reply, save_state, key);
     return;
   }
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(database.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  DbHandle db(raw);
-  check(rc, "open");
+  DbHandle db = open_private(database, key);
   sqlite3_busy_timeout(db.get(), busy_timeout_ms);
   const int begin = sqlite3_exec(db.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
   if (begin != SQLITE_OK) {
@@ -293,10 +348,10 @@ void apply_pull(const std::string& database, const PullReply& reply, int busy_ti
                 std::string("sync: cannot lock the replica: ") + sqlite3_errmsg(db.get()));
   }
   try {
-    apply_locked(db.get(), database, reply);
+    apply_locked(db.get(), reply);
   } catch (...) {
     db.reset();  // releases the lock; a journal left behind is hot now
-    roll_back_now(database);
+    roll_back_now(database, key);
     throw;
   }
   // SQLite itself changed nothing: ending its transaction only releases the lock.

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "replica/sync_protocol.hpp"
 
@@ -35,8 +37,11 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook);
 // connections drop their caches, the in-header size set to db_size. Throws Error on failure,
 // leaving the old content. `save_state` records the new revision: it is called once the new
 // content is durable and cannot be rolled back any more (for a bootstrap, just before the
-// file is renamed into place, so that a file never exists without its sync state).
+// file is renamed into place, so that a file never exists without its sync state). With `key`
+// the file is encrypted (docs/encryption.md): pages, journal records and page tags are written
+// through the encryption VFS, so no plaintext page reaches the disk.
 void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
-                const std::function<void()>& save_state);
+                const std::function<void()>& save_state,
+                std::optional<std::string_view> key = std::nullopt);
 
 }  // namespace ecto_libsql::replica

@@ -64,9 +64,11 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
     : options_(options),
       busy_timeout_ms_(options.busy_timeout_ms),
       state_(std::make_unique<SyncState>()) {
-  if (options.encryption_key) {
-    throw Error(kCodeMisuse,
-                "Failed to connect: encryption_key is not supported for embedded replicas");
+  if (options_.encryption_key) {
+    key_ = options_.encryption_key;
+    { const crypto::WipeOnExit wipe(options_.encryption_key); }
+    options_.encryption_key.reset();
+    crypto::check_key(*key_, crypto::KeyPolicy::Connect);
   }
   if (options.database.empty() || options.database == ":memory:" ||
       options.database.rfind("file:", 0) == 0) {
@@ -83,6 +85,8 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
   }
   if (saved && file_has_content) {
     *state_ = *saved;
+    // Opened first: a wrong key (or a missing one) is reported as in local mode.
+    open_local(options);
     if (options.sync_on_connect) {
       try {
         pull_locked();
@@ -93,10 +97,20 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
   } else {
     state_->client_id = saved ? saved->client_id : new_client_id();
     pull_locked();  // bootstrap
+    open_local(options);
   }
+}
+
+void ReplicaConnection::open_local(const ConnectOptions& options) {
   ConnectOptions local_options = options;
+  const crypto::WipeOnExit wipe(local_options.encryption_key);
   local_options.mode = Mode::Local;
-  local_ = std::make_shared<local::LocalConnection>(local_options);
+  if (local_options.encryption_key) {
+    local_ = crypto::open_encrypted(local_options);
+  } else {
+    crypto::refuse_encrypted_without_key(local_options.database);
+    local_ = std::make_shared<local::LocalConnection>(local_options);
+  }
   local_->exec("PRAGMA query_only = 1");
 }
 
@@ -168,7 +182,6 @@ Connection& ReplicaConnection::remote_for_write() {
   if (!remote_) {
     ConnectOptions remote_options = options_;
     remote_options.mode = Mode::Remote;
-    remote_options.encryption_key.reset();
     try {
       remote_ = open_connection(remote_options);
     } catch (const Error& e) {
@@ -270,7 +283,7 @@ void ReplicaConnection::set_authorizer(Authorizer authorizer) {
 SyncStatus ReplicaConnection::pull_locked() {
   const std::string request = encode_pull_request(state_->revision);
   HttpReply reply = http_post(*endpoint_, "/pull-updates", request, "application/protobuf",
-                              options_.auth_token, options_.request_timeout);
+                              options_.auth_token, options_.request_timeout, options_.tls_ca_file);
   if (reply.status != 200) {
     throw Error(kCodeIoErr, "sync failed: server answered HTTP " + std::to_string(reply.status) +
                                 ": " + reply.body.substr(0, 200));
@@ -283,7 +296,8 @@ SyncStatus ReplicaConnection::pull_locked() {
     // Saved only once the pages are durable: a crash in between pulls them again.
     auto save = [&] { save_sync_state(options_.database, next); };
     if (!pulled.pages.empty() || state_->revision.empty()) {
-      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save);
+      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save,
+                 key_ ? std::optional<std::string_view>(*key_) : std::nullopt);
     } else {
       save();
     }

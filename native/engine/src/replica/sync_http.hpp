@@ -1,19 +1,18 @@
-// A minimal HTTP/1.1 client for the sync protocol: one POST per TCP connection, as tursodb's
-// sync server closes the connection after every request. Plain http:// only.
+// The sync protocol's HTTP client: one POST per connection (tursodb's sync server closes the
+// connection after every request), over the remote client's HttpClient, so https:// and
+// libsql:// use the same TLS stack (OpenSSL, the system CA store, host name checks).
 #pragma once
 
 #include <chrono>
 #include <string>
 
+#include "remote/http_client.hpp"
+
 namespace ecto_libsql::replica {
 
-struct SyncEndpoint {
-  std::string host;
-  std::string port;
-  std::string base_path;  // without a trailing slash
-};
+using SyncEndpoint = remote::Url;
 
-// Parses http://host[:port][/path]; libsql:// and https:// are refused with a clear error.
+// Parses http://, https:// or libsql:// (which means https://) host[:port][/path]. Throws Error.
 SyncEndpoint parse_sync_url(const std::string& url);
 
 struct HttpReply {
@@ -21,10 +20,10 @@ struct HttpReply {
   std::string body;
 };
 
-// POSTs `body` to `path` under the endpoint. Throws Error(SQLITE_IOERR) on network failure or
-// timeout; HTTP error statuses are returned, not thrown.
+// POSTs `body` to `path` under the endpoint. Throws Error(SQLITE_IOERR) on network or TLS
+// failure or timeout; HTTP error statuses are returned, not thrown.
 HttpReply http_post(const SyncEndpoint& endpoint, const std::string& path, const std::string& body,
                     const std::string& content_type, const std::string& auth_token,
-                    std::chrono::milliseconds timeout);
+                    std::chrono::milliseconds timeout, const std::string& ca_file = {});
 
 }  // namespace ecto_libsql::replica

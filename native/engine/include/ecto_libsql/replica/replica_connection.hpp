@@ -1,25 +1,30 @@
 // An embedded replica: a local SQLite file that serves reads and is kept in sync with a Turso
 // server over the sync protocol (POST /pull-updates). Writes go to the server through a remote
-// connection and are pulled back (read_your_writes).
+// connection and are pulled back (read_your_writes). With an encryption key the local file is
+// encrypted as a local encrypted database is, pulled pages included.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "ecto_libsql/connection.hpp"
+#include "ecto_libsql/crypto/encryption.hpp"
 #include "ecto_libsql/open.hpp"
 
 namespace ecto_libsql::local {
 class LocalConnection;
 }
+namespace ecto_libsql::remote {
+struct Url;
+}
 
 namespace ecto_libsql::replica {
 
-struct SyncEndpoint;
 struct SyncState;
 
 class ReplicaConnection final : public Connection,
@@ -75,12 +80,16 @@ class ReplicaConnection final : public Connection,
   void require_open() const;
   void start_background_sync(std::chrono::milliseconds interval);
   void stop_background_sync() noexcept;
+  void open_local(const ConnectOptions& options);
 
-  ConnectOptions options_;
+  ConnectOptions options_;  // without the encryption key
+  // The encryption key, for the connections that apply pulls; wiped when the replica goes.
+  std::optional<std::string> key_;
+  crypto::WipeOnExit wipe_key_{key_};
   std::atomic<int> busy_timeout_ms_;  // read by background pulls
   std::shared_ptr<local::LocalConnection> local_;
   std::shared_ptr<Connection> remote_;
-  std::unique_ptr<SyncEndpoint> endpoint_;
+  std::unique_ptr<remote::Url> endpoint_;
   bool frozen_ = false;
   bool remote_transaction_ = false;
   bool last_was_remote_ = false;

@@ -1,0 +1,140 @@
+unless Code.ensure_loaded?(EctoLibSql.TursoServer),
+  do: Code.require_file("support/turso_server.exs", __DIR__)
+
+defmodule EctoLibSql.Native.ReplicaTlsTest do
+  # Embedded replicas syncing over https:// and libsql:// through a real TLS endpoint on
+  # loopback: test/support/tls_proxy.js (Node https) in front of tursodb --sync-server, with a
+  # self-signed certificate for "localhost" made by `openssl req` and trusted through the
+  # tls_ca_file option.
+  use ExUnit.Case, async: true
+
+  import EctoLibSql.TestHelpers
+  alias EctoLibSql.{Native, TursoServer}
+
+  @node System.find_executable("node")
+  @openssl System.find_executable("openssl")
+  @proxy Path.expand("../support/tls_proxy.js", __DIR__)
+
+  cond do
+    TursoServer.binary() == nil ->
+      @moduletag skip: "npm turso (tursodb) is not installed in #{TursoServer.peers()}"
+
+    @node == nil or @openssl == nil ->
+      @moduletag skip: "node and openssl are needed for the TLS endpoint"
+
+    true ->
+      :ok
+  end
+
+  setup do
+    dir = Path.join(System.tmp_dir!(), "ecto_libsql_tls_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf(dir) end)
+    cert = Path.join(dir, "cert.pem")
+    key = Path.join(dir, "key.pem")
+
+    {_, 0} =
+      System.cmd(
+        @openssl,
+        ~w(req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1
+           -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout) ++
+          [key, "-out", cert],
+        stderr_to_stdout: true
+      )
+
+    server = TursoServer.start!(Path.join(dir, "server.db"))
+
+    TursoServer.exec!(server, [
+      "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
+      "INSERT INTO t(v) VALUES ('one'), ('two'), ('three')"
+    ])
+
+    port = start_proxy!(cert, key, server.port)
+    %{server: server, port: port, dir: dir, cert: cert}
+  end
+
+  # The proxy exits when its standard input (this port) closes; it is also killed by pid.
+  defp start_proxy!(cert, key, target) do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+
+    proxy =
+      Port.open({:spawn_executable, @node}, [
+        :binary,
+        :exit_status,
+        :stderr_to_stdout,
+        args: [@proxy, cert, key, Integer.to_string(port), Integer.to_string(target)]
+      ])
+
+    {:os_pid, os_pid} = Port.info(proxy, :os_pid)
+
+    on_exit(fn ->
+      System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    end)
+
+    wait_listening!(port, 200)
+    port
+  end
+
+  defp wait_listening!(port, 0), do: raise("the TLS proxy did not start on port #{port}")
+
+  defp wait_listening!(port, tries) do
+    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+      {:ok, s} ->
+        :gen_tcp.close(s)
+
+      _ ->
+        Process.sleep(25)
+        wait_listening!(port, tries - 1)
+    end
+  end
+
+  defp connect_replica(uri, path, ca_file) do
+    on_exit(fn -> File.rm(path <> "-sync") end)
+    opts = [database: path, uri: uri, auth_token: "token", sync: true]
+    Native.connect(if ca_file, do: [tls_ca_file: ca_file] ++ opts, else: opts)
+  end
+
+  test "https:// and libsql:// sync over TLS", %{server: server, port: port, cert: cert} do
+    for scheme <- ["https", "libsql"] do
+      {:ok, s} = connect_replica("#{scheme}://localhost:#{port}", tmp_db(scheme), cert)
+      on_exit(fn -> Native.close(s) end)
+
+      assert rows!(s, "SELECT v FROM t WHERE id <= 3 ORDER BY id") == [
+               ["one"],
+               ["two"],
+               ["three"]
+             ]
+
+      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{scheme}')")
+      assert {:ok, "success sync"} = Native.sync(s)
+      assert rows!(s, "SELECT v FROM t ORDER BY id DESC LIMIT 1") == [[scheme]]
+    end
+  end
+
+  test "a certificate for another host name is refused", %{port: port, cert: cert} do
+    path = tmp_db("wrong_host")
+
+    assert {:error, %EctoLibSql.Error{message: message}} =
+             connect_replica("https://127.0.0.1:#{port}", path, cert)
+
+    assert message =~ "TLS handshake with 127.0.0.1 failed"
+    assert message =~ "hostname mismatch"
+    refute File.exists?(path)
+  end
+
+  test "an untrusted certificate is refused", %{port: port} do
+    path = tmp_db("untrusted")
+
+    # The system store does not know the test's self-signed certificate.
+    assert {:error, %EctoLibSql.Error{message: message}} =
+             connect_replica("https://localhost:#{port}", path, nil)
+
+    assert message ==
+             "sync server localhost:#{port} unreachable: TLS handshake with localhost failed: " <>
+               "certificate verify failed (SSL routines) (self-signed certificate)"
+
+    refute File.exists?(path)
+  end
+end
