@@ -48,13 +48,18 @@ defmodule EctoLibSql do
   @impl true
   # `foreign_keys_enforced: boolean` in the options switches enforcement instead of running the
   # query; unlike PRAGMA foreign_keys it works inside a transaction (the adapter's table
-  # rebuilds use it).
+  # rebuilds use it). Switched off, it is switched back on when a transaction or savepoint
+  # rolls back: a failed rebuild cannot leave a pooled connection without enforcement.
   def handle_execute(%Query{statement: statement} = query, args, opts, %State{} = state) do
     case Keyword.fetch(opts, :foreign_keys_enforced) do
       {:ok, enforced} when is_boolean(enforced) ->
         case NIF.set_foreign_keys_enforced(state.conn_id, enforced) do
-          :ok -> {:ok, query, %Result{command: :pragma, rows: [], num_rows: 0}, state}
-          {:error, native} -> error(native, state)
+          :ok ->
+            state = %State{state | foreign_keys_off: not enforced}
+            {:ok, query, %Result{command: :pragma, rows: [], num_rows: 0}, state}
+
+          {:error, native} ->
+            error(native, state)
         end
 
       _ ->
@@ -162,6 +167,8 @@ defmodule EctoLibSql do
   end
 
   def handle_rollback(opts, %State{} = state) do
+    state = enforce_foreign_keys(state)
+
     if Keyword.get(opts, :mode) == :savepoint do
       with {:ok, _, state} <- savepoint(state, "ROLLBACK TO SAVEPOINT #{@savepoint}", :rollback) do
         savepoint(state, "RELEASE SAVEPOINT #{@savepoint}", :rollback)
@@ -170,6 +177,15 @@ defmodule EctoLibSql do
       rollback_transaction(state)
     end
   end
+
+  defp enforce_foreign_keys(%State{foreign_keys_off: true, conn_id: conn} = state) do
+    case NIF.set_foreign_keys_enforced(conn, true) do
+      :ok -> %State{state | foreign_keys_off: false}
+      {:error, _} -> state
+    end
+  end
+
+  defp enforce_foreign_keys(state), do: state
 
   defp rollback_transaction(%State{conn_id: conn, trx_id: trx} = state) do
     case NIF.rollback(conn, trx) do

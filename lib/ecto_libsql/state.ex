@@ -1,14 +1,15 @@
 defmodule EctoLibSql.State do
   @moduledoc """
-  The state of a connection: its handle, the open transaction's handle, the mode and whether
-  it syncs.
+  The state of a connection: its handle, the open transaction's handle, the mode, whether it
+  syncs, and whether foreign key enforcement was switched off (`foreign_keys_enforced: false`
+  in a query's options; a rollback switches it back on).
 
   `conn_id` and `trx_id` are opaque handles (NIF resources): pass them back, do not inspect
   them.
   """
 
   @enforce_keys [:conn_id]
-  defstruct [:conn_id, :trx_id, :mode, :sync, opts: []]
+  defstruct [:conn_id, :trx_id, :mode, :sync, foreign_keys_off: false, opts: []]
 
   @type mode :: :local | :remote | :remote_replica | :unknown
   @type t :: %__MODULE__{
@@ -16,6 +17,7 @@ defmodule EctoLibSql.State do
           trx_id: reference() | nil,
           mode: mode() | nil,
           sync: :enable_sync | :disable_sync | nil,
+          foreign_keys_off: boolean(),
           opts: keyword()
         }
 

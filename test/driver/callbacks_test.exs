@@ -83,7 +83,17 @@ defmodule EctoLibSql.Driver.CallbacksTest do
     assert {:ok, _, %Result{rows: [[1]]}, t} = EctoLibSql.handle_execute(fk, [], [], t)
     {:ok, _, _, t} = EctoLibSql.handle_execute(fk, [], [foreign_keys_enforced: false], t)
     assert {:ok, _, %Result{rows: [[0]]}, t} = EctoLibSql.handle_execute(fk, [], [], t)
-    {:ok, _, _} = EctoLibSql.handle_rollback([], t)
+    {:ok, _, state} = EctoLibSql.handle_rollback([], t)
+
+    # Switched off, it comes back on when a transaction or a savepoint rolls back (a failed
+    # table rebuild cannot leave the connection without enforcement).
+    assert {:ok, _, %Result{rows: [[1]]}, state} = EctoLibSql.handle_execute(fk, [], [], state)
+    {:ok, _, t} = EctoLibSql.handle_begin([], state)
+    {:ok, _, t} = EctoLibSql.handle_begin([mode: :savepoint], t)
+    {:ok, _, _, t} = EctoLibSql.handle_execute(fk, [], [foreign_keys_enforced: false], t)
+    {:ok, _, t} = EctoLibSql.handle_rollback([mode: :savepoint], t)
+    assert {:ok, _, %Result{rows: [[1]]}, t} = EctoLibSql.handle_execute(fk, [], [], t)
+    {:ok, _, _} = EctoLibSql.handle_commit([], t)
   end
 
   test "begin, status, commit, rollback", %{state: state} do
