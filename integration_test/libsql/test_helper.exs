@@ -77,10 +77,6 @@ excludes = [
   :on_delete_default_column_list,
   # SQLite has one isolation level (serializable): there is nothing to choose.
   :transaction_isolation,
-  # SQLite's ALTER TABLE cannot add a PRIMARY KEY column, nor change the type of a column other
-  # tables refer to; the adapter does not yet rebuild tables for these two (an open item, not a
-  # limitation SQLite leaves no way around).
-  :alter_primary_key,
   # SQLite has no DISTINCT ON (distinct over some columns only).
   :multicolumn_distinct,
   # SQLite has no bit string type (a value that is not a whole number of bytes).

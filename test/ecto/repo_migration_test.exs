@@ -28,6 +28,7 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
   setup do
     dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
     File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf!(dir) end)
     db = Path.join(dir, "repo.db")
     config = [database: db, pool_size: 2]
     Application.put_env(:ecto_libsql, Repo, config)
@@ -35,7 +36,6 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
     assert Ecto.Adapters.LibSql.storage_status(config) == :up
     start_supervised!(Repo)
     assert [1] = Ecto.Migrator.run(Repo, [{1, CreateItems}], :up, all: true, log: false)
-    on_exit(fn -> File.rm_rf!(dir) end)
     %{db: db, dir: dir, config: config}
   end
 
@@ -189,5 +189,242 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
     start_supervised!(SingleRepo)
     assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :up, all: true, log: false)
     assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :down, all: true, log: false)
+  end
+end
+
+defmodule Ecto.Adapters.LibSql.RepoKeyMigrationTest do
+  # Local-mode Repo tests of the table rebuilds for primary keys: adding and removing a primary
+  # key column, and retyping a key other tables refer to.
+  use ExUnit.Case, async: false
+
+  defmodule Repo do
+    use Ecto.Repo, otp_app: :ecto_libsql, adapter: Ecto.Adapters.LibSql
+  end
+
+  defmodule AddRowidKey do
+    use Ecto.Migration
+
+    def change do
+      alter table(:legacy) do
+        add(:id, :serial, primary_key: true)
+        add(:note, :string, default: "n")
+      end
+    end
+  end
+
+  defmodule AddTextKey do
+    use Ecto.Migration
+
+    def change do
+      alter table(:legacy) do
+        add(:code, :string, primary_key: true)
+      end
+    end
+  end
+
+  defmodule AddCompositeKey do
+    use Ecto.Migration
+
+    def change do
+      alter table(:legacy) do
+        add(:a, :integer, primary_key: true)
+        add(:b, :string, primary_key: true)
+      end
+    end
+  end
+
+  defmodule AddSecondKey do
+    use Ecto.Migration
+
+    def change do
+      alter table(:authors) do
+        add(:other_id, :integer, primary_key: true)
+      end
+    end
+  end
+
+  defmodule CreateAuthors do
+    use Ecto.Migration
+
+    def change do
+      create table(:authors, primary_key: false) do
+        add(:id, :integer, primary_key: true)
+        add(:name, :string)
+      end
+
+      create(index(:authors, [:name]))
+
+      create table(:posts) do
+        add(:author_id, references(:authors, type: :integer))
+      end
+
+      create(index(:posts, [:author_id]))
+
+      execute(
+        "CREATE TRIGGER authors_first_post AFTER INSERT ON authors " <>
+          "BEGIN INSERT INTO posts (author_id) VALUES (NEW.id); END",
+        "DROP TRIGGER authors_first_post"
+      )
+    end
+  end
+
+  defmodule RetypeKeys do
+    use Ecto.Migration
+
+    def change do
+      alter table(:authors) do
+        modify(:id, :bigint, from: :integer)
+      end
+
+      alter table(:posts) do
+        modify(:author_id, references(:authors, type: :bigint, on_delete: :delete_all),
+          from: references(:authors, type: :integer)
+        )
+      end
+    end
+  end
+
+  defmodule DropAuthorsKey do
+    use Ecto.Migration
+
+    def change do
+      alter table(:authors) do
+        modify(:id, :bigint, primary_key: false)
+      end
+    end
+  end
+
+  setup do
+    dir = Path.join(System.tmp_dir!(), "ecto_libsql_keys_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    # One connection: what a failed rebuild leaves on it is what the next query sees.
+    on_exit(fn -> File.rm_rf!(dir) end)
+    config = [database: Path.join(dir, "keys.db"), pool_size: 1]
+    Application.put_env(:ecto_libsql, Repo, config)
+    start_supervised!(Repo)
+
+    Repo.query!("CREATE TABLE legacy (name TEXT, n INTEGER)")
+    Repo.query!("CREATE INDEX legacy_name ON legacy (name)")
+    Repo.query!("CREATE TABLE audit (name TEXT)")
+
+    Repo.query!(
+      "CREATE TRIGGER legacy_audit AFTER INSERT ON legacy BEGIN INSERT INTO audit VALUES (NEW.name); END"
+    )
+
+    Repo.query!("INSERT INTO legacy (name, n) VALUES ('a', 1), ('b', 2), ('c', 3)")
+    Repo.query!("DELETE FROM legacy WHERE name = 'b'")
+    :ok
+  end
+
+  defp migrate(version, module, direction \\ :up),
+    do: Ecto.Migrator.run(Repo, [{version, module}], direction, all: true, log: false)
+
+  defp rows(sql), do: Repo.query!(sql).rows
+  defp key_columns(table), do: rows("SELECT name FROM pragma_table_info('#{table}') WHERE pk > 0")
+
+  defp schema_objects(table),
+    do: rows("SELECT type, name FROM sqlite_master WHERE tbl_name = '#{table}' ORDER BY name")
+
+  test "adding an integer primary key column keeps the rows and their rowids" do
+    objects = schema_objects("legacy")
+    assert [1] = migrate(1, AddRowidKey)
+
+    assert key_columns("legacy") == [["id"]]
+
+    assert rows("SELECT id, name, n, note FROM legacy ORDER BY id") == [
+             [1, "a", 1, "n"],
+             [3, "c", 3, "n"]
+           ]
+
+    assert schema_objects("legacy") == objects
+
+    # The column is the rowid: new rows are numbered; the trigger still fires.
+    Repo.query!("INSERT INTO legacy (name) VALUES ('d')")
+    assert rows("SELECT id FROM legacy WHERE name = 'd'") == [[4]]
+    assert rows("SELECT name FROM audit ORDER BY name") == [["a"], ["b"], ["c"], ["d"]]
+
+    # Removing a primary key column (which DROP COLUMN refuses) rebuilds the table again.
+    assert [1] = migrate(1, AddRowidKey, :down)
+    assert key_columns("legacy") == []
+    assert rows("SELECT * FROM legacy ORDER BY name") == [["a", 1], ["c", 3], ["d", nil]]
+    assert schema_objects("legacy") == objects
+  end
+
+  test "a new primary key other than the rowid needs an empty table" do
+    assert_raise ArgumentError,
+                 ~r/^cannot add primary key column code to table legacy: it has rows/,
+                 fn -> migrate(2, AddTextKey) end
+
+    assert rows("SELECT name FROM legacy ORDER BY name") == [["a"], ["c"]]
+    assert key_columns("legacy") == []
+
+    Repo.query!("DELETE FROM legacy")
+    assert [2] = migrate(2, AddTextKey)
+    assert key_columns("legacy") == [["code"]]
+    assert [2] = migrate(2, AddTextKey, :down)
+
+    # Several new key columns make one composite key.
+    assert [3] = migrate(3, AddCompositeKey)
+    assert key_columns("legacy") == [["a"], ["b"]]
+    assert [3] = migrate(3, AddCompositeKey, :down)
+    assert rows("SELECT name FROM pragma_table_info('legacy')") == [["name"], ["n"]]
+  end
+
+  test "a key other tables refer to changes type keeping rows, indexes, triggers and references" do
+    assert [4] = migrate(4, CreateAuthors)
+    Repo.query!("INSERT INTO authors (id, name) VALUES (1, 'ann'), (2, 'bob')")
+    Repo.query!("INSERT INTO posts (author_id) VALUES (2)")
+    authors = schema_objects("authors")
+    posts = schema_objects("posts")
+
+    assert [5] = migrate(5, RetypeKeys)
+
+    assert rows("SELECT id, name FROM authors ORDER BY id") == [[1, "ann"], [2, "bob"]]
+    assert rows("SELECT author_id FROM posts ORDER BY id") == [[1], [2], [2]]
+    assert key_columns("authors") == [["id"]]
+    assert schema_objects("authors") == authors
+    assert schema_objects("posts") == posts
+    assert rows("PRAGMA foreign_key_check") == []
+    assert rows("PRAGMA foreign_keys") == [[1]]
+
+    assert rows(
+             "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('posts')"
+           ) ==
+             [["authors", "author_id", "id", "CASCADE"]]
+
+    assert_raise EctoLibSql.Error, ~r/FOREIGN KEY constraint failed/, fn ->
+      Repo.query!("INSERT INTO posts (author_id) VALUES (99)")
+    end
+
+    # Still the rowid (numbered rows), the trigger fires, the new ON DELETE acts.
+    Repo.query!("INSERT INTO authors (name) VALUES ('cy')")
+    assert rows("SELECT id FROM authors WHERE name = 'cy'") == [[3]]
+    Repo.query!("DELETE FROM authors WHERE id = 2")
+    assert rows("SELECT author_id FROM posts ORDER BY id") == [[1], [3]]
+
+    assert [5] = migrate(5, RetypeKeys, :down)
+    assert rows("SELECT on_delete FROM pragma_foreign_key_list('posts')") == [["NO ACTION"]]
+    assert rows("PRAGMA foreign_key_check") == []
+    assert schema_objects("authors") == authors
+  end
+
+  test "a rebuild that breaks references raises and leaves enforcement on" do
+    assert [4] = migrate(4, CreateAuthors)
+    Repo.query!("INSERT INTO authors (id, name) VALUES (1, 'ann')")
+
+    # Without its primary key authors.id can no longer be referred to.
+    assert_raise EctoLibSql.Error, ~r/foreign key mismatch - "posts" referencing "authors"/, fn ->
+      migrate(6, DropAuthorsKey)
+    end
+
+    assert key_columns("authors") == [["id"]]
+    assert rows("SELECT name FROM authors") == [["ann"]]
+    assert rows("PRAGMA foreign_keys") == [[1]]
+
+    assert_raise ArgumentError,
+                 "cannot add a primary key to table authors: it has one (id)",
+                 fn ->
+                   migrate(7, AddSecondKey)
+                 end
   end
 end

@@ -15,8 +15,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     Prefixes are attached databases: `attach: [name: path]` attaches them on every connection.
 
     Migrations: column changes SQLite's `ALTER TABLE` cannot make (`modify`, adding or dropping
-    constraints) rebuild the table inside the migration's transaction, keeping its rows,
-    indexes and triggers. `add_if_not_exists` / `remove_if_exists` look the column up first.
+    constraints, adding a primary key column, removing a key column) rebuild the table inside
+    the migration's transaction, keeping its rows, indexes, triggers and the references to it.
+    `add_if_not_exists` / `remove_if_exists` look the column up first.
     The migration lock is an immediate transaction on a lock file next to the database
     (`<database>-migration-lock`), so migrators in other OS processes and nodes sharing the
     file wait for each other.

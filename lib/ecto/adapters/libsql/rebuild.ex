@@ -3,10 +3,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @moduledoc false
     # Migration commands SQLite's ALTER TABLE cannot express, run by the adapter:
     #
-    #   * `modify` and adding or dropping a constraint rebuild the table: the CREATE TABLE text
-    #     is edited, a new table is filled from the old one, the old one dropped, the new one
-    #     renamed, and the table's indexes and triggers created again, inside the migration's
-    #     transaction;
+    #   * `modify`, adding or dropping a constraint, adding a primary key column and removing
+    #     a primary key or unique column rebuild the table: the CREATE TABLE text is edited, a
+    #     new table is filled from the old one, the old one dropped, the new one renamed, and
+    #     the table's indexes and triggers created again, inside the migration's transaction;
     #   * `add_if_not_exists` / `remove_if_exists` look the column up first;
     #   * renaming an index drops it and creates it again under the new name.
 
@@ -38,26 +38,40 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
          when command in [:add, :remove],
          do: false
 
-    defp plain_change?(change), do: elem(change, 0) in [:add, :remove]
+    # A primary key column cannot be added by ALTER TABLE; whether a removed column is a key
+    # (which DROP COLUMN refuses) is read from the schema.
+    defp plain_change?({:add, _name, _type, opts}), do: not Keyword.get(opts, :primary_key, false)
+    defp plain_change?(change), do: elem(change, 0) == :add
 
     ## Commands
 
     defp alter(meta, table, changes, opts) do
+      {primary_keys, changes} = Enum.split_with(changes, &adds_primary_key?/1)
+
+      # New primary key columns are added together (several make one composite key), where
+      # the first of them stood.
+      changes =
+        case primary_keys do
+          [] -> changes
+          _ -> [{:add_primary_key, primary_keys} | changes]
+        end
+
       Enum.each(changes, fn change ->
         columns = column_names(meta, table.name, opts)
 
         case change do
+          {:add_primary_key, adds} ->
+            add_primary_key(meta, table, adds, opts)
+
           {:add_if_not_exists, name, type, col_opts} ->
             unless to_string(name) in columns,
               do: run_ddl(meta, {:alter, table, [{:add, name, type, col_opts}]}, opts)
 
           {:remove_if_exists, name, _type} ->
-            if to_string(name) in columns,
-              do: run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+            if to_string(name) in columns, do: remove_column(meta, table, name, opts)
 
           {:remove_if_exists, name} ->
-            if to_string(name) in columns,
-              do: run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+            if to_string(name) in columns, do: remove_column(meta, table, name, opts)
 
           # A reference over several columns is a table constraint: the column is added, then
           # the table rebuilt with the constraint.
@@ -69,14 +83,17 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           {:remove, name, %Reference{with: [_ | _]} = ref, _col_opts} ->
             clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
             rebuild(meta, table.name, opts, &without_constraint(&1, constraint_name(clause)))
-            run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+            remove_column(meta, table, name, opts)
+
+          {:remove, name, _type, _col_opts} ->
+            remove_column(meta, table, name, opts)
+
+          {:remove, name} ->
+            remove_column(meta, table, name, opts)
 
           {:modify, name, type, col_opts} ->
-            definition =
-              Connection.column_definition(table, {:add, name, type, col_opts}, false)
-              |> IO.iodata_to_binary()
-
             rebuild(meta, table.name, opts, fn parts ->
+              definition = modified_column(table, parts, name, type, col_opts)
               parts = replace_column(parts, to_string(name), definition, table.name)
 
               case type do
@@ -95,6 +112,120 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       end)
 
       {:ok, []}
+    end
+
+    defp adds_primary_key?({:add, _name, _type, col_opts}),
+      do: Keyword.get(col_opts, :primary_key, false)
+
+    defp adds_primary_key?(_change), do: false
+
+    # `modify` writes the column's definition again. A primary key stays one unless the
+    # options say otherwise (`primary_key: false`), as PostgreSQL's ALTER COLUMN ... TYPE
+    # keeps it: other tables' foreign keys may refer to it.
+    defp modified_column(table, parts, name, type, col_opts) do
+      {column_key?, autoincrement?} =
+        case Enum.find(parts, &column_part?(&1, to_string(name))) do
+          nil -> {false, false}
+          part -> {clause?(part, "PRIMARY KEY"), clause?(part, "AUTOINCREMENT")}
+        end
+
+      col_opts =
+        if column_key? and not Keyword.has_key?(col_opts, :primary_key),
+          do: Keyword.merge([primary_key: true, autoincrement: autoincrement?], col_opts),
+          else: col_opts
+
+      # A column of a table-level PRIMARY KEY (...) is declared without one of its own.
+      composite? = Enum.any?(parts, &table_constraint_on?(&1, "PRIMARY KEY", to_string(name)))
+
+      Connection.column_definition(table, {:add, name, type, col_opts}, composite?)
+      |> IO.iodata_to_binary()
+    end
+
+    # SQLite's ALTER TABLE ADD COLUMN refuses PRIMARY KEY columns: the table is rebuilt with
+    # them. SQLite fills a new key for existing rows only when it is the rowid (one INTEGER
+    # column; the rows keep their rowids), so a table with rows and any other new key raises.
+    defp add_primary_key(meta, table, adds, opts) do
+      name = to_string(table.name)
+      composite? = length(adds) > 1
+
+      keys =
+        for [_cid, column, _type, _notnull, _default, pk, _hidden] <-
+              table_xinfo(meta, name, opts),
+            pk > 0,
+            do: column
+
+      if keys != [] do
+        raise ArgumentError,
+              "cannot add a primary key to table #{name}: it has one (#{Enum.join(keys, ", ")})"
+      end
+
+      rowid? =
+        case adds do
+          [{:add, _, %Reference{type: type}, col_opts}] -> integer_column?(type, col_opts)
+          [{:add, _, type, col_opts}] -> integer_column?(type, col_opts)
+          _ -> false
+        end
+
+      filled? = query!(meta, "SELECT 1 FROM #{quoted(name)} LIMIT 1", [], opts) != []
+
+      if filled? and not rowid? do
+        columns = Enum.map_join(adds, ", ", &to_string(elem(&1, 1)))
+
+        raise ArgumentError,
+              "cannot add primary key column #{columns} to table #{name}: it has rows, and " <>
+                "SQLite fills a new primary key for existing rows only when it is a single " <>
+                "integer column (the rowid)"
+      end
+
+      definitions =
+        for {:add, column, type, col_opts} <- adds do
+          IO.iodata_to_binary(
+            Connection.column_definition(table, {:add, column, type, col_opts}, composite?)
+          )
+        end
+
+      key =
+        if composite?,
+          do: ["PRIMARY KEY (" <> Enum.map_join(adds, ", ", &quoted(elem(&1, 1))) <> ")"],
+          else: []
+
+      # The new rowid column takes the rows' rowids (an alias SQLite's own columns may shadow).
+      fill =
+        with true <- rowid?,
+             alias when is_binary(alias) <-
+               Enum.find(~w(rowid _rowid_ oid), &(&1 not in column_names(meta, name, opts))) do
+          [{to_string(elem(hd(adds), 1)), alias}]
+        else
+          _ -> []
+        end
+
+      rebuild(meta, name, opts, fn parts -> parts ++ definitions ++ key end, fill)
+    end
+
+    defp integer_column?(type, col_opts),
+      do: String.upcase(Connection.column_type(type, col_opts)) == "INTEGER"
+
+    # SQLite's DROP COLUMN refuses primary key and unique columns: the table is rebuilt
+    # without the column and without the table-level PRIMARY KEY / UNIQUE constraints naming
+    # it (PostgreSQL drops the column's constraints with it).
+    defp remove_column(meta, table, name, opts) do
+      column = to_string(name)
+      parts = table_parts(meta, to_string(table.name), opts)
+
+      rebuild? =
+        Enum.any?(parts, fn part ->
+          (column_part?(part, column) and
+             (clause?(part, "PRIMARY KEY") or clause?(part, "UNIQUE"))) or
+            key_constraint_on?(part, column)
+        end)
+
+      if rebuild? do
+        rebuild(meta, table.name, opts, fn parts ->
+          Enum.reject(parts, &(column_part?(&1, column) or key_constraint_on?(&1, column)))
+        end)
+      else
+        run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+      end
     end
 
     defp add_table_reference(meta, table, name, ref, opts) do
@@ -158,21 +289,19 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # All statements of a rebuild run on one connection, in one transaction (the migration's
     # when there is one). Dropping the old table with foreign keys enforced would run ON DELETE
     # actions on the rows that refer to it, so enforcement is switched off for the rebuild
-    # (through the driver: PRAGMA foreign_keys is a no-op inside a transaction) and the rebuilt
-    # table is checked with PRAGMA foreign_key_check.
-    defp rebuild(meta, table, opts, edit) do
+    # (through the driver: PRAGMA foreign_keys is a no-op inside a transaction; a rollback
+    # switches it back on) and the rebuilt table and the tables referring to it are checked
+    # with PRAGMA foreign_key_check.
+    #
+    # `fill` lists new columns filled from an expression of the old table (column, SQL).
+    defp rebuild(meta, table, opts, edit, fill \\ []) do
       table = to_string(table)
 
       Ecto.Adapters.LibSql.checkout(meta, opts, fn ->
         sql =
-          case query!(
-                 meta,
-                 "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                 [table],
-                 opts
-               ) do
-            [[sql]] -> sql
-            _ -> raise ArgumentError, "no table named #{table}"
+          case table_sql(meta, table, opts) do
+            nil -> raise ArgumentError, "no table named #{table}"
+            sql -> sql
           end
 
         enforced? = query!(meta, "PRAGMA foreign_keys", [], opts) == [[1]]
@@ -189,44 +318,72 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
         if enforced?, do: switch.(false)
 
-        try do
-          {:ok, _} =
-            Ecto.Adapters.LibSql.transaction(meta, opts, fn ->
-              rebuild_table(meta, table, sql, opts, edit)
-            end)
-        after
-          if enforced?, do: switch.(true)
-        end
+        # A failed rebuild fails its transaction (the migration's, when there is one):
+        # nothing more runs on it, and the driver switches enforcement back on when it rolls
+        # back.
+        {:ok, _} =
+          Ecto.Adapters.LibSql.transaction(meta, opts, fn ->
+            rebuild_table(meta, table, sql, opts, edit, fill)
+          end)
+
+        if enforced?, do: switch.(true)
       end)
 
       :ok
     end
 
+    defp table_sql(meta, table, opts) do
+      case query!(
+             meta,
+             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+             [table],
+             opts
+           ) do
+        [[sql]] -> sql
+        _ -> nil
+      end
+    end
+
+    defp table_parts(meta, table, opts) do
+      case table_sql(meta, table, opts) do
+        nil ->
+          raise ArgumentError, "no table named #{table}"
+
+        sql ->
+          {_head, parts, _tail} = split_create(sql)
+          parts
+      end
+    end
+
+    defp referrers(meta, table, opts) do
+      query!(
+        meta,
+        "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f " <>
+          "WHERE m.type = 'table' AND f.\"table\" = ?1 COLLATE NOCASE AND m.name != ?1",
+        [table],
+        opts
+      )
+      |> Enum.map(&hd/1)
+    end
+
     defp no_referrers!(meta, table, opts) do
-      referrers =
-        query!(
-          meta,
-          "SELECT DISTINCT m.name FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f " <>
-            "WHERE m.type = 'table' AND f.\"table\" = ?1 COLLATE NOCASE AND m.name != ?1",
-          [table],
-          opts
-        )
+      referrers = referrers(meta, table, opts)
 
       if referrers != [] do
         raise ArgumentError,
-              "cannot rebuild table #{table} on a remote database: #{Enum.map_join(referrers, ", ", &hd/1)} " <>
+              "cannot rebuild table #{table} on a remote database: #{Enum.join(referrers, ", ")} " <>
                 "refer to it, and a server cannot switch foreign key enforcement off for the rebuild"
       end
 
       true
     end
 
-    defp rebuild_table(meta, table, sql, opts, edit) do
+    defp rebuild_table(meta, table, sql, opts, edit, fill) do
       {head, parts, tail} = split_create(sql)
       new_parts = edit.(parts)
       temp = "#{table}__ecto_rebuild"
-      quoted_temp = IO.iodata_to_binary(Connection.quote_name(temp))
-      quoted = IO.iodata_to_binary(Connection.quote_name(table))
+      quoted_temp = quoted(temp)
+      quoted_table = quoted(table)
 
       others =
         query!(
@@ -244,43 +401,62 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
       query!(meta, create, [], opts)
       new_columns = stored_columns(meta, temp, opts)
-      common = Enum.filter(new_columns, &(&1 in old_columns))
-      list = Enum.map_join(common, ", ", &IO.iodata_to_binary(Connection.quote_name(&1)))
-      query!(meta, "INSERT INTO #{quoted_temp} (#{list}) SELECT #{list} FROM #{quoted}", [], opts)
-      query!(meta, "DROP TABLE #{quoted}", [], opts)
+      fill = Enum.filter(fill, fn {column, _expr} -> column in new_columns end)
+      filled = Enum.map(fill, &elem(&1, 0))
+      common = Enum.filter(new_columns, &(&1 in old_columns and &1 not in filled))
+      targets = Enum.map_join(common ++ filled, ", ", &quoted/1)
+      sources = Enum.join(Enum.map(common, &quoted/1) ++ Enum.map(fill, &elem(&1, 1)), ", ")
+
+      if targets != "" do
+        query!(
+          meta,
+          "INSERT INTO #{quoted_temp} (#{targets}) SELECT #{sources} FROM #{quoted_table}",
+          [],
+          opts
+        )
+      end
+
+      query!(meta, "DROP TABLE #{quoted_table}", [], opts)
       query!(meta, "PRAGMA legacy_alter_table = ON", [], opts)
 
       try do
-        query!(meta, "ALTER TABLE #{quoted_temp} RENAME TO #{quoted}", [], opts)
+        query!(meta, "ALTER TABLE #{quoted_temp} RENAME TO #{quoted_table}", [], opts)
       after
         query!(meta, "PRAGMA legacy_alter_table = OFF", [], opts)
       end
 
       Enum.each(others, fn [sql] -> query!(meta, sql, [], opts) end)
 
-      case query!(meta, "PRAGMA foreign_key_check(#{quoted})", [], opts) do
-        [] ->
-          :ok
+      # The rebuilt table's own foreign keys, then those of the tables referring to it (a key
+      # that changed type or values, or is no longer unique, breaks them).
+      for checked <- [table | referrers(meta, table, opts)] do
+        case query!(meta, "PRAGMA foreign_key_check(#{quoted(checked)})", [], opts) do
+          [] ->
+            :ok
 
-        rows ->
-          raise ArgumentError, "the rebuilt table #{table} breaks foreign keys: #{inspect(rows)}"
+          rows ->
+            raise ArgumentError,
+                  "the rebuilt table #{table} breaks foreign keys of #{checked}: #{inspect(rows)}"
+        end
       end
+
+      :ok
     end
 
     # Columns that hold data (generated columns are computed, not copied).
     defp stored_columns(meta, table, opts) do
-      quoted = IO.iodata_to_binary(Connection.quote_name(table))
-
-      for [_cid, name, _type, _notnull, _default, _pk, hidden] <-
-            query!(meta, "PRAGMA table_xinfo(#{quoted})", [], opts),
+      for [_cid, name, _type, _notnull, _default, _pk, hidden] <- table_xinfo(meta, table, opts),
           hidden in [0, 1],
           do: name
     end
 
-    defp column_names(meta, table, opts) do
-      quoted = IO.iodata_to_binary(Connection.quote_name(table))
-      for [_, name | _] <- query!(meta, "PRAGMA table_xinfo(#{quoted})", [], opts), do: name
-    end
+    defp column_names(meta, table, opts),
+      do: for([_, name | _] <- table_xinfo(meta, table, opts), do: name)
+
+    defp table_xinfo(meta, table, opts),
+      do: query!(meta, "PRAGMA table_xinfo(#{quoted(to_string(table))})", [], opts)
+
+    defp quoted(name), do: IO.iodata_to_binary(Connection.quote_name(name))
 
     @doc false
     # "CREATE TABLE x (a, b CHECK (a > 0), PRIMARY KEY (a)) STRICT" ->
@@ -346,13 +522,60 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     defp replace_column(parts, name, definition, table) do
       {replaced, found?} =
         Enum.map_reduce(parts, false, fn part, found? ->
-          if first_identifier(part) == name and not table_constraint?(part),
+          if column_part?(part, name),
             do: {definition, true},
             else: {part, found?}
         end)
 
       if found?, do: replaced, else: raise(ArgumentError, "table #{table} has no column #{name}")
     end
+
+    defp column_part?(part, name),
+      do: first_identifier(part) == name and not table_constraint?(part)
+
+    # Whether a column definition has a clause ("PRIMARY KEY", "UNIQUE", "AUTOINCREMENT"),
+    # read outside its quoted names and strings and parenthesised expressions.
+    defp clause?(part, clause) do
+      words = String.split(clause)
+      pattern = Regex.compile!("\\b" <> Enum.join(words, "\\s+") <> "\\b", "i")
+      Regex.match?(pattern, bare(part))
+    end
+
+    defp bare(part) do
+      part
+      |> String.replace(~r/"(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`|\[[^\]]*\]/, " ")
+      |> strip_parens()
+    end
+
+    defp strip_parens(text) do
+      stripped = String.replace(text, ~r/\([^()]*\)/, " ")
+      if stripped == text, do: text, else: strip_parens(stripped)
+    end
+
+    # A table constraint "[CONSTRAINT name] PRIMARY KEY (...)" or "UNIQUE (...)" over `column`.
+    defp table_constraint_on?(part, kind, column) do
+      pattern =
+        Regex.compile!(
+          "^(?:CONSTRAINT\\s+(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|\\[[^\\]]+\\]|\\S+)\\s+)?" <>
+            Enum.join(String.split(kind), "\\s+") <> "\\s*\\((.*)\\)",
+          "is"
+        )
+
+      case Regex.run(pattern, part) do
+        [_, columns] ->
+          columns
+          |> split_top_level()
+          |> Enum.any?(&(first_identifier(&1) == column))
+
+        _ ->
+          false
+      end
+    end
+
+    defp key_constraint_on?(part, column),
+      do:
+        table_constraint_on?(part, "PRIMARY KEY", column) or
+          table_constraint_on?(part, "UNIQUE", column)
 
     defp table_constraint?(part) do
       String.match?(part, ~r/^(CONSTRAINT|PRIMARY\s+KEY|UNIQUE|CHECK|FOREIGN\s+KEY)\b/i) and
