@@ -190,6 +190,36 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
     assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :up, all: true, log: false)
     assert [3] = Ecto.Migrator.run(SingleRepo, [{3, CompositeKeys}], :down, all: true, log: false)
   end
+
+  # The lock file is named from the database in the adapter's meta: meta.opts holds only the
+  # pool's options, and reading the path there found none, so migrations ran unlocked.
+  test "migrators wait for each other on the lock file next to the database", %{db: db} do
+    lock = db <> "-migration-lock"
+    # The setup's migration took the lock.
+    assert File.exists?(lock)
+
+    {:ok, holder} = EctoLibSql.Native.connect(database: lock)
+    begin = %EctoLibSql.Query{statement: "BEGIN IMMEDIATE"}
+    assert {:ok, _, _, holder} = EctoLibSql.Native.query(holder, begin, [])
+
+    migrator =
+      Task.async(fn ->
+        Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
+      end)
+
+    try do
+      refute Task.yield(migrator, 500)
+
+      assert Repo.query!("SELECT count(*) FROM sqlite_master WHERE name = 'parents'").rows == [
+               [0]
+             ]
+    after
+      EctoLibSql.Native.close(holder)
+    end
+
+    assert Task.await(migrator, 30_000) == [3]
+    assert Repo.query!("SELECT count(*) FROM sqlite_master WHERE name = 'parents'").rows == [[1]]
+  end
 end
 
 defmodule Ecto.Adapters.LibSql.RepoKeyMigrationTest do
