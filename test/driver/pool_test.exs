@@ -7,7 +7,7 @@ defmodule EctoLibSql.Driver.PoolTest do
 
   defp q(sql), do: %Query{statement: sql}
 
-  defp start_pool(path, opts \\ []) do
+  defp start_pool(path, opts) do
     test = self()
     # DBConnection sends {:connected, connection_pid} and {:disconnected, connection_pid}
     {:ok, pool} =
