@@ -134,6 +134,85 @@ defmodule EctoLibSql.Native.TransactionTest do
     end
   end
 
+  # SQLite takes the write lock for a deferred transaction that has read without its busy
+  # handler. In WAL mode the driver waits for it (the busy timeout), so the write runs once the
+  # holder rolls back; once the holder commits the read is stale (SQLITE_BUSY_SNAPSHOT).
+  describe "the first write of a deferred transaction that has read" do
+    setup %{path: path} do
+      wal = connect!(database: path, journal_mode: :wal, busy_timeout: 5_000)
+      %{wal: wal, holder: connect!(database: path, busy_timeout: 0)}
+    end
+
+    defp read_then_write(state) do
+      {:ok, t} = Native.begin(state)
+      assert count(t) == 0
+      {t, Task.async(fn -> Native.execute(t, "INSERT INTO t VALUES (1)") end)}
+    end
+
+    defp hold_write_lock(holder) do
+      {:ok, h} = Native.begin(holder)
+      {:ok, _} = Native.execute(h, "INSERT INTO t VALUES (2)")
+      h
+    end
+
+    test "waits for the lock and runs when its holder rolls back", %{wal: wal, holder: holder} do
+      h = hold_write_lock(holder)
+      {t, write} = read_then_write(wal)
+      refute Task.yield(write, 200)
+      {:ok, _} = Native.rollback(h)
+      assert {:ok, %Result{num_rows: 1}} = Task.await(write)
+      {:ok, _} = Native.commit(t)
+      assert rows!(holder, "SELECT x FROM t") == [[1]]
+    end
+
+    test "waits in place when the call cannot start over", %{wal: wal, holder: holder} do
+      h = hold_write_lock(holder)
+      {:ok, t} = Native.begin(wal)
+      assert count(t) == 0
+      # After its first step a batch that is not all-or-nothing cannot run again from the start.
+      steps = [{"SELECT count(*) FROM t", []}, {"INSERT INTO t VALUES (1)", []}]
+      write = Task.async(fn -> Native.batch(t, steps) end)
+      refute Task.yield(write, 200)
+      {:ok, _} = Native.rollback(h)
+      assert {:ok, [%Result{rows: [[0]]}, %Result{num_rows: 1}]} = Task.await(write)
+      {:ok, _} = Native.commit(t)
+    end
+
+    test "fails with SQLITE_BUSY_SNAPSHOT when its holder commits", %{wal: wal, holder: holder} do
+      h = hold_write_lock(holder)
+      {t, write} = read_then_write(wal)
+      refute Task.yield(write, 200)
+      {:ok, _} = Native.commit(h)
+
+      assert {:error, %Error{sqlite: %{extended: :busy_snapshot}}} = Task.await(write)
+      {:ok, _} = Native.rollback(t)
+    end
+
+    test "fails with SQLITE_BUSY after the busy timeout", %{path: path, holder: holder} do
+      h = hold_write_lock(holder)
+      short = connect!(database: path, busy_timeout: 300)
+      {t, write} = read_then_write(short)
+      started = System.monotonic_time(:millisecond)
+
+      assert {:error, %Error{sqlite: %{extended: :busy}}} = Task.await(write)
+      assert System.monotonic_time(:millisecond) - started >= 250
+      {:ok, _} = Native.rollback(t)
+      {:ok, _} = Native.rollback(h)
+    end
+
+    test "fails at once in rollback-journal mode (waiting could deadlock)" do
+      path = tmp_db()
+      reader = connect!(database: path, busy_timeout: 5_000)
+      {:ok, _} = Native.execute(reader, "CREATE TABLE t(x)")
+      h = hold_write_lock(connect!(database: path, busy_timeout: 0))
+      {t, write} = read_then_write(reader)
+
+      assert {:error, %Error{sqlite: %{extended: :busy}}} = Task.await(write, 1_000)
+      {:ok, _} = Native.rollback(t)
+      {:ok, _} = Native.rollback(h)
+    end
+  end
+
   test "handles of another connection are refused", %{s: s} do
     other = connect!()
     {:ok, t} = Native.begin(s)

@@ -406,6 +406,41 @@ int LocalConnection::busy_handler(void* self, int count) noexcept {
   return 1;
 }
 
+// SQLite takes the write lock for a transaction that has already read without calling the busy
+// handler: in rollback-journal mode the lock's holder waits, to commit, for this reader to end,
+// so waiting here would deadlock. In WAL mode the holder never waits for readers: the write may
+// wait for the lock like any other, and runs once the holder rolls back (once it commits, the
+// read snapshot is stale and SQLite answers SQLITE_BUSY_SNAPSHOT, which stands).
+bool LocalConnection::write_lock_may_wait() noexcept {
+  if (db_ == nullptr || sqlite3_extended_errcode(db_) != SQLITE_BUSY) return false;
+  if (sqlite3_get_autocommit(db_) != 0) return false;
+  if (sqlite3_txn_state(db_, nullptr) != SQLITE_TXN_READ) return false;
+  try {
+    // Every database the transaction has read must be in WAL mode.
+    for (int i = 0; const char* name = sqlite3_db_name(db_, i); ++i) {
+      if (sqlite3_txn_state(db_, name) != SQLITE_TXN_READ) continue;
+      std::string sql = "PRAGMA \"";
+      for (const char* c = name; *c != '\0'; ++c) {
+        sql += *c;
+        if (*c == '"') sql += '"';
+      }
+      sql += "\".journal_mode";
+      sqlite3_stmt* raw = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(raw);
+        return false;
+      }
+      Finaliser stmt(raw);
+      if (sqlite3_step(raw) != SQLITE_ROW) return false;
+      const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+      if (mode == nullptr || sqlite3_stricmp(mode, "wal") != 0) return false;
+    }
+  } catch (...) {
+    return false;  // out of memory
+  }
+  return true;
+}
+
 int LocalConnection::progress_handler(void* self) noexcept {
   auto* conn = static_cast<LocalConnection*>(self);
   const ExecBudget* budget = conn->budget_;

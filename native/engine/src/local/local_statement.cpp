@@ -195,6 +195,21 @@ Step LocalStatement::step(const ExecBudget* budget) {
     rc = sqlite3_step(stmt_);
     yielded = conn_->leave_budget();
   }
+  if (rc == SQLITE_BUSY && !yielded && conn_->write_lock_may_wait()) {
+    // A write of a transaction that has read, which SQLite does not let the busy handler wait
+    // for: it waits here, as the busy handler would (yielding when it may), and runs again.
+    sqlite3_reset(stmt_);
+    for (int count = 0;; ++count) {
+      conn_->enter_budget(budget, readonly_);
+      const bool again = conn_->wait_busy(count);
+      if (again) {
+        sqlite3_reset(stmt_);
+        rc = sqlite3_step(stmt_);
+      }
+      yielded = conn_->leave_budget();
+      if (!again || rc != SQLITE_BUSY) break;
+    }
+  }
   if (rc == SQLITE_ROW) return Step::Row;
   if (rc == SQLITE_DONE) {
     const auto cmd = classification_.command;

@@ -87,6 +87,12 @@ class LocalConnection final : public Connection {
   bool retry_after_vector_change() noexcept;
   // Whether running `sql` may have to maintain a vector index (then it may take long).
   [[nodiscard]] bool may_maintain_vector_index(std::string_view sql) const noexcept;
+  // After a step failed with SQLITE_BUSY: whether it was a write of a transaction that has
+  // read, taking the write lock, which may wait for it (see the definition). Runs statements:
+  // reset the failed one afterwards to put its error back on the handle.
+  bool write_lock_may_wait() noexcept;
+  // Waits as the busy handler would (`count`: waits so far); false when the wait gives up.
+  bool wait_busy(int count) noexcept { return busy_handler(this, count) != 0; }
 
  private:
   static int busy_handler(void* self, int count) noexcept;
