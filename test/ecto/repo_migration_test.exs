@@ -139,6 +139,14 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
       end
 
       create(index(:second, [:first_id], prefix: "other"))
+
+      alter table(:second, prefix: "other") do
+        add(:note, :string)
+      end
+
+      alter table(:second, prefix: "other") do
+        remove(:note, :string)
+      end
     end
   end
 

@@ -144,6 +144,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # SQLite's ALTER TABLE ADD COLUMN refuses PRIMARY KEY columns: the table is rebuilt with
     # them. SQLite fills a new key for existing rows only when it is the rowid (one INTEGER
     # column; the rows keep their rowids), so a table with rows and any other new key raises.
+    # Rebuilds read the main database's schema: a table of another (`prefix:`) gets plain SQL
+    # (which SQLite refuses).
+    defp add_primary_key(meta, %Table{prefix: prefix} = table, adds, opts) when prefix != nil,
+      do: run_ddl(meta, {:alter, table, adds}, opts)
+
     defp add_primary_key(meta, table, adds, opts) do
       name = to_string(table.name)
       composite? = length(adds) > 1
@@ -208,6 +213,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # SQLite's DROP COLUMN refuses primary key and unique columns: the table is rebuilt
     # without the column and without the table-level PRIMARY KEY / UNIQUE constraints naming
     # it (PostgreSQL drops the column's constraints with it).
+    # A table of another database (`prefix:`) drops the column with plain SQL.
+    defp remove_column(meta, %Table{prefix: prefix} = table, name, opts) when prefix != nil,
+      do: run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
+
     defp remove_column(meta, table, name, opts) do
       column = to_string(name)
       parts = table_parts(meta, to_string(table.name), opts)
