@@ -23,6 +23,12 @@ struct WsClient::Impl {
   std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> secure;
   beast::flat_buffer buffer;
 
+  int fd() {
+    if (secure) return beast::get_lowest_layer(*secure).socket().native_handle();
+    if (plain) return beast::get_lowest_layer(*plain).socket().native_handle();
+    return -1;
+  }
+
   void drive() {
     ioc.restart();
     ioc.run();
@@ -135,10 +141,17 @@ void WsClient::send(const std::string& text) {
     ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  if (impl.secure) {
-    run(*impl.secure);
-  } else {
-    run(*impl.plain);
+  {
+    Armed armed(interrupter_, impl.fd());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
   }
   if (ec) {
     disconnect();
@@ -158,10 +171,17 @@ std::string WsClient::receive() {
     ws.async_read(impl.buffer, [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  if (impl.secure) {
-    run(*impl.secure);
-  } else {
-    run(*impl.plain);
+  {
+    Armed armed(interrupter_, impl.fd());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
   }
   if (ec) {
     disconnect();
