@@ -100,10 +100,29 @@ function stmtSql(stream, stmt) {
   throw new HranaError("statement without SQL", "SQL_NO_STATEMENT");
 }
 
+// Prepared statements kept per database connection, as a Hrana server keeps them, so that the
+// server's share of a benchmark is the same small cost for every client. Only statements run
+// to completion (all/run/get) come from here; a cursor steps a statement of its own.
+const CACHE_LIMIT = 256;
+function cached(db, sql) {
+  if (!db.stmtCache) db.stmtCache = new Map();
+  let prepared = db.stmtCache.get(sql);
+  if (!prepared) {
+    prepared = db.prepare(sql);
+    if (db.stmtCache.size >= CACHE_LIMIT) db.stmtCache.delete(db.stmtCache.keys().next().value);
+    db.stmtCache.set(sql, prepared);
+  }
+  return prepared;
+}
+
+function lastInsertRowid(db) {
+  return cached(db, "SELECT last_insert_rowid()").raw(true).safeIntegers(true).get()[0];
+}
+
 function executeStmt(stream, stmt) {
   const sql = stmtSql(stream, stmt);
   const db = stream.db;
-  const prepared = db.prepare(sql);
+  const prepared = cached(db, sql);
   const args = (stmt.args || []).map(decodeValue);
   let bind = args;
   if (stmt.named_args && stmt.named_args.length > 0) {
@@ -119,12 +138,12 @@ function executeStmt(stream, stmt) {
     prepared.raw(true).safeIntegers(true);
     cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type || null }));
     rows = prepared.all(bind).map((r) => r.map(encodeValue));
-    if (/\breturning\b/i.test(sql)) affected = Number(db.prepare("SELECT changes()").raw(true).get()[0]);
+    if (/\breturning\b/i.test(sql)) affected = Number(cached(db, "SELECT changes()").raw(true).get()[0]);
   } else {
     const info = prepared.run(bind);
     affected = Number(info.changes);
   }
-  const lastRowid = db.prepare("SELECT last_insert_rowid()").raw(true).safeIntegers(true).get()[0];
+  const lastRowid = lastInsertRowid(db);
   return {
     cols,
     rows: stmt.want_rows === false ? [] : rows,
@@ -317,12 +336,12 @@ async function cursor(reqBody, pathPrefix, res) {
             if (gone) break;
             if (stmt.want_rows !== false) await write({ type: "row", row: row.map(encodeValue) });
           }
-          if (/\breturning\b/i.test(sql)) affected = Number(stream.db.prepare("SELECT changes()").raw(true).get()[0]);
+          if (/\breturning\b/i.test(sql)) affected = Number(cached(stream.db, "SELECT changes()").raw(true).get()[0]);
         } else {
           await write({ type: "step_begin", step: i, cols });
           affected = Number(prepared.run(args).changes);
         }
-        const lastRowid = stream.db.prepare("SELECT last_insert_rowid()").raw(true).safeIntegers(true).get()[0];
+        const lastRowid = lastInsertRowid(stream.db);
         await write({ type: "step_end", affected_row_count: affected, last_insert_rowid: lastRowid.toString() });
         results[i] = true;
       } catch (err) {
