@@ -87,6 +87,10 @@ void WsClient::connect() {
     if (ec) {
       throw TransportError("Failed to connect to " + host + ": " + ec.message(), false);
     }
+    // A large message goes out in several frames: without this, Nagle's algorithm holds the
+    // last one back until the server's delayed acknowledgement (about 40 ms).
+    beast::error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (!std::is_same_v<std::decay_t<decltype(ws)>,
                                   websocket::stream<beast::tcp_stream>>) {
       if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), url_.host.c_str()))
