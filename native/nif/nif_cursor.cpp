@@ -23,8 +23,7 @@ ERL_NIF_TERM cursor_open(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
       {
         Connection::Guard guard(conn);
         transaction_arg(env, argv[1], conn);
-        stmt = conn.prepare(sql);
-        stmt->bind(params);
+        stmt = conn.open_cursor(sql, params);
       }
       return make_ok(env, make_resource<CursorResource>(env, res.conn, std::move(stmt), false));
     });
@@ -48,6 +47,7 @@ ERL_NIF_TERM cursor_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
       Statement& stmt = *cursor->stmt;
       if (stmt.closed()) throw Error(kCodeMisuse, "Cursor not found: it is closed");
       const ERL_NIF_TERM columns = make_columns(env, stmt);
+      if (cursor->failed) throw *cursor->failed;  // NOLINT(cert-err60-cpp)
       if (cursor->done) return enif_make_tuple3(env, atoms::halt, columns, enif_make_list(env, 0));
       wait.may_yield = !cursor->started;
       const int ncols = stmt.column_count();
@@ -66,6 +66,7 @@ ERL_NIF_TERM cursor_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
       } catch (const Error& e) {
         // A lock wait before the first row: the next call steps again from the start.
         if (wait.should_retry(e) && !cursor->started) throw;
+        cursor->failed = e;
         cursor->done = true;
         stmt.reset();
         throw;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <utility>
 
 #include "ecto_libsql/connection.hpp"
@@ -32,6 +33,9 @@ struct CursorResource {
   std::shared_ptr<Statement> stmt;
   bool done = false;
   bool started = false;  // a row has been fetched: the cursor can no longer start over
+  // The error that ended the cursor: later fetches answer it again rather than an empty halt,
+  // so a result cut short by an error never looks complete.
+  std::optional<Error> failed{};
   ~CursorResource();
 };
 

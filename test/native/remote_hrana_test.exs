@@ -11,6 +11,10 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
   if reason = HranaServer.missing(), do: @moduletag(skip: reason)
   @moduletag :remote
 
+  # n rows of about 300 bytes each.
+  @rows_sql "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) " <>
+              "SELECT i, printf('%300d', i) AS pad FROM c"
+
   defp start!(opts \\ []) do
     server = HranaServer.start!(opts)
     on_exit(fn -> HranaServer.stop(server) end)
@@ -164,6 +168,192 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       assert Native.get_is_autocommit(s)
       assert rows!(s, "SELECT count(*) FROM t") == [[0]]
       assert rows!(s, "SELECT 1") == [[1]]
+    end
+
+    test "over WebSocket aborts the request in flight; the socket is reopened" do
+      server = start!()
+      s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
+      assert rows!(s, "SELECT 1") == [[1]]
+      started = System.monotonic_time(:millisecond)
+      task = Task.async(fn -> Native.execute(s, @slow, []) end)
+      Process.sleep(200)
+      :ok = Native.interrupt(s)
+
+      assert {:error, %Error{message: "interrupted", sqlite: %{code: :interrupt}}} =
+               Task.await(task, 30_000)
+
+      assert System.monotonic_time(:millisecond) - started < 1_500
+      assert rows!(s, "SELECT 2") == [[2]]
+    end
+
+    test "over WebSocket inside a transaction abandons the transaction" do
+      server = start!()
+      s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
+      {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+      {:ok, t} = Native.begin(s)
+      {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+      task = Task.async(fn -> Native.execute(t, @slow, []) end)
+      Process.sleep(200)
+      :ok = Native.interrupt(s)
+
+      assert {:error,
+              %Error{
+                message: "interrupted; the transaction was abandoned",
+                sqlite: %{code: :interrupt}
+              }} = Task.await(task, 30_000)
+
+      assert Native.get_is_autocommit(s)
+      assert rows!(s, "SELECT count(*) FROM t") == [[0]]
+    end
+
+    test "an interrupt between two fetches stops the cursor, as for an active local statement" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [200_000])
+      assert {:cont, %{num_rows: 10}} = Native.fetch(s, cursor, 10)
+      :ok = Native.interrupt(s)
+      assert {:error, %Error{sqlite: %{code: :interrupt}}} = Native.fetch(s, cursor, 100_000)
+      # The rows are not silently cut short: every later fetch answers the error.
+      assert {:error, %Error{sqlite: %{code: :interrupt}}} = Native.fetch(s, cursor, 10)
+      :ok = Native.close_cursor(cursor)
+      # An interrupt with nothing running and no cursor open changes nothing.
+      :ok = Native.interrupt(s)
+      {:ok, later} = Native.declare_cursor(s, @rows_sql, [3000])
+      assert {:ok, 3000} = fetch_all(s, later, 1000)
+    end
+
+    test "stops a cursor reading a v3/cursor answer" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [200_000])
+      assert {:cont, %{num_rows: 10}} = Native.fetch(s, cursor, 10)
+      task = Task.async(fn -> Native.fetch(s, cursor, 1_000_000) end)
+      Process.sleep(50)
+      :ok = Native.interrupt(s)
+      assert {:error, %Error{sqlite: %{code: :interrupt}}} = Task.await(task, 30_000)
+      assert rows!(s, "SELECT 3") == [[3]]
+    end
+  end
+
+  describe "cursors through v3/cursor" do
+    defp rss_kb do
+      "/proc/self/status"
+      |> File.read!()
+      |> then(&Regex.run(~r/VmRSS:\s+(\d+)/, &1))
+      |> Enum.at(1)
+      |> String.to_integer()
+    end
+
+    defp fetch_all(s, cursor, max_rows, fun \\ fn _ -> :ok end, acc \\ 0) do
+      case Native.fetch(s, cursor, max_rows) do
+        {:cont, result} ->
+          fun.(result)
+          fetch_all(s, cursor, max_rows, fun, acc + result.num_rows)
+
+        {:halt, result} ->
+          fun.(result)
+          {:ok, acc + result.num_rows}
+
+        {:error, _} = error ->
+          error
+      end
+    end
+
+    test "a large result is read as it is fetched: memory stays bounded" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      # About 80 MB of JSON: read whole, the answer alone would grow the VM by more than that.
+      {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [200_000])
+      :erlang.garbage_collect()
+      before = rss_kb()
+      peak = :counters.new(1, [])
+
+      check = fn result ->
+        assert Enum.all?(result.rows, fn [i, _pad] -> is_integer(i) end)
+        grown = rss_kb() - before
+        if grown > :counters.get(peak, 1), do: :counters.put(peak, 1, grown)
+      end
+
+      assert {:ok, 200_000} = fetch_all(s, cursor, 500, check)
+      assert :counters.get(peak, 1) < 40_000, "RSS grew by #{:counters.get(peak, 1)} kB"
+      :ok = Native.close_cursor(cursor)
+      assert rows!(s, "SELECT 1") == [[1]]
+    end
+
+    test "rows come in order with their columns; parameters are bound" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+
+      {:ok, cursor} =
+        Native.declare_cursor(s, "SELECT i, 'r' || i AS r FROM (" <> @rows_sql <> ")", [1200])
+
+      assert {:cont, %{columns: ["i", "r"], rows: rows}} = Native.fetch(s, cursor, 1000)
+      assert Enum.map(rows, &hd/1) == Enum.to_list(1..1000)
+      assert {:halt, %{rows: rest}} = Native.fetch(s, cursor, 1000)
+      assert List.last(rest) == [1200, "r1200"]
+    end
+
+    test "an error after some rows fails the fetch that meets it; the connection goes on" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+
+      sql =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5000) " <>
+          "SELECT CASE WHEN i < 2000 THEN i ELSE abs(-9223372036854775807 - 1) END FROM c"
+
+      {:ok, cursor} = Native.declare_cursor(s, sql, [])
+      assert {:cont, %{num_rows: 1000}} = Native.fetch(s, cursor, 1000)
+      assert {:error, %Error{message: message}} = Native.fetch(s, cursor, 1000)
+      assert message =~ "integer overflow"
+      assert rows!(s, "SELECT 1") == [[1]]
+      # A statement that fails before its first row fails the first fetch.
+      {:ok, bad} = Native.declare_cursor(s, "SELECT * FROM missing_table", [])
+      assert {:error, %Error{message: missing}} = Native.fetch(s, bad, 10)
+      assert missing =~ "no such table"
+    end
+
+    test "inside a transaction: other statements of the transaction run between fetches" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+      {:ok, t} = Native.begin(s)
+      {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (0)", [])
+      {:ok, cursor} = Native.declare_cursor(t, @rows_sql, [20_000])
+      assert {:cont, %{num_rows: 100}} = Native.fetch(t, cursor, 100)
+      # The transaction's stream is busy with the answer: the rest is read ahead first.
+      {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+      assert {:ok, 19_900} = fetch_all(t, cursor, 1000)
+      # A cursor closed early: the transaction goes on.
+      {:ok, early} = Native.declare_cursor(t, "SELECT x FROM t ORDER BY x", [])
+      assert {:cont, %{rows: [[0]]}} = Native.fetch(t, early, 1)
+      :ok = Native.close_cursor(early)
+      {:ok, cursor2} = Native.declare_cursor(t, @rows_sql, [50_000])
+      assert {:cont, _} = Native.fetch(t, cursor2, 10)
+      :ok = Native.close_cursor(cursor2)
+      assert rows!(t, "SELECT count(*) FROM t") == [[2]]
+      {:ok, _} = Native.commit(t)
+      assert Native.get_is_autocommit(s)
+      other = connect!(uri: server.url, auth_token: "t")
+      assert rows!(other, "SELECT count(*) FROM t") == [[2]]
+    end
+
+    test "two cursors outside a transaction, read in turns" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, a} = Native.declare_cursor(s, @rows_sql, [3000])
+      {:ok, b} = Native.declare_cursor(s, @rows_sql, [3000])
+      assert {:cont, %{rows: [[1, _] | _]}} = Native.fetch(s, a, 100)
+      assert {:cont, %{rows: [[1, _] | _]}} = Native.fetch(s, b, 100)
+      assert {:cont, %{rows: [[101, _] | _]}} = Native.fetch(s, a, 100)
+      assert {:ok, 2900} = fetch_all(s, b, 1000)
+      assert {:ok, 2800} = fetch_all(s, a, 1000)
+    end
+
+    test "a v2-only server pages a whole result" do
+      server = start!(v2_only: true)
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [3000])
+      assert {:ok, 3000} = fetch_all(s, cursor, 1000)
     end
   end
 end

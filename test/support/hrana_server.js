@@ -1,6 +1,7 @@
 // A Hrana 2/3 test server over HTTP (JSON) backed by the real libSQL engine (npm libsql), for
 // what tursodb --sync-server does not serve: v3, close, get_autocommit, describe, sequence,
-// store_sql, bearer auth, stream expiry, base_url, and Hrana 3 over WebSocket. Checked against @libsql/client by
+// store_sql, bearer auth, stream expiry, base_url, v3/cursor (rows streamed with back-pressure),
+// and Hrana 3 over WebSocket. Checked against @libsql/client by
 // test/support/hrana_server_client_check.js.
 //
 // node hrana_server.js --db FILE [--port N] [--token T] [--expire-ms N] [--base-url-prefix /p]
@@ -99,10 +100,29 @@ function stmtSql(stream, stmt) {
   throw new HranaError("statement without SQL", "SQL_NO_STATEMENT");
 }
 
+// Prepared statements kept per database connection, as a Hrana server keeps them, so that the
+// server's share of a benchmark is the same small cost for every client. Only statements run
+// to completion (all/run/get) come from here; a cursor steps a statement of its own.
+const CACHE_LIMIT = 256;
+function cached(db, sql) {
+  if (!db.stmtCache) db.stmtCache = new Map();
+  let prepared = db.stmtCache.get(sql);
+  if (!prepared) {
+    prepared = db.prepare(sql);
+    if (db.stmtCache.size >= CACHE_LIMIT) db.stmtCache.delete(db.stmtCache.keys().next().value);
+    db.stmtCache.set(sql, prepared);
+  }
+  return prepared;
+}
+
+function lastInsertRowid(db) {
+  return cached(db, "SELECT last_insert_rowid()").raw(true).safeIntegers(true).get()[0];
+}
+
 function executeStmt(stream, stmt) {
   const sql = stmtSql(stream, stmt);
   const db = stream.db;
-  const prepared = db.prepare(sql);
+  const prepared = cached(db, sql);
   const args = (stmt.args || []).map(decodeValue);
   let bind = args;
   if (stmt.named_args && stmt.named_args.length > 0) {
@@ -118,12 +138,12 @@ function executeStmt(stream, stmt) {
     prepared.raw(true).safeIntegers(true);
     cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type || null }));
     rows = prepared.all(bind).map((r) => r.map(encodeValue));
-    if (/\breturning\b/i.test(sql)) affected = Number(db.prepare("SELECT changes()").raw(true).get()[0]);
+    if (/\breturning\b/i.test(sql)) affected = Number(cached(db, "SELECT changes()").raw(true).get()[0]);
   } else {
     const info = prepared.run(bind);
     affected = Number(info.changes);
   }
-  const lastRowid = db.prepare("SELECT last_insert_rowid()").raw(true).safeIntegers(true).get()[0];
+  const lastRowid = lastInsertRowid(db);
   return {
     cols,
     rows: stmt.want_rows === false ? [] : rows,
@@ -252,6 +272,94 @@ function pipeline(reqBody, pathPrefix, version) {
   return [200, { baton: next, base_url: base, results }];
 }
 
+
+// POST v3/cursor: the first line carries the stream's next baton; then one entry a line, the
+// rows written as they are read from SQLite and paused while the client does not read. The
+// stream serves no other request until the answer ends.
+async function cursor(reqBody, pathPrefix, res) {
+  let stream;
+  const baton = reqBody.baton;
+  if (baton === null || baton === undefined) {
+    stream = openStream();
+  } else {
+    stream = streams.get(baton);
+    if (!stream) return send(res, 400, { message: "The stream has expired or does not exist", code: "STREAM_EXPIRED" });
+    streams.delete(baton);
+    if (Date.now() - stream.lastUsed > opts.expireMs) {
+      closeStream(stream);
+      return send(res, 400, { message: "The stream has expired due to inactivity", code: "STREAM_EXPIRED" });
+    }
+  }
+  let release;
+  stream.busy = new Promise((resolve) => (release = resolve));
+  const next = crypto.randomBytes(12).toString("base64url");
+  streams.set(next, stream);
+  let gone = false;
+  let wake = null;
+  res.on("close", () => {
+    gone = true;
+    if (wake) wake();
+  });
+  res.on("drain", () => wake && wake());
+  res.writeHead(200, { "content-type": "text/plain" });
+  let chunk = "";
+  const write = async (entry) => {
+    chunk += JSON.stringify(entry) + "\n";
+    if (chunk.length < 16384) return;
+    const ok = res.write(chunk);
+    chunk = "";
+    if (!ok && !gone) await new Promise((resolve) => (wake = resolve));
+    wake = null;
+  };
+  const base = opts.prefix ? `http://127.0.0.1:${server.address().port}${opts.prefix}` : null;
+  try {
+    await write({ baton: next, base_url: base });
+    const results = [];
+    const errors = [];
+    const steps = (reqBody.batch && reqBody.batch.steps) || [];
+    for (let i = 0; i < steps.length && !gone; i++) {
+      results[i] = null;
+      errors[i] = null;
+      if (!evalCond(steps[i].condition, results, errors, stream.db)) continue;
+      try {
+        const stmt = steps[i].stmt;
+        const sql = stmtSql(stream, stmt);
+        const prepared = stream.db.prepare(sql);
+        const args = (stmt.args || []).map(decodeValue);
+        let cols = [];
+        let affected = 0;
+        if (prepared.reader) {
+          prepared.raw(true).safeIntegers(true);
+          cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type || null }));
+          await write({ type: "step_begin", step: i, cols });
+          for (const row of prepared.iterate(args)) {
+            if (gone) break;
+            if (stmt.want_rows !== false) await write({ type: "row", row: row.map(encodeValue) });
+          }
+          if (/\breturning\b/i.test(sql)) affected = Number(cached(stream.db, "SELECT changes()").raw(true).get()[0]);
+        } else {
+          await write({ type: "step_begin", step: i, cols });
+          affected = Number(prepared.run(args).changes);
+        }
+        const lastRowid = lastInsertRowid(stream.db);
+        await write({ type: "step_end", affected_row_count: affected, last_insert_rowid: lastRowid.toString() });
+        results[i] = true;
+      } catch (err) {
+        errors[i] = sqliteError(err);
+        await write({ type: "step_error", step: i, error: errors[i] });
+      }
+    }
+  } catch (err) {
+    await write({ type: "error", error: sqliteError(err) });
+  } finally {
+    if (chunk.length > 0 && !gone) res.write(chunk);
+    res.end();
+    stream.lastUsed = Date.now();
+    stream.busy = null;
+    release();
+  }
+}
+
 const server = http.createServer((req, res) => {
   let path = req.url.split("?")[0];
   let prefix = "";
@@ -267,20 +375,25 @@ const server = http.createServer((req, res) => {
     if (path === "/v2" || (path === "/v3" && !opts.v2Only)) return send(res, 200, "");
     return send(res, 404, "Not found");
   }
+  const isCursor = path === "/v3/cursor" && !opts.v2Only;
   const version = path === "/v3/pipeline" && !opts.v2Only ? 3 : path === "/v2/pipeline" ? 2 : 0;
-  if (req.method !== "POST" || version === 0) {
+  if (req.method !== "POST" || (version === 0 && !isCursor)) {
     req.resume();
     return send(res, 404, "Not found");
   }
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
+  req.on("end", async () => {
     let body;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch (err) {
       return send(res, 400, { message: "invalid JSON: " + err.message, code: "PROTOCOL" });
     }
+    // A stream reading a cursor answers its next request once the cursor has ended.
+    const waiting = body.baton && streams.get(body.baton);
+    if (waiting && waiting.busy) await waiting.busy;
+    if (isCursor) return cursor(body, prefix, res);
     const [status, reply] = pipeline(body, prefix, version);
     send(res, status, reply);
   });
@@ -359,7 +472,7 @@ function serveSocket(ws) {
 setInterval(() => {
   const now = Date.now();
   for (const [baton, stream] of streams) {
-    if (now - stream.lastUsed > opts.expireMs * 3) {
+    if (!stream.busy && now - stream.lastUsed > opts.expireMs * 3) {
       streams.delete(baton);
       closeStream(stream);
     }

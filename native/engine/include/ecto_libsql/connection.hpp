@@ -177,6 +177,10 @@ class Connection {
 
   // A statement owned by the caller (a prepared-statement or cursor handle).
   virtual std::shared_ptr<Statement> prepare(std::string_view sql) = 0;
+  // A statement bound with `params` for a cursor, stepped a batch of rows at a time. Modes
+  // that can stream a result (remote) read its rows as they are stepped; by default prepare()
+  // and bind().
+  virtual std::shared_ptr<Statement> open_cursor(std::string_view sql, const Params& params);
   // A statement from the per-connection cache, prepared only the first time it is seen. An
   // empty lease means the budget made it yield (preparing had to wait for a lock).
   virtual StatementLease acquire(std::string_view sql, const ExecBudget* budget = nullptr) = 0;

@@ -48,6 +48,12 @@ void Connection::unsupported(std::string_view what) const {
   throw Error(kCodeMisuse, std::string(what) + " is not supported in " + mode_name + " mode");
 }
 
+std::shared_ptr<Statement> Connection::open_cursor(std::string_view sql, const Params& params) {
+  std::shared_ptr<Statement> stmt = prepare(sql);
+  stmt->bind(params);
+  return stmt;
+}
+
 void Connection::run(std::string_view sql) {
   StatementLease stmt = acquire(sql);
   stmt->bind(Params{});

@@ -86,9 +86,15 @@ bool Interrupter::disarm() noexcept {
 
 void Interrupter::interrupt() noexcept {
   const std::lock_guard<std::mutex> lock(mutex_);
+  ++count_;
   if (fd_ < 0) return;  // nothing in flight: no effect, as in local mode
   interrupted_ = true;
   ::shutdown(fd_, SHUT_RDWR);
+}
+
+std::uint64_t Interrupter::count() const noexcept {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return count_;
 }
 
 struct HttpClient::Impl {
@@ -99,6 +105,8 @@ struct HttpClient::Impl {
   beast::flat_buffer buffer;
   std::string authorization;
   std::string host_header;
+  // The answer being read piece by piece (start_streaming), if any.
+  std::optional<http::response_parser<http::buffer_body>> streaming;
 
   beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
   [[nodiscard]] bool connected() const { return plain.has_value() || secure.has_value(); }
@@ -151,6 +159,11 @@ void HttpClient::disconnect() noexcept {
     impl_->plain.reset();
   }
   impl_->buffer.clear();
+  impl_->streaming.reset();
+}
+
+bool HttpClient::streaming() const noexcept {
+  return impl_->streaming.has_value();
 }
 
 namespace {
@@ -229,6 +242,7 @@ void HttpClient::connect() {
 HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
                                  std::string_view content_type) {
   Impl& impl = *impl_;
+  if (impl.streaming) disconnect();  // an unfinished streamed answer
   if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
   if (!impl.connected()) connect();
 
@@ -259,22 +273,7 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
                      [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  // Disarmed on every path before the socket can be closed.
-  struct Armed {
-    Interrupter* gate;
-    bool hit = false;
-    Armed(Interrupter* g, int fd) : gate(g) {
-      if (gate != nullptr) gate->arm(fd);
-    }
-    bool release() noexcept {
-      if (gate != nullptr) hit = gate->disarm();
-      gate = nullptr;
-      return hit;
-    }
-    ~Armed() { release(); }
-    Armed(const Armed&) = delete;
-    Armed& operator=(const Armed&) = delete;
-  } armed(interrupter_, impl.lowest().socket().native_handle());
+  Armed armed(interrupter_, impl.lowest().socket().native_handle());
   if (impl.secure) {
     run(*impl.secure);
   } else {
@@ -289,11 +288,8 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   }
   if (ec) {
     // A request written in full may have run even though its answer was lost.
-    const bool sent = reading;
-    disconnect();
-    const std::string what =
-        ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message();
-    throw TransportError("remote server " + url_.host + ":" + url_.port + ": " + what, sent);
+    fail(ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message(),
+         reading);
   }
   auto res = parser.release();
   HttpResponse out;
@@ -301,6 +297,111 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   out.body = std::move(res.body());
   if (!res.keep_alive()) disconnect();
   return out;
+}
+
+void HttpClient::fail(const std::string& what, bool sent) {
+  disconnect();
+  throw TransportError("remote server " + url_.host + ":" + url_.port + ": " + what, sent);
+}
+
+unsigned HttpClient::start_streaming(std::string_view path, std::string_view body,
+                                     std::string& error_body) {
+  Impl& impl = *impl_;
+  if (impl.streaming) disconnect();  // an unfinished answer: the connection cannot be reused
+  if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
+  if (!impl.connected()) connect();
+
+  http::request<http::string_body> req(http::verb::post, url_.path + std::string(path), 11);
+  req.set(http::field::host, impl.host_header);
+  req.set(http::field::user_agent, "ecto_libsql");
+  req.keep_alive(true);
+  if (!impl.authorization.empty()) req.set(http::field::authorization, impl.authorization);
+  req.set(http::field::content_type, "application/json");
+  req.body() = std::string(body);
+  req.prepare_payload();
+
+  beast::error_code ec;
+  bool reading = false;
+  impl.streaming.emplace();
+  impl.streaming->body_limit(boost::none);
+  impl.streaming->header_limit(64 * 1024);
+  auto run = [&](auto& stream) {
+    impl.lowest().expires_after(request_timeout_);
+    http::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+    if (ec) return;
+    reading = true;
+    http::async_read_header(stream, impl.buffer, *impl.streaming,
+                            [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+  };
+  {
+    Armed armed(interrupter_, impl.lowest().socket().native_handle());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
+  }
+  if (ec) {
+    fail(ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message(),
+         reading);
+  }
+  const unsigned status = impl.streaming->get().result_int();
+  if (status != 200) {
+    error_body.clear();
+    while (read_streaming(error_body)) {
+    }
+  }
+  return status;
+}
+
+bool HttpClient::read_streaming(std::string& out, std::size_t max) {
+  Impl& impl = *impl_;
+  if (!impl.streaming) return false;
+  auto& parser = *impl.streaming;
+  if (parser.is_done()) {
+    const bool keep = parser.keep_alive();
+    impl.streaming.reset();
+    if (!keep) disconnect();
+    return false;
+  }
+  const std::size_t old = out.size();
+  out.resize(old + max);
+  parser.get().body().data = out.data() + old;
+  parser.get().body().size = max;
+  beast::error_code ec;
+  auto run = [&](auto& stream) {
+    impl.lowest().expires_after(request_timeout_);
+    http::async_read_some(stream, impl.buffer, parser,
+                          [&](beast::error_code e, std::size_t) { ec = e; });
+    impl.drive();
+  };
+  {
+    Armed armed(interrupter_, impl.lowest().socket().native_handle());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      out.resize(old);
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
+  }
+  out.resize(old + (max - parser.get().body().size));
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) {
+    out.resize(old);
+    fail(ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message(),
+         true);
+  }
+  return true;
 }
 
 }  // namespace ecto_libsql::remote

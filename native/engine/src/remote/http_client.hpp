@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,11 +45,40 @@ class Interrupter {
   // Answers whether interrupt() hit the armed request.
   bool disarm() noexcept;
   void interrupt() noexcept;
+  // How many times interrupt() has been called: a streamed answer read between requests
+  // (a cursor) compares it with the count when it opened, so an interrupt that falls between
+  // two of its reads still stops it, as sqlite3_interrupt() stops an active statement.
+  [[nodiscard]] std::uint64_t count() const noexcept;
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   int fd_ = -1;
   bool interrupted_ = false;
+  std::uint64_t count_ = 0;
+};
+
+// Arms an interrupter for one exchange on `fd`; disarmed on every path before the socket can
+// be closed.
+class Armed {
+ public:
+  Armed(Interrupter* gate, int fd) : gate_(gate) {
+    if (gate_ != nullptr) gate_->arm(fd);
+  }
+  // Answers whether interrupt() hit the exchange.
+  bool release() noexcept {
+    if (gate_ != nullptr) hit_ = gate_->disarm();
+    gate_ = nullptr;
+    return hit_;
+  }
+  ~Armed() { release(); }
+  Armed(const Armed&) = delete;
+  Armed& operator=(const Armed&) = delete;
+  Armed(Armed&&) = delete;
+  Armed& operator=(Armed&&) = delete;
+
+ private:
+  Interrupter* gate_;
+  bool hit_ = false;
 };
 
 struct HttpResponse {
@@ -69,6 +99,13 @@ class HttpClient {
   // GET when `body` is empty and `post` is false, POST otherwise. `path` starts with '/'.
   HttpResponse request(bool post, std::string_view path, std::string_view body,
                        std::string_view content_type = "application/json");
+  // A POST whose answer is read piece by piece (Hrana cursors). Answers the status; for a
+  // status other than 200 the whole body is read into `body` and the answer is complete.
+  unsigned start_streaming(std::string_view path, std::string_view body, std::string& error_body);
+  // Appends the next piece of the streamed body to `out` (up to `max` bytes); false once the
+  // body has ended (the connection is then free for the next request). Throws TransportError.
+  bool read_streaming(std::string& out, std::size_t max = std::size_t{64} * 1024);
+  [[nodiscard]] bool streaming() const noexcept;
   void disconnect() noexcept;
   [[nodiscard]] const Url& url() const noexcept { return url_; }
   // Requests after this can be aborted through `interrupter` (it must outlive the client); an
@@ -78,6 +115,8 @@ class HttpClient {
  private:
   struct Impl;
   void connect();
+  // Closes the connection and throws TransportError for a failed exchange.
+  [[noreturn]] void fail(const std::string& what, bool sent);
   Url url_;
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};

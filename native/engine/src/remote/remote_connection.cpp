@@ -55,7 +55,8 @@ std::string error_text(const HttpResponse& res) {
   return body;
 }
 
-// The error for an HTTP status other than 200.
+}  // namespace
+
 Error http_error(const HttpResponse& res) {
   json::error_code ec;
   const json::value parsed = json::parse(res.body, ec);
@@ -73,8 +74,6 @@ Error http_error(const HttpResponse& res) {
   return Error(kCodeError, "remote: server answered HTTP " + status + ": " + error_text(res),
                "HTTP_" + status);
 }
-
-}  // namespace
 
 std::shared_ptr<Connection> open_remote(const ConnectOptions& options) {
   return std::make_shared<RemoteConnection>(options);
@@ -94,6 +93,7 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
     http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_,
                                          ca_file_);
     ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_);
+    ws_->set_interrupter(&interrupter_);
     ws_open();
     return;
   }
@@ -142,6 +142,7 @@ void RemoteConnection::close() noexcept {
   baton_.reset();
   stream_http_.reset();
   http_->disconnect();
+  if (cursor_http_) cursor_http_->disconnect();
   if (ws_) ws_->disconnect();
 }
 
@@ -292,10 +293,19 @@ json::array RemoteConnection::ws_pipeline(const json::array& requests, bool idem
     } catch (const TransportError& again) {
       throw Error(kCodeIoErr, again.message(), "CONNECTION_LOST");
     }
+  } catch (const Error& e) {
+    // interrupt(): the socket, and the stream with its transaction, are gone; the next call
+    // opens them again.
+    if (e.code() == kCodeInterrupt && in_transaction_) {
+      lose_transaction();
+      throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
+    }
+    throw;
   }
 }
 
 json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bool end_stream) {
+  settle_cursor();
   if (ws_) return ws_pipeline(requests, idempotent);
   if (end_stream && protocol_ != Protocol::Minimal)
     requests.push_back(json::object{{"type", "close"}});
@@ -325,20 +335,7 @@ json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bo
   } else {
     baton_.reset();
   }
-  const json::value* base_url = obj.if_contains("base_url");
-  if (baton_ && base_url != nullptr && base_url->is_string()) {
-    Url url = parse_url(std::string(base_url->get_string()));
-    stream_pipeline_path_ = pipeline_path_;
-    const Url& current = http_->url();
-    if (url.host == current.host && url.port == current.port && url.tls == current.tls &&
-        url.path == current.path) {
-      stream_http_.reset();
-    } else {
-      stream_http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_,
-                                                  request_timeout_, ca_file_);
-      stream_http_->set_interrupter(&interrupter_);
-    }
-  }
+  follow(obj.if_contains("base_url"));
   if (!baton_) stream_http_.reset();
   json::value* results = obj.if_contains("results");
   if (results == nullptr || !results->is_array()) {

@@ -1,7 +1,9 @@
 // The remote connection: statements run on the server through Hrana pipelines; results come
-// back whole and are read from memory.
+// back whole and are read from memory, except cursors on Hrana 3 servers over HTTP, which read
+// their rows from a `v3/cursor` answer as they are stepped.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,9 @@
 namespace ecto_libsql::remote {
 
 class RemoteStatement;
+
+// The error for an HTTP status other than 200.
+Error http_error(const HttpResponse& res);
 
 // What the server offers, found by probing at connect.
 enum class Protocol {
@@ -52,7 +57,78 @@ class ResultReader : public RowReader {
   std::size_t next_ = 0;  // the row step() reads next
 };
 
+class RemoteConnection;
+
+// Rows of one statement read from a `v3/cursor` answer (newline-separated JSON entries) as they
+// are stepped: only the entries of the rows stepped so far are read from the socket.
+class CursorReader final : public RowReader {
+ public:
+  // `own_stream`: the cursor opened a stream of its own (outside a transaction), closed when
+  // the answer has been read.
+  CursorReader(RemoteConnection& conn, HttpClient& client, bool own_stream);
+  ~CursorReader() override;
+  CursorReader(const CursorReader&) = delete;
+  CursorReader& operator=(const CursorReader&) = delete;
+  CursorReader(CursorReader&&) = delete;
+  CursorReader& operator=(CursorReader&&) = delete;
+
+  // Reads the answer's first line (baton, base_url) and the step's columns.
+  void open();
+  [[nodiscard]] int column_count() const override { return static_cast<int>(columns_.size()); }
+  [[nodiscard]] std::string_view column_name(int index) const override;
+  Step step(const ExecBudget* budget) override;
+  [[nodiscard]] ValueType column_type(int index) const override;
+  [[nodiscard]] std::int64_t column_int64(int index) const override;
+  [[nodiscard]] double column_double(int index) const override;
+  [[nodiscard]] std::string_view column_text(int index) const override;
+  [[nodiscard]] std::span<const std::byte> column_blob(int index) const override;
+  [[nodiscard]] std::int64_t changes() const override { return affected_; }
+  [[nodiscard]] std::int64_t last_insert_rowid() const override { return last_insert_rowid_; }
+  [[nodiscard]] const std::vector<std::string>& columns() const noexcept { return columns_; }
+  [[nodiscard]] const std::vector<std::optional<std::string>>& decltypes() const noexcept {
+    return decltypes_;
+  }
+  [[nodiscard]] bool own_stream() const noexcept { return own_stream_; }
+  // Reads the rest of the answer into memory, so that the stream and the socket are free for
+  // other requests. Throws when the answer cannot be read.
+  void drain();
+
+ private:
+  // The next entry of the answer, or null at its end.
+  json::value next_entry();
+  // Handles a step_begin/step_end/error entry; answers true for a row (now in `row_`).
+  bool take(const json::value& entry, std::vector<Value>& row);
+  // Throws `error` for a read of the answer that failed; inside a transaction the
+  // transaction is abandoned with the stream.
+  [[noreturn]] void lost(const Error& error);
+  // Ends the exchange: discards what is left of the answer (inside a transaction) or drops
+  // the socket, then closes the cursor's own stream.
+  void finish() noexcept;
+  [[nodiscard]] const Value& cell(int index) const;
+
+  RemoteConnection& conn_;
+  HttpClient& client_;
+  bool own_stream_;
+  std::optional<std::string> baton_;  // of the cursor's own stream
+  std::string pending_;               // bytes read but not yet parsed
+  std::size_t parsed_ = 0;            // of pending_
+  bool body_done_ = false;            // the answer was read to its end
+  bool rows_done_ = false;            // the step ended (or failed)
+  bool active_ = false;               // the socket is still reading this answer
+  std::vector<std::string> columns_;
+  std::vector<std::optional<std::string>> decltypes_;
+  std::vector<Value> row_;
+  bool has_row_ = false;
+  std::deque<std::vector<Value>> buffered_;  // rows read ahead by drain()
+  std::optional<Error> error_;               // the error that ended the rows
+  std::uint64_t interrupts_seen_;            // Interrupter::count() when the cursor opened
+  std::int64_t affected_ = 0;
+  std::int64_t last_insert_rowid_ = 0;
+};
+
 class RemoteConnection final : public Connection {
+  friend class CursorReader;
+
  public:
   explicit RemoteConnection(const ConnectOptions& options);
   ~RemoteConnection() override;
@@ -62,6 +138,7 @@ class RemoteConnection final : public Connection {
   void close() noexcept override;
   void ping() override;
   std::shared_ptr<Statement> prepare(std::string_view sql) override;
+  std::shared_ptr<Statement> open_cursor(std::string_view sql, const Params& params) override;
   StatementLease acquire(std::string_view sql, const ExecBudget* budget) override;
   void batch(std::span<const BatchStep> steps, bool transactional,
              const std::function<void(std::size_t, RowReader&)>& on_result) override;
@@ -77,7 +154,7 @@ class RemoteConnection final : public Connection {
   [[nodiscard]] std::int64_t changes() const override { return changes_; }
   [[nodiscard]] std::int64_t total_changes() const override { return total_changes_; }
   void set_busy_timeout(int milliseconds) override { busy_timeout_ms_ = milliseconds; }
-  // Aborts the HTTP request in flight (WebSocket requests run to their end).
+  // Aborts the request in flight: its socket is shut down.
   void interrupt() noexcept override { interrupter_.interrupt(); }
   void reset() override;
 
@@ -88,6 +165,10 @@ class RemoteConnection final : public Connection {
   std::vector<ColumnInfo> describe(const std::string& sql);
   void require_open() const;
   [[nodiscard]] Protocol protocol() const noexcept { return protocol_; }
+  // True when a read-only statement can stream its rows through `v3/cursor`.
+  [[nodiscard]] bool can_stream() const noexcept;
+  // Sends `sql` as a `v3/cursor` request and reads up to its columns.
+  std::unique_ptr<CursorReader> stream(const std::string& sql, const std::vector<Value>& args);
 
  private:
   // Sends `requests` on the current stream and answers the per-request results. `idempotent`
@@ -100,6 +181,11 @@ class RemoteConnection final : public Connection {
   json::array ws_exchange(const json::array& requests);
   void ws_open();
   void lose_transaction() noexcept;
+  // Makes the stream free for another request: a cursor reading an answer on the
+  // transaction's stream reads the rest of it into memory first.
+  void settle_cursor();
+  // Follows the server's `base_url` for the current stream.
+  void follow(const json::value* base_url);
   // ": child.col (foreign key: name)" for a statement that failed with a foreign key
   // violation, found by running it again in a savepoint; empty when it cannot be found.
   std::string broken_foreign_key(const std::string& sql, const std::vector<Value>& args) noexcept;
@@ -119,6 +205,9 @@ class RemoteConnection final : public Connection {
   // The client for a stream the server moved to another address (`base_url`).
   std::unique_ptr<HttpClient> stream_http_;
   std::string stream_pipeline_path_;
+  // The socket cursors read their answers on, and the cursor reading one now.
+  std::unique_ptr<HttpClient> cursor_http_;
+  CursorReader* active_cursor_ = nullptr;
   Protocol protocol_ = Protocol::Minimal;
   std::optional<std::string> baton_;
   bool open_ = true;
@@ -143,6 +232,8 @@ class RemoteStatement final : public Statement {
   [[nodiscard]] std::optional<std::string> parameter_name(int index) const override;
   [[nodiscard]] std::vector<ColumnInfo> columns() const override;
   void bind(const Params& params) override;
+  // Reads the rows from a `v3/cursor` answer as they are stepped, where the server offers it.
+  void stream_rows() noexcept { streaming_ = true; }
   void reset() noexcept override;
   [[nodiscard]] bool closed() const noexcept override { return conn_ == nullptr; }
   void close() noexcept override;
@@ -163,6 +254,8 @@ class RemoteStatement final : public Statement {
   void require_open() const;
   // Runs the statement with its bindings unless it has run since the last bind or reset.
   void run() const;
+  // The rows of the last run.
+  [[nodiscard]] RowReader& reader() const;
 
   RemoteConnection* conn_;
   std::string sql_;
@@ -171,7 +264,9 @@ class RemoteStatement final : public Statement {
   std::vector<std::string> names_;
   std::vector<Value> args_;
   bool bound_ = false;
+  bool streaming_ = false;
   mutable std::optional<ResultReader> result_;
+  mutable std::unique_ptr<CursorReader> streamed_;
   mutable std::optional<std::vector<ColumnInfo>> described_;
 };
 

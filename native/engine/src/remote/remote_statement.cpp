@@ -112,6 +112,7 @@ void RemoteStatement::require_open() const {
 }
 
 void RemoteStatement::close() noexcept {
+  streamed_.reset();  // uses the connection: before it is forgotten
   conn_ = nullptr;
   result_.reset();
 }
@@ -127,6 +128,7 @@ std::optional<std::string> RemoteStatement::parameter_name(int index) const {
 void RemoteStatement::bind(const Params& params) {
   require_open();
   result_.reset();
+  streamed_.reset();
   args_.clear();
   bound_ = false;
   const std::size_t count = names_.size();
@@ -171,20 +173,39 @@ void RemoteStatement::bind(const Params& params) {
 
 void RemoteStatement::reset() noexcept {
   result_.reset();
+  streamed_.reset();
   args_.clear();
   bound_ = false;
 }
 
 void RemoteStatement::run() const {
-  if (result_) return;
+  if (result_ || streamed_) return;
   require_open();
   std::vector<Value> args = args_;
   if (!bound_) args.assign(names_.size(), Null{});
+  if (streaming_ && readonly_ && conn_->can_stream()) {
+    streamed_ = conn_->stream(sql_, args);
+    return;
+  }
   result_.emplace(conn_->execute(sql_, cls_, readonly_, args));
+}
+
+RowReader& RemoteStatement::reader() const {
+  run();
+  if (streamed_) return *streamed_;
+  return *result_;
 }
 
 std::vector<ColumnInfo> RemoteStatement::columns() const {
   require_open();
+  if (streamed_) {
+    std::vector<ColumnInfo> out;
+    for (std::size_t i = 0; i < streamed_->columns().size(); ++i) {
+      out.push_back(
+          ColumnInfo{streamed_->columns()[i], streamed_->columns()[i], streamed_->decltypes()[i]});
+    }
+    return out;
+  }
   if (result_) {
     std::vector<ColumnInfo> out;
     const StmtResult& r = result_->result();
@@ -198,45 +219,40 @@ std::vector<ColumnInfo> RemoteStatement::columns() const {
 
 int RemoteStatement::column_count() const {
   require_open();
-  if (!result_ && !bound_ && !names_.empty()) return static_cast<int>(columns().size());
-  run();
-  return result_->column_count();
+  if (!result_ && !streamed_ && !bound_ && !names_.empty())
+    return static_cast<int>(columns().size());
+  return reader().column_count();
 }
 
 std::string_view RemoteStatement::column_name(int index) const {
-  run();
-  return result_->column_name(index);
+  return reader().column_name(index);
 }
 
 Step RemoteStatement::step(const ExecBudget* budget) {
-  run();
-  return result_->step(budget);
+  return reader().step(budget);
 }
 
 ValueType RemoteStatement::column_type(int index) const {
-  run();
-  return result_->column_type(index);
+  return reader().column_type(index);
 }
 std::int64_t RemoteStatement::column_int64(int index) const {
-  run();
-  return result_->column_int64(index);
+  return reader().column_int64(index);
 }
 double RemoteStatement::column_double(int index) const {
-  run();
-  return result_->column_double(index);
+  return reader().column_double(index);
 }
 std::string_view RemoteStatement::column_text(int index) const {
-  run();
-  return result_->column_text(index);
+  return reader().column_text(index);
 }
 std::span<const std::byte> RemoteStatement::column_blob(int index) const {
-  run();
-  return result_->column_blob(index);
+  return reader().column_blob(index);
 }
 std::int64_t RemoteStatement::changes() const {
+  if (streamed_) return streamed_->changes();
   return result_ ? result_->changes() : 0;
 }
 std::int64_t RemoteStatement::last_insert_rowid() const {
+  if (streamed_) return streamed_->last_insert_rowid();
   return result_ ? result_->last_insert_rowid() : 0;
 }
 

@@ -23,6 +23,12 @@ struct WsClient::Impl {
   std::optional<websocket::stream<beast::ssl_stream<beast::tcp_stream>>> secure;
   beast::flat_buffer buffer;
 
+  int fd() {
+    if (secure) return beast::get_lowest_layer(*secure).socket().native_handle();
+    if (plain) return beast::get_lowest_layer(*plain).socket().native_handle();
+    return -1;
+  }
+
   void drive() {
     ioc.restart();
     ioc.run();
@@ -81,6 +87,10 @@ void WsClient::connect() {
     if (ec) {
       throw TransportError("Failed to connect to " + host + ": " + ec.message(), false);
     }
+    // A large message goes out in several frames: without this, Nagle's algorithm holds the
+    // last one back until the server's delayed acknowledgement (about 40 ms).
+    beast::error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (!std::is_same_v<std::decay_t<decltype(ws)>,
                                   websocket::stream<beast::tcp_stream>>) {
       if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), url_.host.c_str()))
@@ -135,10 +145,17 @@ void WsClient::send(const std::string& text) {
     ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  if (impl.secure) {
-    run(*impl.secure);
-  } else {
-    run(*impl.plain);
+  {
+    Armed armed(interrupter_, impl.fd());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
   }
   if (ec) {
     disconnect();
@@ -158,10 +175,17 @@ std::string WsClient::receive() {
     ws.async_read(impl.buffer, [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  if (impl.secure) {
-    run(*impl.secure);
-  } else {
-    run(*impl.plain);
+  {
+    Armed armed(interrupter_, impl.fd());
+    if (impl.secure) {
+      run(*impl.secure);
+    } else {
+      run(*impl.plain);
+    }
+    if (armed.release()) {
+      disconnect();
+      throw Error(kCodeInterrupt, "interrupted");
+    }
   }
   if (ec) {
     disconnect();

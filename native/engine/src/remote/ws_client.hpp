@@ -24,12 +24,16 @@ class WsClient {
   std::string receive();
   void disconnect() noexcept;
   [[nodiscard]] bool connected() const noexcept;
+  // Sends and receives after this can be aborted through `interrupter` (it must outlive the
+  // client); an aborted exchange closes the socket and throws Error with kCodeInterrupt.
+  void set_interrupter(Interrupter* interrupter) noexcept { interrupter_ = interrupter; }
 
  private:
   struct Impl;
   Url url_;
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds request_timeout_;
+  Interrupter* interrupter_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,426 @@
+// Cursors over `v3/cursor` (Hrana 3 over HTTP): the answer is a first line with the stream's
+// baton, then one JSON entry a line (step_begin, row, step_end, step_error, error), read from
+// the socket as the rows are stepped.
+#include <charconv>
+
+#include "remote_connection.hpp"
+
+namespace ecto_libsql::remote {
+
+namespace {
+
+constexpr std::size_t kReadPiece = std::size_t{64} * 1024;
+
+std::string_view entry_type(const json::value& entry) {
+  if (!entry.is_object()) return {};
+  const json::value* type = entry.get_object().if_contains("type");
+  if (type == nullptr || !type->is_string()) return {};
+  return type->get_string();
+}
+
+std::int64_t integer_field(const json::object& obj, std::string_view key) {
+  const json::value* v = obj.if_contains(key);
+  if (v == nullptr) return 0;
+  if (v->is_number()) return v->to_number<std::int64_t>();
+  if (v->is_string()) {
+    std::int64_t n = 0;
+    const json::string& s = v->get_string();
+    std::from_chars(s.data(), s.data() + s.size(), n);
+    return n;
+  }
+  return 0;
+}
+
+}  // namespace
+
+// --- RemoteConnection ------------------------------------------------------------------------
+
+std::shared_ptr<Statement> RemoteConnection::open_cursor(std::string_view sql,
+                                                         const Params& params) {
+  std::shared_ptr<Statement> stmt = prepare(sql);
+  stmt->bind(params);
+  std::static_pointer_cast<RemoteStatement>(stmt)->stream_rows();
+  return stmt;
+}
+
+bool RemoteConnection::can_stream() const noexcept {
+  // Over WebSocket the connection's only stream would be held by the cursor; a stream the
+  // server moved elsewhere (base_url) keeps to the pipeline.
+  return protocol_ == Protocol::V3 && !ws_ && !stream_http_;
+}
+
+void RemoteConnection::settle_cursor() {
+  if (active_cursor_ != nullptr && !active_cursor_->own_stream()) active_cursor_->drain();
+}
+
+void RemoteConnection::follow(const json::value* base_url) {
+  if (!baton_ || base_url == nullptr || !base_url->is_string()) return;
+  Url url = parse_url(std::string(base_url->get_string()));
+  stream_pipeline_path_ = pipeline_path_;
+  const Url& current = http_->url();
+  if (url.host == current.host && url.port == current.port && url.tls == current.tls &&
+      url.path == current.path) {
+    stream_http_.reset();
+  } else {
+    stream_http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_,
+                                                request_timeout_, ca_file_);
+    stream_http_->set_interrupter(&interrupter_);
+  }
+}
+
+std::unique_ptr<CursorReader> RemoteConnection::stream(const std::string& sql,
+                                                       const std::vector<Value>& args) {
+  require_open();
+  // One answer at a time on the cursor socket; the previous cursor keeps its rows in memory.
+  if (active_cursor_ != nullptr) active_cursor_->drain();
+  if (!cursor_http_) {
+    cursor_http_ = std::make_unique<HttpClient>(http_->url(), auth_token_, connect_timeout_,
+                                                request_timeout_, ca_file_);
+    cursor_http_->set_interrupter(&interrupter_);
+  }
+  json::array args_json;
+  args_json.reserve(args.size());
+  for (const Value& v : args)
+    args_json.push_back(encode_value(v));
+  json::object stmt{{"sql", sql}, {"args", std::move(args_json)}};
+  json::array steps{json::object{{"stmt", std::move(stmt)}}};
+  json::object body;
+  const bool own = !in_transaction_;
+  body["baton"] = !own && baton_ ? json::value(json::string(*baton_)) : json::value(nullptr);
+  body["batch"] = json::object{{"steps", std::move(steps)}};
+  auto reader = std::make_unique<CursorReader>(*this, *cursor_http_, own);
+  std::string error_body;
+  unsigned status = 0;
+  try {
+    status = cursor_http_->start_streaming("/v3/cursor", json::serialize(body), error_body);
+  } catch (const TransportError& e) {
+    if (!own) {
+      lose_transaction();
+      throw Error(kCodeIoErr,
+                  "remote: connection lost inside a transaction; the transaction did not "
+                  "complete and was abandoned (" +
+                      e.message() + ")",
+                  "CONNECTION_LOST");
+    }
+    throw Error(kCodeIoErr, e.message(), "CONNECTION_LOST");
+  } catch (const Error& e) {
+    if (e.code() == kCodeInterrupt && !own) {
+      lose_transaction();
+      throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
+    }
+    throw;
+  }
+  if (status != 200) {
+    Error error = http_error(HttpResponse{status, std::move(error_body)});
+    if (!own) {
+      lose_transaction();
+      throw Error(error.code(), "remote: the transaction was abandoned: " + error.message(),
+                  error.remote_code());
+    }
+    throw error;
+  }
+  active_cursor_ = reader.get();
+  reader->open();
+  return reader;
+}
+
+// --- CursorReader ----------------------------------------------------------------------------
+
+CursorReader::CursorReader(RemoteConnection& conn, HttpClient& client, bool own_stream)
+    : conn_(conn),
+      client_(client),
+      own_stream_(own_stream),
+      interrupts_seen_(conn.interrupter_.count()) {}
+
+CursorReader::~CursorReader() {
+  finish();
+}
+
+void CursorReader::lost(const Error& error) {
+  if (own_stream_) throw error;  // NOLINT(cert-err60-cpp)
+  // The transaction's stream went with the socket.
+  conn_.lose_transaction();
+  if (error.code() == kCodeInterrupt) {
+    throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
+  }
+  if (error.code() == kCodeIoErr) {
+    throw Error(kCodeIoErr,
+                "remote: connection lost inside a transaction; the transaction did not "
+                "complete and was abandoned (" +
+                    error.message() + ")",
+                "CONNECTION_LOST");
+  }
+  throw error;  // NOLINT(cert-err60-cpp)
+}
+
+json::value CursorReader::next_entry() {
+  for (;;) {
+    const std::size_t newline = pending_.find('\n', parsed_);
+    if (newline != std::string::npos) {
+      const std::string_view line(pending_.data() + parsed_, newline - parsed_);
+      parsed_ = newline + 1;
+      if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+      json::error_code ec;
+      json::value entry = json::parse(line, ec);
+      if (ec || !entry.is_object()) {
+        throw Error(kCodeError, "remote: malformed cursor entry (not JSON)", "PROTOCOL");
+      }
+      return entry;
+    }
+    if (body_done_) {
+      if (parsed_ < pending_.size()) {
+        throw Error(kCodeError, "remote: the cursor answer ends inside an entry", "PROTOCOL");
+      }
+      return nullptr;
+    }
+    // Keep only the unparsed tail before reading more.
+    pending_.erase(0, parsed_);
+    parsed_ = 0;
+    if (conn_.interrupter_.count() != interrupts_seen_) {
+      // interrupt() came between two reads of this answer: it stops the cursor all the same.
+      client_.disconnect();
+      body_done_ = true;
+      lost(Error(kCodeInterrupt, "interrupted"));
+    }
+    bool more = false;
+    try {
+      more = client_.read_streaming(pending_, kReadPiece);
+    } catch (const TransportError& e) {
+      body_done_ = true;
+      lost(Error(kCodeIoErr, e.message(), "CONNECTION_LOST"));
+    } catch (const Error& e) {
+      body_done_ = true;
+      lost(e);
+    }
+    if (!more) {
+      body_done_ = true;
+      if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+    }
+  }
+}
+
+void CursorReader::open() {
+  const json::value head = next_entry();
+  if (!head.is_object()) {
+    throw Error(kCodeError, "remote: empty answer to a cursor request", "PROTOCOL");
+  }
+  const json::object& obj = head.get_object();
+  const json::value* baton = obj.if_contains("baton");
+  std::optional<std::string> next;
+  if (baton != nullptr && baton->is_string()) next = std::string(baton->get_string());
+  if (own_stream_) {
+    baton_ = std::move(next);
+  } else {
+    conn_.baton_ = std::move(next);
+    conn_.follow(obj.if_contains("base_url"));
+  }
+  // Up to the step's columns, so that they are known before the first row.
+  while (columns_.empty() && !rows_done_) {
+    const json::value entry = next_entry();
+    if (entry.is_null()) {
+      rows_done_ = true;
+      break;
+    }
+    std::vector<Value> row;
+    if (take(entry, row)) {
+      buffered_.push_back(std::move(row));
+      break;
+    }
+    if (entry_type(entry) == "step_begin") break;
+  }
+}
+
+bool CursorReader::take(const json::value& entry, std::vector<Value>& row) {
+  const std::string_view type = entry_type(entry);
+  const json::object& obj = entry.get_object();
+  if (type == "row") {
+    const json::value* cells = obj.if_contains("row");
+    if (cells == nullptr || !cells->is_array() || cells->get_array().size() != columns_.size()) {
+      throw Error(kCodeError, "remote: malformed cursor row", "PROTOCOL");
+    }
+    row.clear();
+    row.reserve(columns_.size());
+    for (const json::value& cell : cells->get_array())
+      row.push_back(decode_value(cell));
+    return true;
+  }
+  if (type == "step_begin") {
+    columns_.clear();
+    decltypes_.clear();
+    if (const json::value* cols = obj.if_contains("cols"); cols != nullptr && cols->is_array()) {
+      for (const json::value& col : cols->get_array()) {
+        const json::value* name = col.is_object() ? col.get_object().if_contains("name") : nullptr;
+        const json::value* decl =
+            col.is_object() ? col.get_object().if_contains("decltype") : nullptr;
+        columns_.emplace_back(name != nullptr && name->is_string() ? name->get_string().c_str()
+                                                                   : "");
+        decltypes_.push_back(decl != nullptr && decl->is_string()
+                                 ? std::optional<std::string>(decl->get_string().c_str())
+                                 : std::nullopt);
+      }
+    }
+    return false;
+  }
+  if (type == "step_end") {
+    rows_done_ = true;
+    affected_ = integer_field(obj, "affected_row_count");
+    last_insert_rowid_ = integer_field(obj, "last_insert_rowid");
+    return false;
+  }
+  if (type == "step_error" || type == "error") {
+    rows_done_ = true;
+    const json::value* err = obj.if_contains("error");
+    throw server_error(err != nullptr ? *err : json::value());
+  }
+  throw Error(kCodeError, "remote: unknown cursor entry", "PROTOCOL");
+}
+
+Step CursorReader::step(const ExecBudget* /*budget*/) {
+  has_row_ = false;
+  if (!buffered_.empty()) {
+    row_ = std::move(buffered_.front());
+    buffered_.pop_front();
+    has_row_ = true;
+    return Step::Row;
+  }
+  // An error ends the rows for good: every later step answers it again.
+  if (error_) throw *error_;  // NOLINT(cert-err60-cpp)
+  try {
+    while (!rows_done_) {
+      const json::value entry = next_entry();
+      if (entry.is_null()) {
+        rows_done_ = true;
+        break;
+      }
+      if (take(entry, row_)) {
+        has_row_ = true;
+        return Step::Row;
+      }
+    }
+  } catch (const Error& e) {
+    error_ = e;
+    rows_done_ = true;
+    throw;
+  }
+  if (!body_done_) finish();  // the rest (normally nothing) is read now: the socket is free
+  return Step::Done;
+}
+
+void CursorReader::drain() {
+  if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+  try {
+    while (!rows_done_) {
+      const json::value entry = next_entry();
+      if (entry.is_null()) {
+        rows_done_ = true;
+        break;
+      }
+      std::vector<Value> row;
+      if (take(entry, row)) buffered_.push_back(std::move(row));
+    }
+    while (!body_done_)
+      next_entry();
+  } catch (const Error& e) {
+    // The rows before the error stay readable; the error comes after them.
+    error_ = e;
+    rows_done_ = true;
+    if (!body_done_) {
+      client_.disconnect();
+      body_done_ = true;
+    }
+    // The stream is lost when its answer could not be read: the request waiting for it fails.
+    if ((e.code() == kCodeIoErr || e.code() == kCodeInterrupt) && !own_stream_) throw;
+  }
+  finish();
+}
+
+void CursorReader::finish() noexcept {
+  if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+  if (!body_done_) {
+    if (own_stream_ && !rows_done_) {
+      // Nobody else uses this stream: dropping the socket ends the answer.
+      client_.disconnect();
+      body_done_ = true;
+    } else {
+      // The transaction's stream must stay usable: read the rest of the answer and drop it.
+      try {
+        while (!body_done_)
+          next_entry();
+      } catch (...) {
+        client_.disconnect();
+        body_done_ = true;
+        conn_.lose_transaction();
+      }
+    }
+  }
+  if (own_stream_ && baton_ && conn_.open_) {
+    // Close the cursor's stream on the server at once rather than leave it to expire.
+    try {
+      json::object body{{"baton", *baton_},
+                        {"requests", json::array{json::object{{"type", "close"}}}}};
+      client_.request(true, conn_.pipeline_path_, json::serialize(body));
+    } catch (...) {
+      // The server expires abandoned streams itself.
+    }
+    baton_.reset();
+  }
+}
+
+std::string_view CursorReader::column_name(int index) const {
+  if (index < 0 || static_cast<std::size_t>(index) >= columns_.size())
+    throw Error(kCodeRange, "column index out of range");
+  return columns_[static_cast<std::size_t>(index)];
+}
+
+const Value& CursorReader::cell(int index) const {
+  if (!has_row_ || index < 0 || static_cast<std::size_t>(index) >= row_.size())
+    throw Error(kCodeRange, "no row or column index out of range");
+  return row_[static_cast<std::size_t>(index)];
+}
+
+ValueType CursorReader::column_type(int index) const {
+  switch (cell(index).index()) {
+    case 0:
+      return ValueType::Null;
+    case 1:
+      return ValueType::Integer;
+    case 2:
+      return ValueType::Float;
+    case 3:
+      return ValueType::Text;
+    default:
+      return ValueType::Blob;
+  }
+}
+
+std::int64_t CursorReader::column_int64(int index) const {
+  const Value& v = cell(index);
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
+  if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
+  return 0;
+}
+
+double CursorReader::column_double(int index) const {
+  const Value& v = cell(index);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  return 0.0;
+}
+
+std::string_view CursorReader::column_text(int index) const {
+  const Value& v = cell(index);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* b = std::get_if<std::vector<std::byte>>(&v))
+    return {reinterpret_cast<const char*>(b->data()), b->size()};  // NOLINT
+  return {};
+}
+
+std::span<const std::byte> CursorReader::column_blob(int index) const {
+  const Value& v = cell(index);
+  if (const auto* b = std::get_if<std::vector<std::byte>>(&v)) return *b;
+  if (const auto* s = std::get_if<std::string>(&v))
+    return {reinterpret_cast<const std::byte*>(s->data()), s->size()};  // NOLINT
+  return {};
+}
+
+}  // namespace ecto_libsql::remote
