@@ -114,7 +114,6 @@ class CursorReader final : public RowReader {
   std::size_t parsed_ = 0;            // of pending_
   bool body_done_ = false;            // the answer was read to its end
   bool rows_done_ = false;            // the step ended (or failed)
-  bool active_ = false;               // the socket is still reading this answer
   std::vector<std::string> columns_;
   std::vector<std::optional<std::string>> decltypes_;
   std::vector<Value> row_;

@@ -444,7 +444,8 @@ std::string to_text(const Vector& v) {
 void to_floats(const Vector& vector, float* out) {
   const VectorView v = view(vector);
   if (v.type == Type::F32) {
-    std::memcpy(out, v.data.data(), v.data.size());
+    // A zero-dimension vector has no buffer: memcpy must not be given a null pointer.
+    if (!v.data.empty()) std::memcpy(out, v.data.data(), v.data.size());
     return;
   }
   for (int i = 0; i < v.dims; ++i)
