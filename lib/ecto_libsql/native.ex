@@ -30,8 +30,8 @@ defmodule EctoLibSql.Native do
   `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
   `:transport` (`:http` or `:websocket`), `:tls_ca_file` (PEM file of the certificate
-  authorities trusted for `https://` and `libsql://` instead of the system store; HTTP transport
-  and replica sync), `:foreign_keys` (boolean), `:journal_mode`, `:synchronous`, `:attach`
+  authorities trusted for `https://`, `libsql://` and `wss://` instead of the system store; remote
+  connections and replica sync), `:foreign_keys` (boolean), `:journal_mode`, `:synchronous`, `:attach`
   (local and replica modes: `[name: path]`, databases attached on every connection with
   `ATTACH DATABASE path AS name`, before the pragmas, so `:journal_mode` applies to them too).
   The mode follows from the options (see `EctoLibSql.State.detect_mode/1`).

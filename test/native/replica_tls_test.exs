@@ -1,6 +1,9 @@
 unless Code.ensure_loaded?(EctoLibSql.TursoServer),
   do: Code.require_file("support/turso_server.exs", __DIR__)
 
+unless Code.ensure_loaded?(EctoLibSql.TlsProxy),
+  do: Code.require_file("../support/tls_proxy.exs", __DIR__)
+
 defmodule EctoLibSql.Native.ReplicaTlsTest do
   # Embedded replicas syncing over https:// and libsql:// through a real TLS endpoint on
   # loopback: test/support/tls_proxy.js (Node https) in front of tursodb --sync-server, with a
@@ -9,18 +12,14 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
   use ExUnit.Case, async: true
 
   import EctoLibSql.TestHelpers
-  alias EctoLibSql.{Native, TursoServer}
-
-  @node System.find_executable("node")
-  @openssl System.find_executable("openssl")
-  @proxy Path.expand("../support/tls_proxy.js", __DIR__)
+  alias EctoLibSql.{Native, TlsProxy, TursoServer}
 
   cond do
     TursoServer.binary() == nil ->
       @moduletag skip: "npm turso (tursodb) is not installed in #{TursoServer.peers()}"
 
-    @node == nil or @openssl == nil ->
-      @moduletag skip: "node and openssl are needed for the TLS endpoint"
+    TlsProxy.missing() != nil ->
+      @moduletag skip: TlsProxy.missing()
 
     true ->
       :ok
@@ -30,18 +29,7 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
     dir = Path.join(System.tmp_dir!(), "ecto_libsql_tls_#{System.unique_integer([:positive])}")
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf(dir) end)
-    cert = Path.join(dir, "cert.pem")
-    key = Path.join(dir, "key.pem")
-
-    {_, 0} =
-      System.cmd(
-        @openssl,
-        ~w(req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1
-           -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout) ++
-          [key, "-out", cert],
-        stderr_to_stdout: true
-      )
-
+    {cert, key} = TlsProxy.certificate!(dir)
     server = TursoServer.start!(Path.join(dir, "server.db"))
 
     TursoServer.exec!(server, [
@@ -49,45 +37,8 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
       "INSERT INTO t(v) VALUES ('one'), ('two'), ('three')"
     ])
 
-    port = start_proxy!(cert, key, server.port)
+    port = TlsProxy.start!(cert, key, server.port)
     %{server: server, port: port, dir: dir, cert: cert}
-  end
-
-  # The proxy exits when its standard input (this port) closes; it is also killed by pid.
-  defp start_proxy!(cert, key, target) do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-
-    proxy =
-      Port.open({:spawn_executable, @node}, [
-        :binary,
-        :exit_status,
-        :stderr_to_stdout,
-        args: [@proxy, cert, key, Integer.to_string(port), Integer.to_string(target)]
-      ])
-
-    {:os_pid, os_pid} = Port.info(proxy, :os_pid)
-
-    on_exit(fn ->
-      System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-    end)
-
-    wait_listening!(port, 200)
-    port
-  end
-
-  defp wait_listening!(port, 0), do: raise("the TLS proxy did not start on port #{port}")
-
-  defp wait_listening!(port, tries) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, s} ->
-        :gen_tcp.close(s)
-
-      _ ->
-        Process.sleep(25)
-        wait_listening!(port, tries - 1)
-    end
   end
 
   defp connect_replica(uri, path, ca_file) do

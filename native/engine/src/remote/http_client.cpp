@@ -12,6 +12,8 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "tls_context.hpp"
+
 namespace ecto_libsql::remote {
 
 namespace asio = boost::asio;
@@ -127,21 +129,7 @@ HttpClient::HttpClient(Url url, const std::string& auth_token,
   if (!auth_token.empty()) impl_->authorization = "Bearer " + auth_token;
   const bool default_port = url_.port == (url_.tls ? "443" : "80");
   impl_->host_header = default_port ? url_.host : url_.host + ":" + url_.port;
-  if (url_.tls) {
-    impl_->ssl_ctx.emplace(asio::ssl::context::tls_client);
-    beast::error_code ec;
-    if (ca_file.empty()) {
-      impl_->ssl_ctx->set_default_verify_paths(ec);
-    } else {
-      impl_->ssl_ctx->load_verify_file(ca_file, ec);
-    }
-    if (ec) {
-      throw Error(kCodeMisuse, "Failed to connect: cannot load the trusted certificates" +
-                                   (ca_file.empty() ? std::string() : " from " + ca_file) + ": " +
-                                   ec.message());
-    }
-    impl_->ssl_ctx->set_verify_mode(asio::ssl::verify_peer);
-  }
+  if (url_.tls) impl_->ssl_ctx.emplace(make_tls_context(ca_file));
 }
 
 HttpClient::~HttpClient() {

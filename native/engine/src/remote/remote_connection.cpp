@@ -92,7 +92,7 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
     protocol_ = Protocol::V3;
     http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_,
                                          ca_file_);
-    ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_);
+    ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_, ca_file_);
     ws_->set_interrupter(&interrupter_);
     ws_open();
     return;

@@ -9,6 +9,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <optional>
 
+#include "tls_context.hpp"
+
 namespace ecto_libsql::remote {
 
 namespace asio = boost::asio;
@@ -36,16 +38,12 @@ struct WsClient::Impl {
 };
 
 WsClient::WsClient(Url url, std::chrono::milliseconds connect_timeout,
-                   std::chrono::milliseconds request_timeout)
+                   std::chrono::milliseconds request_timeout, const std::string& ca_file)
     : url_(std::move(url)),
       connect_timeout_(connect_timeout),
       request_timeout_(request_timeout),
       impl_(std::make_unique<Impl>()) {
-  if (url_.tls) {
-    impl_->ssl_ctx.emplace(asio::ssl::context::tls_client);
-    impl_->ssl_ctx->set_default_verify_paths();
-    impl_->ssl_ctx->set_verify_mode(asio::ssl::verify_peer);
-  }
+  if (url_.tls) impl_->ssl_ctx.emplace(make_tls_context(ca_file));
 }
 
 WsClient::~WsClient() {

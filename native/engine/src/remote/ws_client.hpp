@@ -12,8 +12,9 @@ namespace ecto_libsql::remote {
 
 class WsClient {
  public:
+  // `ca_file`: PEM certificate authorities trusted for wss:// instead of the system's.
   WsClient(Url url, std::chrono::milliseconds connect_timeout,
-           std::chrono::milliseconds request_timeout);
+           std::chrono::milliseconds request_timeout, const std::string& ca_file = {});
   ~WsClient();
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
