@@ -356,4 +356,82 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       assert {:ok, 3000} = fetch_all(s, cursor, 1000)
     end
   end
+
+  describe "store_sql" do
+    @slow_sql "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) " <>
+                "SELECT count(*) FROM c"
+
+    # The test server's counters (GET /debug/stats): SQL stored, closed, and statements run by id.
+    defp stats(server) do
+      {:ok, sock} = :gen_tcp.connect({127, 0, 0, 1}, server.port, [:binary, active: false])
+
+      :ok =
+        :gen_tcp.send(
+          sock,
+          "GET /debug/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n" <>
+            "Connection: close\r\n\r\n"
+        )
+
+      body = read_all(sock, "")
+
+      Regex.scan(~r/"(\w+)":(\d+)/, body)
+      |> Map.new(fn [_, k, v] -> {k, String.to_integer(v)} end)
+    end
+
+    defp read_all(sock, acc) do
+      case :gen_tcp.recv(sock, 0, 5_000) do
+        {:ok, data} -> read_all(sock, acc <> data)
+        {:error, :closed} -> acc
+      end
+    end
+
+    test "over WebSocket a statement run again is stored once and sent by id" do
+      server = start!()
+      s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
+      {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+      {:ok, insert} = Native.prepare(s, "INSERT INTO t VALUES (?)")
+
+      for i <- 1..5,
+          do: assert({:ok, 1} = Native.execute_stmt(s, insert, "INSERT INTO t VALUES (?)", [i]))
+
+      # The first run sends the text (a statement run once costs no extra request).
+      assert %{"store_sql" => 1, "by_sql_id" => 4} = stats(server)
+      {:ok, query} = Native.prepare(s, "SELECT x FROM t WHERE x = ?")
+      assert {:ok, %{rows: [[2]]}} = Native.query_stmt(s, query, [2])
+      assert {:ok, %{rows: [[3]]}} = Native.query_stmt(s, query, [3])
+      assert %{"store_sql" => 2, "by_sql_id" => 5} = stats(server)
+      :ok = Native.close_stmt(query)
+      assert %{"close_sql" => 1} = stats(server)
+      # A cursor runs its statement once: nothing is stored for it.
+      {:ok, cursor} = Native.declare_cursor(s, "SELECT x FROM t ORDER BY x", [])
+      assert {:halt, %{rows: [[1], [2], [3], [4], [5]]}} = Native.fetch(s, cursor, 10)
+      assert %{"store_sql" => 2} = stats(server)
+      :ok = Native.close_stmt(insert)
+      assert %{"close_sql" => 2} = stats(server)
+    end
+
+    test "over WebSocket stored SQL is stored again on a new socket" do
+      server = start!()
+      s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
+      {:ok, stmt} = Native.prepare(s, "SELECT ? + 1")
+      assert {:ok, %{rows: [[2]]}} = Native.query_stmt(s, stmt, [1])
+      assert {:ok, %{rows: [[3]]}} = Native.query_stmt(s, stmt, [2])
+      assert %{"store_sql" => 1} = stats(server)
+      # interrupt/1 shuts the socket down; the next call opens a new one.
+      task = Task.async(fn -> Native.execute(s, @slow_sql, []) end)
+      Process.sleep(200)
+      :ok = Native.interrupt(s)
+      assert {:error, %Error{sqlite: %{code: :interrupt}}} = Task.await(task, 30_000)
+      assert {:ok, %{rows: [[4]]}} = Native.query_stmt(s, stmt, [3])
+      assert %{"store_sql" => 2, "by_sql_id" => 2} = stats(server)
+    end
+
+    test "over HTTP statements are sent as text: stored SQL would last one stream only" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t")
+      {:ok, stmt} = Native.prepare(s, "SELECT ? + 1")
+      for i <- 1..3, do: assert({:ok, %{rows: [[_]]}} = Native.query_stmt(s, stmt, [i]))
+      assert %{"store_sql" => 0, "by_sql_id" => 0} = stats(server)
+    end
+  end
 end

@@ -90,11 +90,15 @@ function sqliteError(err) {
   return { message: err.message, code };
 }
 
+// What the tests check the client did (GET /debug/stats): stored SQL and statements run by id.
+const stats = { store_sql: 0, close_sql: 0, by_sql_id: 0 };
+
 function stmtSql(stream, stmt) {
   if (typeof stmt.sql === "string") return stmt.sql;
   if (stmt.sql_id !== undefined && stmt.sql_id !== null) {
     const sql = stream.sqls.get(stmt.sql_id);
     if (sql === undefined) throw new HranaError("SQL text " + stmt.sql_id + " not found", "SQL_NOT_FOUND");
+    stats.by_sql_id++;
     return sql;
   }
   throw new HranaError("statement without SQL", "SQL_NO_STATEMENT");
@@ -373,6 +377,7 @@ const server = http.createServer((req, res) => {
   }
   if (req.method === "GET") {
     if (path === "/v2" || (path === "/v3" && !opts.v2Only)) return send(res, 200, "");
+    if (path === "/debug/stats") return send(res, 200, stats);
     return send(res, 404, "Not found");
   }
   const isCursor = path === "/v3/cursor" && !opts.v2Only;
@@ -442,9 +447,11 @@ function serveSocket(ws) {
         socketStreams.set(r.stream_id, stream);
         response = { type: "open_stream" };
       } else if (r.type === "store_sql") {
+        stats.store_sql++;
         socketSqls.set(r.sql_id, r.sql);
         response = { type: "store_sql" };
       } else if (r.type === "close_sql") {
+        stats.close_sql++;
         socketSqls.delete(r.sql_id);
         response = { type: "close_sql" };
       } else if (r.type === "close_stream") {

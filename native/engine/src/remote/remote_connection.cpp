@@ -11,13 +11,20 @@ namespace {
 
 constexpr std::string_view kCountsSql = "SELECT changes(), last_insert_rowid()";
 
-json::object execute_request(const std::string& sql, const std::vector<Value>& args) {
+json::object execute_request(const std::string& sql, const std::vector<Value>& args,
+                             std::optional<std::int32_t> sql_id = {}) {
   json::array a;
   a.reserve(args.size());
   for (const Value& v : args)
     a.push_back(encode_value(v));
-  return json::object{{"type", "execute"},
-                      {"stmt", json::object{{"sql", sql}, {"args", std::move(a)}}}};
+  json::object stmt;
+  if (sql_id) {
+    stmt["sql_id"] = *sql_id;
+  } else {
+    stmt["sql"] = sql;
+  }
+  stmt["args"] = std::move(a);
+  return json::object{{"type", "execute"}, {"stmt", std::move(stmt)}};
 }
 
 json::object step_object(std::string_view sql, json::array args, json::value condition) {
@@ -124,6 +131,7 @@ void RemoteConnection::require_open() const {
 
 void RemoteConnection::close() noexcept {
   if (!open_) return;
+  stored_sql_.clear();  // the server forgets it with the socket: no close_sql for each
   for (auto& weak : user_statements_) {
     if (auto stmt = weak.lock()) stmt->close();
   }
@@ -222,8 +230,35 @@ void RemoteConnection::ws_open() {
     throw Error(23, "remote: authentication failed: " + e.message(), e.remote_code());
   }
   json::array open{json::object{{"type", "open_stream"}}};
+  // SQL stored on the previous socket is stored again: it belonged to that connection.
+  for (const auto& [id, sql] : stored_sql_)
+    open.push_back(json::object{{"type", "store_sql"}, {"sql_id", id}, {"sql", sql}});
   json::array results = ws_exchange(open);
-  if (results.at(0).at("type") != "ok") throw server_error(results[0].at("error"));
+  for (const json::value& result : results) {
+    if (result.at("type") != "ok") throw server_error(result.at("error"));
+  }
+}
+
+std::optional<std::int32_t> RemoteConnection::store_sql(const std::string& sql) {
+  if (!ws_) return std::nullopt;
+  const std::int32_t id = next_sql_id_++;
+  if (next_sql_id_ == INT32_MAX) next_sql_id_ = 1;
+  json::array request{json::object{{"type", "store_sql"}, {"sql_id", id}, {"sql", sql}}};
+  json::array results = ws_pipeline(request, true);
+  if (results.empty() || results[0].at("type") != "ok") {
+    throw server_error(results.empty() ? json::value() : results[0].at("error"));
+  }
+  stored_sql_.emplace(id, sql);
+  return id;
+}
+
+void RemoteConnection::close_sql(std::int32_t sql_id) noexcept {
+  if (stored_sql_.erase(sql_id) == 0 || !ws_ || !open_ || !ws_->connected()) return;
+  try {
+    ws_exchange(json::array{json::object{{"type", "close_sql"}, {"sql_id", sql_id}}});
+  } catch (...) {
+    // The server forgets stored SQL with the socket.
+  }
 }
 
 json::array RemoteConnection::ws_exchange(const json::array& requests) {
@@ -232,7 +267,9 @@ json::array RemoteConnection::ws_exchange(const json::array& requests) {
   for (const json::value& request : requests) {
     if (request.at("type") == "close") continue;  // the stream lives as long as the socket
     json::object body = request.as_object();
-    body["stream_id"] = 1;
+    // store_sql and close_sql belong to the connection, every other request to its stream.
+    if (request.at("type") != "store_sql" && request.at("type") != "close_sql")
+      body["stream_id"] = 1;
     const std::int32_t id = next_request_id_++;
     if (next_request_id_ == INT32_MAX) next_request_id_ = 1;
     ids.push_back(id);
@@ -402,7 +439,8 @@ void RemoteConnection::update_transaction_state(const sql::Classification& cls,
 }
 
 StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classification& cls,
-                                     bool readonly, const std::vector<Value>& args) {
+                                     bool readonly, const std::vector<Value>& args,
+                                     std::optional<std::int32_t> sql_id) {
   require_open();
   const bool dml = cls.command == sql::Command::Insert || cls.command == sql::Command::Update ||
                    cls.command == sql::Command::Delete;
@@ -417,7 +455,7 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
     requests.push_back(
         json::object{{"type", "batch"}, {"batch", json::object{{"steps", std::move(steps)}}}});
   } else {
-    requests.push_back(execute_request(sql, args));
+    requests.push_back(execute_request(sql, args, sql_id));
   }
   // Outside a transaction only transaction statements can change the autocommit state.
   const bool v3 = protocol_ == Protocol::V3 && (in_transaction_ || cls.is_transaction);

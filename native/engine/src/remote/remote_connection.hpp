@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -158,8 +159,16 @@ class RemoteConnection final : public Connection {
   void reset() override;
 
   // --- used by RemoteStatement ---------------------------------------------------------------
+  // `sql_id`: the SQL stored on the server for a prepared statement (store_sql), sent in
+  // place of the text.
   StmtResult execute(const std::string& sql, const sql::Classification& cls, bool readonly,
-                     const std::vector<Value>& args);
+                     const std::vector<Value>& args, std::optional<std::int32_t> sql_id = {});
+  // Stores `sql` on the server for the lifetime of the socket (Hrana `store_sql`, over
+  // WebSocket, where stored SQL belongs to the connection); nullopt over HTTP, where it would
+  // last one stream only. Stored SQL is stored again when the socket is reopened.
+  std::optional<std::int32_t> store_sql(const std::string& sql);
+  // Forgets stored SQL (`close_sql`); errors are ignored: the server drops it with the socket.
+  void close_sql(std::int32_t sql_id) noexcept;
   // Column names and declared types of `sql` without running it (needs `describe`).
   std::vector<ColumnInfo> describe(const std::string& sql);
   void require_open() const;
@@ -201,6 +210,8 @@ class RemoteConnection final : public Connection {
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<WsClient> ws_;
   std::int32_t next_request_id_ = 1;
+  std::int32_t next_sql_id_ = 1;
+  std::map<std::int32_t, std::string> stored_sql_;  // store_sql over WebSocket, by id
   // The client for a stream the server moved to another address (`base_url`).
   std::unique_ptr<HttpClient> stream_http_;
   std::string stream_pipeline_path_;
@@ -224,6 +235,11 @@ class RemoteConnection final : public Connection {
 class RemoteStatement final : public Statement {
  public:
   RemoteStatement(RemoteConnection& conn, std::string sql);
+  ~RemoteStatement() override;
+  RemoteStatement(const RemoteStatement&) = delete;
+  RemoteStatement& operator=(const RemoteStatement&) = delete;
+  RemoteStatement(RemoteStatement&&) = delete;
+  RemoteStatement& operator=(RemoteStatement&&) = delete;
   [[nodiscard]] std::string_view sql() const override { return sql_; }
   [[nodiscard]] const sql::Classification& classification() const override { return cls_; }
   [[nodiscard]] bool readonly() const override { return readonly_; }
@@ -264,6 +280,11 @@ class RemoteStatement final : public Statement {
   std::vector<Value> args_;
   bool bound_ = false;
   bool streaming_ = false;
+  // Runs so far; a statement run again is stored on the server (store_sql, over WebSocket) and
+  // sent by id from then on.
+  mutable int runs_ = 0;
+  mutable bool store_tried_ = false;
+  mutable std::optional<std::int32_t> sql_id_;
   mutable std::optional<ResultReader> result_;
   mutable std::unique_ptr<CursorReader> streamed_;
   mutable std::optional<std::vector<ColumnInfo>> described_;

@@ -111,8 +111,14 @@ void RemoteStatement::require_open() const {
   conn_->require_open();
 }
 
+RemoteStatement::~RemoteStatement() {
+  close();
+}
+
 void RemoteStatement::close() noexcept {
   streamed_.reset();  // uses the connection: before it is forgotten
+  if (conn_ != nullptr && sql_id_) conn_->close_sql(*sql_id_);
+  sql_id_.reset();
   conn_ = nullptr;
   result_.reset();
 }
@@ -187,7 +193,12 @@ void RemoteStatement::run() const {
     streamed_ = conn_->stream(sql_, args);
     return;
   }
-  result_.emplace(conn_->execute(sql_, cls_, readonly_, args));
+  if (runs_ > 0 && !store_tried_) {
+    store_tried_ = true;
+    sql_id_ = conn_->store_sql(sql_);
+  }
+  ++runs_;
+  result_.emplace(conn_->execute(sql_, cls_, readonly_, args, sql_id_));
 }
 
 RowReader& RemoteStatement::reader() const {
