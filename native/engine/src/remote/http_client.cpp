@@ -323,18 +323,16 @@ unsigned HttpClient::start_streaming(std::string_view path, std::string_view bod
                             [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  {
-    Armed armed(interrupter_, impl.lowest().socket().native_handle());
-    if (impl.secure) {
-      run(*impl.secure);
-    } else {
-      run(*impl.plain);
-    }
-    if (armed.release()) {
-      disconnect();
-      throw Error(kCodeInterrupt, "interrupted");
-    }
-  }
+  run_interruptible(
+      interrupter_, impl.lowest().socket().native_handle(),
+      [&] {
+        if (impl.secure) {
+          run(*impl.secure);
+        } else {
+          run(*impl.plain);
+        }
+      },
+      [&] { disconnect(); });
   if (ec) {
     fail(ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message(),
          reading);
@@ -369,19 +367,19 @@ bool HttpClient::read_streaming(std::string& out, std::size_t max) {
                           [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  {
-    Armed armed(interrupter_, impl.lowest().socket().native_handle());
-    if (impl.secure) {
-      run(*impl.secure);
-    } else {
-      run(*impl.plain);
-    }
-    if (armed.release()) {
-      out.resize(old);
-      disconnect();
-      throw Error(kCodeInterrupt, "interrupted");
-    }
-  }
+  run_interruptible(
+      interrupter_, impl.lowest().socket().native_handle(),
+      [&] {
+        if (impl.secure) {
+          run(*impl.secure);
+        } else {
+          run(*impl.plain);
+        }
+      },
+      [&] {
+        out.resize(old);
+        disconnect();
+      });
   out.resize(old + (max - parser.get().body().size));
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {

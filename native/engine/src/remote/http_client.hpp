@@ -81,6 +81,18 @@ class Armed {
   bool hit_ = false;
 };
 
+// Runs `exchange` with `gate` armed on `fd`. When interrupt() hit it, `on_interrupt` runs (it
+// closes the connection) and Error(kCodeInterrupt, "interrupted") is thrown.
+template <class Exchange, class OnInterrupt>
+void run_interruptible(Interrupter* gate, int fd, Exchange&& exchange, OnInterrupt&& on_interrupt) {
+  Armed armed(gate, fd);
+  exchange();
+  if (armed.release()) {
+    on_interrupt();
+    throw Error(kCodeInterrupt, "interrupted");
+  }
+}
+
 struct HttpResponse {
   unsigned status = 0;
   std::string body;

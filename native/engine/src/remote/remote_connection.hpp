@@ -30,8 +30,22 @@ enum class Protocol {
   Minimal,  // only execute and batch on /v2/pipeline (tursodb --sync-server)
 };
 
+// Rows whose cells are decoded values: the typed accessors read the current row's cell.
+class ValueRowReader : public RowReader {
+ public:
+  [[nodiscard]] ValueType column_type(int index) const override;
+  [[nodiscard]] std::int64_t column_int64(int index) const override;
+  [[nodiscard]] double column_double(int index) const override;
+  [[nodiscard]] std::string_view column_text(int index) const override;
+  [[nodiscard]] std::span<const std::byte> column_blob(int index) const override;
+
+ protected:
+  // The cell `index` of the current row; throws when there is none.
+  [[nodiscard]] virtual const Value& cell(int index) const = 0;
+};
+
 // Rows of one statement result, read from memory.
-class ResultReader : public RowReader {
+class ResultReader : public ValueRowReader {
  public:
   explicit ResultReader(StmtResult result) : result_(std::move(result)) {}
   ResultReader() = default;
@@ -40,11 +54,6 @@ class ResultReader : public RowReader {
   }
   [[nodiscard]] std::string_view column_name(int index) const override;
   Step step(const ExecBudget* budget) override;
-  [[nodiscard]] ValueType column_type(int index) const override;
-  [[nodiscard]] std::int64_t column_int64(int index) const override;
-  [[nodiscard]] double column_double(int index) const override;
-  [[nodiscard]] std::string_view column_text(int index) const override;
-  [[nodiscard]] std::span<const std::byte> column_blob(int index) const override;
   [[nodiscard]] std::int64_t changes() const override { return result_.affected; }
   [[nodiscard]] std::int64_t last_insert_rowid() const override {
     return result_.last_insert_rowid.value_or(0);
@@ -53,7 +62,7 @@ class ResultReader : public RowReader {
   void rewind() noexcept { next_ = 0; }
 
  private:
-  [[nodiscard]] const Value& cell(int index) const;
+  [[nodiscard]] const Value& cell(int index) const override;
   StmtResult result_;
   std::size_t next_ = 0;  // the row step() reads next
 };
@@ -62,7 +71,7 @@ class RemoteConnection;
 
 // Rows of one statement read from a `v3/cursor` answer (newline-separated JSON entries) as they
 // are stepped: only the entries of the rows stepped so far are read from the socket.
-class CursorReader final : public RowReader {
+class CursorReader final : public ValueRowReader {
  public:
   // `own_stream`: the cursor opened a stream of its own (outside a transaction), closed when
   // the answer has been read.
@@ -78,11 +87,6 @@ class CursorReader final : public RowReader {
   [[nodiscard]] int column_count() const override { return static_cast<int>(columns_.size()); }
   [[nodiscard]] std::string_view column_name(int index) const override;
   Step step(const ExecBudget* budget) override;
-  [[nodiscard]] ValueType column_type(int index) const override;
-  [[nodiscard]] std::int64_t column_int64(int index) const override;
-  [[nodiscard]] double column_double(int index) const override;
-  [[nodiscard]] std::string_view column_text(int index) const override;
-  [[nodiscard]] std::span<const std::byte> column_blob(int index) const override;
   [[nodiscard]] std::int64_t changes() const override { return affected_; }
   [[nodiscard]] std::int64_t last_insert_rowid() const override { return last_insert_rowid_; }
   [[nodiscard]] const std::vector<std::string>& columns() const noexcept { return columns_; }
@@ -105,7 +109,7 @@ class CursorReader final : public RowReader {
   // Ends the exchange: discards what is left of the answer (inside a transaction) or drops
   // the socket, then closes the cursor's own stream.
   void finish() noexcept;
-  [[nodiscard]] const Value& cell(int index) const;
+  [[nodiscard]] const Value& cell(int index) const override;
 
   RemoteConnection& conn_;
   HttpClient& client_;

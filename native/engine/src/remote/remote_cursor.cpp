@@ -378,49 +378,4 @@ const Value& CursorReader::cell(int index) const {
   return row_[static_cast<std::size_t>(index)];
 }
 
-ValueType CursorReader::column_type(int index) const {
-  switch (cell(index).index()) {
-    case 0:
-      return ValueType::Null;
-    case 1:
-      return ValueType::Integer;
-    case 2:
-      return ValueType::Float;
-    case 3:
-      return ValueType::Text;
-    default:
-      return ValueType::Blob;
-  }
-}
-
-std::int64_t CursorReader::column_int64(int index) const {
-  const Value& v = cell(index);
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
-  return 0;
-}
-
-double CursorReader::column_double(int index) const {
-  const Value& v = cell(index);
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-  return 0.0;
-}
-
-std::string_view CursorReader::column_text(int index) const {
-  const Value& v = cell(index);
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* b = std::get_if<std::vector<std::byte>>(&v))
-    return {reinterpret_cast<const char*>(b->data()), b->size()};  // NOLINT
-  return {};
-}
-
-std::span<const std::byte> CursorReader::column_blob(int index) const {
-  const Value& v = cell(index);
-  if (const auto* b = std::get_if<std::vector<std::byte>>(&v)) return *b;
-  if (const auto* s = std::get_if<std::string>(&v))
-    return {reinterpret_cast<const std::byte*>(s->data()), s->size()};  // NOLINT
-  return {};
-}
-
 }  // namespace ecto_libsql::remote

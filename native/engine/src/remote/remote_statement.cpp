@@ -25,7 +25,7 @@ const Value& ResultReader::cell(int index) const {
   return result_.cells[(next_ - 1) * cols + static_cast<std::size_t>(index)];
 }
 
-ValueType ResultReader::column_type(int index) const {
+ValueType ValueRowReader::column_type(int index) const {
   const Value& v = cell(index);
   switch (v.index()) {
     case 0:
@@ -41,21 +41,21 @@ ValueType ResultReader::column_type(int index) const {
   }
 }
 
-std::int64_t ResultReader::column_int64(int index) const {
+std::int64_t ValueRowReader::column_int64(int index) const {
   const Value& v = cell(index);
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
   if (const auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
   return 0;
 }
 
-double ResultReader::column_double(int index) const {
+double ValueRowReader::column_double(int index) const {
   const Value& v = cell(index);
   if (const auto* d = std::get_if<double>(&v)) return *d;
   if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
   return 0.0;
 }
 
-std::string_view ResultReader::column_text(int index) const {
+std::string_view ValueRowReader::column_text(int index) const {
   const Value& v = cell(index);
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* b = std::get_if<std::vector<std::byte>>(&v))
@@ -63,7 +63,7 @@ std::string_view ResultReader::column_text(int index) const {
   return {};
 }
 
-std::span<const std::byte> ResultReader::column_blob(int index) const {
+std::span<const std::byte> ValueRowReader::column_blob(int index) const {
   const Value& v = cell(index);
   if (const auto* b = std::get_if<std::vector<std::byte>>(&v)) return *b;
   if (const auto* s = std::get_if<std::string>(&v))

@@ -143,18 +143,16 @@ void WsClient::send(const std::string& text) {
     ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  {
-    Armed armed(interrupter_, impl.fd());
-    if (impl.secure) {
-      run(*impl.secure);
-    } else {
-      run(*impl.plain);
-    }
-    if (armed.release()) {
-      disconnect();
-      throw Error(kCodeInterrupt, "interrupted");
-    }
-  }
+  run_interruptible(
+      interrupter_, impl.fd(),
+      [&] {
+        if (impl.secure) {
+          run(*impl.secure);
+        } else {
+          run(*impl.plain);
+        }
+      },
+      [&] { disconnect(); });
   if (ec) {
     disconnect();
     throw TransportError(
@@ -173,18 +171,16 @@ std::string WsClient::receive() {
     ws.async_read(impl.buffer, [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
-  {
-    Armed armed(interrupter_, impl.fd());
-    if (impl.secure) {
-      run(*impl.secure);
-    } else {
-      run(*impl.plain);
-    }
-    if (armed.release()) {
-      disconnect();
-      throw Error(kCodeInterrupt, "interrupted");
-    }
-  }
+  run_interruptible(
+      interrupter_, impl.fd(),
+      [&] {
+        if (impl.secure) {
+          run(*impl.secure);
+        } else {
+          run(*impl.plain);
+        }
+      },
+      [&] { disconnect(); });
   if (ec) {
     disconnect();
     throw TransportError("remote server " + url_.host + ":" + url_.port + ": " +
