@@ -13,7 +13,7 @@ defmodule EctoLibSql.Native do
   earlier releases; new code should not need them.
   """
 
-  alias EctoLibSql.{Error, NIF, Params, Query, Result, State}
+  alias EctoLibSql.{Error, NIF, Query, Result, State}
 
   @default_busy_timeout 5000
   @default_max_rows 500
@@ -250,7 +250,7 @@ defmodule EctoLibSql.Native do
   """
   @spec execute(State.t(), String.t(), list() | map()) :: {:ok, Result.t()} | {:error, Error.t()}
   def execute(%State{conn_id: conn, trx_id: trx}, sql, args \\ []) when is_binary(sql) do
-    case NIF.query(conn, trx, sql, Params.encode(args)) do
+    case NIF.query(conn, trx, sql, args) do
       {:ok, %Result{}} = ok -> ok
       {:error, native} -> {:error, Error.from_native(native)}
     end
@@ -259,7 +259,7 @@ defmodule EctoLibSql.Native do
   @doc false
   # DBConnection-style query: {:ok, query, result, state} | {:error, %Error{}, state}.
   def query(%State{conn_id: conn, trx_id: trx} = state, %Query{statement: sql} = query, args) do
-    case NIF.query(conn, trx, IO.iodata_to_binary(sql), Params.encode(args)) do
+    case NIF.query(conn, trx, IO.iodata_to_binary(sql), args) do
       {:ok, result} -> {:ok, query, result, state}
       {:error, native} -> {:error, Error.from_native(native), state}
     end
@@ -526,7 +526,7 @@ defmodule EctoLibSql.Native do
   @spec query_stmt(State.t(), reference(), list() | map()) ::
           {:ok, Result.t()} | {:error, String.t()}
   def query_stmt(%State{conn_id: conn}, stmt, args) when is_list(args) or is_map(args) do
-    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
+    case NIF.stmt_query(conn, stmt, args) do
       {:ok, _} = ok -> ok
       {:error, native} -> {:error, message(native)}
     end
@@ -597,9 +597,7 @@ defmodule EctoLibSql.Native do
   def batch_transactional(%State{} = state, statements), do: run_batch(state, statements, true)
 
   defp run_batch(%State{conn_id: conn, trx_id: trx}, statements, transactional) do
-    steps = Params.encode_steps(statements)
-
-    case NIF.batch(conn, trx, steps, transactional) do
+    case NIF.batch(conn, trx, statements, transactional) do
       {:ok, results} ->
         {:ok,
          Enum.map(results, fn %Result{} = r ->
@@ -652,14 +650,14 @@ defmodule EctoLibSql.Native do
   @spec declare_cursor(State.t(), String.t(), list() | map()) ::
           {:ok, reference()} | {:error, Error.t()}
   def declare_cursor(%State{conn_id: conn, trx_id: trx}, sql, args) when is_binary(sql) do
-    case NIF.cursor_open(conn, trx, sql, Params.encode(args)) do
+    case NIF.cursor_open(conn, trx, sql, args) do
       {:ok, cursor} -> {:ok, cursor}
       {:error, native} -> {:error, Error.from_native(native)}
     end
   end
 
   def declare_cursor(conn, sql, args) when is_reference(conn) do
-    case NIF.cursor_open(conn, nil, sql, Params.encode(args)) do
+    case NIF.cursor_open(conn, nil, sql, args) do
       {:ok, cursor} -> cursor
       {:error, native} -> {:error, message(native)}
     end
@@ -924,7 +922,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def query_args(conn, _mode, _sync, sql, args) do
-    case NIF.query(conn, nil, sql, Params.encode(args)) do
+    case NIF.query(conn, nil, sql, args) do
       {:ok, result} -> result_map(result)
       {:error, native} -> {:error, message(native)}
     end
@@ -932,7 +930,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def query_with_trx_args(trx, conn, sql, args) do
-    case NIF.query(conn, trx, sql, Params.encode(args)) do
+    case NIF.query(conn, trx, sql, args) do
       {:ok, result} -> result_map(result)
       {:error, native} -> {:error, message(native)}
     end
@@ -940,7 +938,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def execute_with_transaction(trx, conn, sql, args) do
-    case NIF.query(conn, trx, sql, Params.encode(args)) do
+    case NIF.query(conn, trx, sql, args) do
       {:ok, %Result{num_rows: n}} -> n
       {:error, native} -> {:error, message(native)}
     end
@@ -969,9 +967,7 @@ defmodule EctoLibSql.Native do
     do: compat_batch(conn, statements, true)
 
   defp compat_batch(conn, statements, transactional) do
-    steps = Params.encode_steps(statements)
-
-    case NIF.batch(conn, nil, steps, transactional) do
+    case NIF.batch(conn, nil, statements, transactional) do
       {:ok, results} -> Enum.map(results, &result_map/1)
       {:error, native} -> {:error, "Batch statement error: " <> message(native)}
     end
@@ -1010,7 +1006,7 @@ defmodule EctoLibSql.Native do
         {:error, "Connection ID mismatch: provided conn_id does not match cursor connection ID"}
 
       true ->
-        case NIF.cursor_open(conn, trx, sql, Params.encode(args)) do
+        case NIF.cursor_open(conn, trx, sql, args) do
           {:ok, cursor} -> cursor
           {:error, native} -> {:error, message(native)}
         end
@@ -1103,7 +1099,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def query_prepared(conn, stmt, _mode, _sync, args) do
-    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
+    case NIF.stmt_query(conn, stmt, args) do
       {:ok, result} -> result_map(result)
       {:error, native} -> {:error, message(native)}
     end
@@ -1111,7 +1107,7 @@ defmodule EctoLibSql.Native do
 
   @doc false
   def execute_prepared(conn, stmt, _mode, _sync, _sql, args) do
-    case NIF.stmt_query(conn, stmt, Params.encode(args)) do
+    case NIF.stmt_query(conn, stmt, args) do
       {:ok, %Result{num_rows: n}} -> n
       {:error, native} -> {:error, "Execute failed: " <> message(native)}
     end

@@ -26,6 +26,8 @@ defmodule EctoLibSql.NIF do
   # again; the NIF turns the wait into SQLITE_BUSY once the busy timeout has passed.
   @backoff {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50}
 
+  @unencodable "unsupported argument type: a value EctoLibSql.Params could not encode"
+
   defp wait_for_lock(busy, call, attempt \\ 0)
 
   defp wait_for_lock({:ecto_libsql_busy, since}, call, attempt) do
@@ -34,6 +36,25 @@ defmodule EctoLibSql.NIF do
     case call.(since) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, call, attempt + 1)
       result -> result
+    end
+  end
+
+  # Arguments go to the NIF as given; it answers :ecto_libsql_encode when one needs
+  # EctoLibSql.Params (a date, time or decimal struct, a map sent as JSON, :null), and the call
+  # is made again with the encoded arguments. The common case walks its arguments once, natively.
+  defp call_encoded(args, call) do
+    encoded = EctoLibSql.Params.encode(args)
+
+    case call.(encoded, nil) do
+      {:ecto_libsql_busy, _} = busy ->
+        wait_for_lock(busy, &call.(encoded, &1))
+
+      # Encoded arguments hold none of those values: this would be a bug, not a loop.
+      :ecto_libsql_encode ->
+        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil}}
+
+      result ->
+        result
     end
   end
 
@@ -52,6 +73,7 @@ defmodule EctoLibSql.NIF do
   def query(conn, trx, sql, args) do
     case query(conn, trx, sql, args, nil) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &query(conn, trx, sql, args, &1))
+      :ecto_libsql_encode -> call_encoded(args, &query(conn, trx, sql, &1, &2))
       result -> result
     end
   end
@@ -63,12 +85,30 @@ defmodule EctoLibSql.NIF do
       {:ecto_libsql_busy, _} = busy ->
         wait_for_lock(busy, &batch(conn, trx, steps, transactional, &1))
 
+      :ecto_libsql_encode ->
+        steps
+        |> EctoLibSql.Params.encode_steps()
+        |> then(&batch_encoded(conn, trx, &1, transactional))
+
       result ->
         result
     end
   end
 
   def batch(_conn, _trx, _steps, _transactional, _waiting_since), do: nif_not_loaded()
+
+  defp batch_encoded(conn, trx, steps, transactional) do
+    case batch(conn, trx, steps, transactional, nil) do
+      {:ecto_libsql_busy, _} = busy ->
+        wait_for_lock(busy, &batch(conn, trx, steps, transactional, &1))
+
+      :ecto_libsql_encode ->
+        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil}}
+
+      result ->
+        result
+    end
+  end
 
   def execute_script(conn, trx, sql, transactional) do
     case execute_script(conn, trx, sql, transactional, nil) do
@@ -96,6 +136,7 @@ defmodule EctoLibSql.NIF do
   def stmt_query(conn, stmt, args) do
     case stmt_query(conn, stmt, args, nil) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &stmt_query(conn, stmt, args, &1))
+      :ecto_libsql_encode -> call_encoded(args, &stmt_query(conn, stmt, &1, &2))
       result -> result
     end
   end
@@ -109,6 +150,7 @@ defmodule EctoLibSql.NIF do
   def cursor_open(conn, trx, sql, args) do
     case cursor_open(conn, trx, sql, args, nil) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &cursor_open(conn, trx, sql, args, &1))
+      :ecto_libsql_encode -> call_encoded(args, &cursor_open(conn, trx, sql, &1, &2))
       result -> result
     end
   end

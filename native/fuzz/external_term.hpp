@@ -275,6 +275,18 @@ class ExternalTerms {
     for (std::size_t i = 0; i + 1 < e.size(); i += 2)
       f(Term{e[i], 0}, Term{e[i + 1], 0});
   }
+  // As the NIF: plain maps and the structs EctoLibSql.Params encodes as text.
+  static bool encoded_in_elixir(Term map) {
+    const auto& e = map.node->elements;
+    for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+      if (e[i]->kind != nif::TermKind::Atom || e[i]->bytes != "__struct__") continue;
+      if (e[i + 1]->kind != nif::TermKind::Atom) return false;
+      const std::string& m = e[i + 1]->bytes;
+      return m == "Elixir.DateTime" || m == "Elixir.NaiveDateTime" || m == "Elixir.Date" ||
+             m == "Elixir.Time" || m == "Elixir.Decimal";
+    }
+    return true;
+  }
   static bool get_atom(Term t, std::string& out) {
     if (t.node->kind != nif::TermKind::Atom) return false;
     out = t.node->bytes;

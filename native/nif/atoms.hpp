@@ -49,7 +49,14 @@ namespace ecto_libsql::nif::atoms {
   X(frame_no) \
   X(frames_synced) \
   X(inf) \
-  X(neg_inf, "-inf")
+  X(neg_inf, "-inf") \
+  X(null) \
+  X(ecto_libsql_encode) \
+  X(date_time_module, "Elixir.DateTime") \
+  X(naive_date_time_module, "Elixir.NaiveDateTime") \
+  X(date_module, "Elixir.Date") \
+  X(time_module, "Elixir.Time") \
+  X(decimal_module, "Elixir.Decimal")
 // clang-format on
 
 #define ECTO_LIBSQL_DECLARE_ATOM(name, ...) extern ERL_NIF_TERM name;

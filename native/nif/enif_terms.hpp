@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "atoms.hpp"
 #include "ecto_libsql/error.hpp"
 #include "param_decoder.hpp"
 
@@ -37,10 +38,26 @@ class EnifTerms {
     }
   }
   bool is_atom(Term t, std::string_view name) const {
+    // Atoms are immediate terms: the names the decoder asks about most compare as words.
+    if (name == "nil") return t == atoms::nil;
+    if (name == "blob") return t == atoms::blob;
+    if (name == "true") return t == atoms::true_;
+    if (name == "false") return t == atoms::false_;
+    if (name == "inf") return t == atoms::inf;
+    if (name == "-inf") return t == atoms::neg_inf;
+    if (name == "null") return t == atoms::null;
     char buf[16];
     if (name.size() >= sizeof(buf) || !enif_is_atom(env_, t)) return false;
     const int n = enif_get_atom(env_, t, buf, sizeof(buf), ERL_NIF_LATIN1);
     return n > 0 && std::string_view(buf, static_cast<std::size_t>(n - 1)) == name;
+  }
+  // Plain maps (sent as JSON) and the structs EctoLibSql.Params encodes as text.
+  bool encoded_in_elixir(Term map) const {
+    ERL_NIF_TERM module;
+    if (!enif_get_map_value(env_, map, atoms::struct_, &module)) return true;
+    return module == atoms::date_time_module || module == atoms::naive_date_time_module ||
+           module == atoms::date_module || module == atoms::time_module ||
+           module == atoms::decimal_module;
   }
   bool get_int64(Term t, std::int64_t& out) const {
     ErlNifSInt64 v = 0;

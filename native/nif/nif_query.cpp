@@ -23,7 +23,10 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     const std::string_view sql = binary_arg(env, argv[2]);
     Arena arena;
     EnifTerms terms(env);
-    Params params = decode_params(terms, argv[3], arena);
+    // Reused on this scheduler thread, as in stmt_query.
+    [[gnu::tls_model("initial-exec")]] static thread_local Params t_params;
+    Params& params = t_params;
+    decode_params_into(terms, argv[3], arena, params);
     params.borrowed = true;  // the argument terms outlive this call, and the run ends in it
 
     if (dirty) {

@@ -9,6 +9,7 @@
 
 #include "ecto_libsql/error.hpp"
 #include "hooks.hpp"
+#include "param_decoder.hpp"
 #include "resources.hpp"
 #include "terms.hpp"
 
@@ -27,6 +28,8 @@ ERL_NIF_TERM guarded(ErlNifEnv* env, F&& body) noexcept {
     return body();
   } catch (const BadArg&) {
     return enif_make_badarg(env);
+  } catch (const NeedsEncoding&) {
+    return atoms::ecto_libsql_encode;
   } catch (const Error& e) {
     return make_error(env, e);
   } catch (const std::bad_alloc&) {

@@ -24,11 +24,17 @@ using Arena = std::list<std::string>;
                                "binary or {:blob, binary})");
 }
 
+// Thrown for a value the Elixir side turns into a bindable one (a date, time or decimal struct,
+// a plain map as JSON, `:null`): the caller encodes the arguments and calls again. Arguments are
+// sent as given first, so the common case pays for no walk over them in Elixir.
+struct NeedsEncoding {};
+
 // Terms must provide: a Term type; kind(term) -> TermKind; get_int64; get_double;
 // get_binary(term, string_view&); get_tuple2(term, a, b); is_atom(term, name);
 // list_next(list&, head&) (false at the end, throws if `list` is not a proper list);
 // list_length(list) (0 when it is not a proper list);
-// for_each_map_pair(term, f(key, value)); get_atom(term, std::string&); describe(term).
+// for_each_map_pair(term, f(key, value)); get_atom(term, std::string&); describe(term);
+// encoded_in_elixir(map) (true for the maps NeedsEncoding is for).
 enum class TermKind { Integer, Float, Binary, Atom, Tuple, List, Map, Other };
 
 template <class Terms>
@@ -59,6 +65,10 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
       // What results answer for SQLite's infinities (Erlang floats have none).
       if (terms.is_atom(term, "inf")) return std::numeric_limits<double>::infinity();
       if (terms.is_atom(term, "-inf")) return -std::numeric_limits<double>::infinity();
+      if (terms.is_atom(term, "null")) throw NeedsEncoding{};
+      break;
+    case TermKind::Map:
+      if (terms.encoded_in_elixir(term)) throw NeedsEncoding{};
       break;
     case TermKind::Tuple: {
       typename Terms::Term tag;
@@ -86,9 +96,13 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
   unsupported_argument(terms.describe(term));
 }
 
+// Decodes into `params`, reusing its storage (a hot loop of one statement allocates nothing).
 template <class Terms>
-Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
-  Params params;
+void decode_params_into(Terms& terms, typename Terms::Term args, Arena& arena, Params& params) {
+  params.positional.clear();
+  params.named.clear();
+  params.is_named = false;
+  params.borrowed = false;
   const TermKind kind = terms.kind(args);
   if (kind == TermKind::List) {
     params.positional.reserve(terms.list_length(args));
@@ -96,7 +110,7 @@ Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
     while (terms.list_next(args, head)) {
       params.positional.push_back(decode_value(terms, head, arena));
     }
-    return params;
+    return;
   }
   if (kind == TermKind::Map) {
     params.is_named = true;
@@ -112,9 +126,16 @@ Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
       }
       params.named.push_back(NamedParam{name, decode_value(terms, value, arena)});
     });
-    return params;
+    return;
   }
   throw Error(kCodeMisuse, "arguments must be a list or map, got: " + terms.describe(args));
+}
+
+template <class Terms>
+Params decode_params(Terms& terms, typename Terms::Term args, Arena& arena) {
+  Params params;
+  decode_params_into(terms, args, arena, params);
+  return params;
 }
 
 }  // namespace ecto_libsql::nif

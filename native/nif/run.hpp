@@ -22,9 +22,28 @@ inline constexpr std::uint32_t kSlowAverageMicros = 200;
 void record_cost(ErlNifEnv* env, Statement& stmt, std::chrono::steady_clock::time_point started,
                  bool on_normal_scheduler);
 
+// Writes inside a transaction that run on a normal scheduler and took on average less than
+// this are timed one run in kTimedRunInterval: reading the clock twice costs a few per cent of
+// such a run, and their moving average moves slowly anyway. Reads are always timed (their
+// deadline stops them).
+inline constexpr std::uint32_t kAlwaysTimedMicros = 20;
+inline constexpr std::uint32_t kTimedRunInterval = 8;
+
+// Whether this run of `stmt` on a normal scheduler should read the clock.
+inline bool time_this_run(Statement& stmt) {
+  return stmt.readonly() || stmt.caller_cost >= kAlwaysTimedMicros ||
+         ++stmt.caller_runs % kTimedRunInterval == 0;
+}
+
 // A budget for a call that started at `started`.
 inline ExecBudget normal_scheduler_budget(std::chrono::steady_clock::time_point started) {
   return ExecBudget{true, started + kNormalSchedulerBudget};
+}
+
+// The budget of an untimed write: it yields instead of waiting for a lock, and has no deadline
+// (only reads check one).
+inline ExecBudget untimed_write_budget() {
+  return ExecBudget{true, std::chrono::steady_clock::time_point::max()};
 }
 
 // Whether `stmt` may start on a normal scheduler. Reads stop themselves at the deadline; writes

@@ -107,6 +107,47 @@ defmodule EctoLibSql.Native.ValuesTest do
     assert rows!(s, "SELECT json_extract(?, '$.a[1]')", [json]) == [["é"]]
   end
 
+  # The NIF takes arguments as given and asks for EctoLibSql.Params only when a value needs it:
+  # every entry point must give the same answer as Native.execute/3.
+  test "values that need encoding work through every entry point", %{s: s} do
+    date = ~D[2024-02-29]
+    stamp = DateTime.from_naive!(~N[2024-01-02 03:04:05], "Etc/UTC")
+    args = [1, date, stamp, :null, %{"k" => "é"}, {:blob, <<0>>}]
+    expected = [1, "2024-02-29", "2024-01-02T03:04:05Z", nil, ~s({"k":"é"}), <<0>>]
+    sql = "SELECT ?, ?, ?, ?, ?, ?"
+
+    assert {:ok, %Result{rows: [^expected]}} = Native.execute(s, sql, args)
+
+    {:ok, stmt} = Native.prepare(s, sql)
+    assert {:ok, %Result{rows: [^expected]}} = Native.query_stmt(s, stmt, args)
+    # the statement runs again with plain values, then with encoded ones
+    assert {:ok, %Result{rows: [[2, "a", 3.5, nil, "b", "c"]]}} =
+             Native.query_stmt(s, stmt, [2, "a", 3.5, nil, "b", "c"])
+
+    assert {:ok, %Result{rows: [^expected]}} = Native.query_stmt(s, stmt, args)
+    assert {:ok, %Result{rows: [^expected]}} = Native.execute_stmt(s, stmt, sql, args)
+
+    assert {:ok, [%Result{rows: [^expected]}, %Result{rows: [[1]]}]} =
+             Native.batch(s, [{sql, args}, {"SELECT 1", []}])
+
+    assert {:ok, [%Result{rows: [^expected]}]} = Native.batch_transactional(s, [{sql, args}])
+
+    assert {:ok, %Result{rows: [["2024-02-29", nil]]}} =
+             Native.execute(s, "SELECT :d, @n", %{d: date, n: :null})
+
+    {:ok, trx} = Native.begin(s)
+    assert {:ok, %Result{rows: [^expected]}} = Native.execute(trx, sql, args)
+    {:ok, cursor} = Native.declare_cursor(trx, sql, args)
+    assert {:halt, %Result{rows: [^expected]}} = Native.fetch(trx, cursor)
+    {:ok, _} = Native.rollback(trx)
+
+    # an encoded struct keeps its error; nothing ran
+    assert {:error, %Error{message: "unsupported argument type: " <> _}} =
+             Native.execute(s, "INSERT INTO v(val) VALUES (?), (?)", [date, URI.parse("x:")])
+
+    assert rows!(s, "SELECT count(*) FROM v") == [[0]]
+  end
+
   test "unsupported values give a clear error tuple, not a crash", %{s: s} do
     for bad <- [{1, 2}, self(), make_ref(), :atom, [1, 2], 1..2, fn -> 1 end, {:blob, 1}] do
       assert {:error,
@@ -126,16 +167,22 @@ defmodule EctoLibSql.Native.ValuesTest do
     assert rows!(s, "SELECT count(*) FROM v") == [[0]]
   end
 
-  test "maps where a value is expected reach the NIF as unsupported, not as a crash", %{s: s} do
-    # EctoLibSql.Native encodes plain maps as JSON; the NIF itself takes no maps as values
-    for args <- [[%{a: 1}], %{a: %{b: 1}}, [{:blob, %{}}]] do
+  test "the NIF asks for encoding only for values EctoLibSql.Params turns into text", %{s: s} do
+    conn = s.conn_id
+
+    for args <- [[%{a: 1}], %{a: %{b: 1}}, [:null], [~D[2024-01-01]], %{a: ~T[10:00:00]}] do
+      assert EctoLibSql.NIF.query(conn, nil, "SELECT :a", args, nil) == :ecto_libsql_encode
+    end
+
+    # other structs and maps inside tuples are not encodable: a clear error, at once
+    for args <- [[URI.parse("x:")], [{:blob, %{}}]] do
       assert {:error,
               {:ecto_libsql_error, 21, :misuse, :misuse, "unsupported argument type: " <> _, nil}} =
-               EctoLibSql.NIF.query(s.conn_id, nil, "SELECT :a", args)
+               EctoLibSql.NIF.query(conn, nil, "SELECT :a", args, nil)
     end
 
     assert rows!(s, "SELECT json_extract(:a, '$.b')", %{a: %{b: 1}}) == [[1]]
-    assert_raise ArgumentError, fn -> EctoLibSql.NIF.query(s.conn_id, nil, %{}, []) end
+    assert_raise ArgumentError, fn -> EctoLibSql.NIF.query(conn, nil, %{}, []) end
   end
 
   test "argument lists are checked", %{s: s} do

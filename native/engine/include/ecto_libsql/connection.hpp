@@ -85,6 +85,7 @@ class Statement : public RowReader {
 
   // Free for the caller's bookkeeping (the NIF keeps a moving average of run times here).
   std::uint32_t caller_cost = 0;
+  std::uint32_t caller_runs = 0;
 };
 
 // A statement borrowed from the connection's cache; it goes back, reset, when released.
