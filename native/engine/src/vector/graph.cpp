@@ -2,112 +2,107 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 namespace ecto_libsql::vector {
 namespace {
 
-// Four float lanes: one SSE or NEON register, so the accumulators stay in registers. Values of
-// this type never cross a function boundary (that would tie the ABI to the instruction set).
-using Lanes = float __attribute__((vector_size(16)));
-
 // How many of the nearest former neighbours of a deleted node each of its neighbours tries to
 // link to.
 constexpr std::size_t kRepairLinks = 3;
 
+// The distance kernels, over V: a GCC vector of float lanes (16 bytes: one SSE or NEON
+// register; 32 bytes: one AVX register). Four accumulators keep the adder busy. Values of these
+// types never cross a function boundary (that would tie the ABI to the instruction set).
+// The helpers below are always inlined, so no Lanes8 value is ever passed in registers: GCC's
+// note about the AVX calling convention does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+using Lanes4 = float __attribute__((vector_size(16)));
+using Lanes8 = float __attribute__((vector_size(32)));
+
+template <class V>
+[[gnu::always_inline]] inline V load(const float* p) noexcept {
+  V v;
+  std::memcpy(&v, p, sizeof(V));  // unaligned
+  return v;
+}
+
+template <class V>
+[[gnu::always_inline]] inline float horizontal_sum(V v) noexcept {
+  float sum = 0;
+  for (std::size_t i = 0; i < sizeof(V) / sizeof(float); ++i)
+    sum += v[i];
+  return sum;
+}
+
+template <class V, bool kSquaredL2>
+[[gnu::always_inline]] inline V term(V x, V y) noexcept {
+  if constexpr (kSquaredL2) {
+    const V d = x - y;
+    return d * d;
+  } else {
+    return x * y;
+  }
+}
+
+// kSquaredL2 selects sum((a - b)^2), else sum(a * b).
+template <class V, bool kSquaredL2>
+[[gnu::always_inline]] inline float kernel(const float* a, const float* b, int n) noexcept {
+  constexpr std::ptrdiff_t kWidth = sizeof(V) / sizeof(float);
+  const auto count = static_cast<std::ptrdiff_t>(n);
+  V s0 = {};
+  V s1 = {};
+  V s2 = {};
+  V s3 = {};
+  std::ptrdiff_t i = 0;
+  for (; i + 4 * kWidth <= count; i += 4 * kWidth) {
+    s0 += term<V, kSquaredL2>(load<V>(a + i), load<V>(b + i));
+    s1 += term<V, kSquaredL2>(load<V>(a + i + kWidth), load<V>(b + i + kWidth));
+    s2 += term<V, kSquaredL2>(load<V>(a + i + 2 * kWidth), load<V>(b + i + 2 * kWidth));
+    s3 += term<V, kSquaredL2>(load<V>(a + i + 3 * kWidth), load<V>(b + i + 3 * kWidth));
+  }
+  for (; i + kWidth <= count; i += kWidth)
+    s0 += term<V, kSquaredL2>(load<V>(a + i), load<V>(b + i));
+  float sum = horizontal_sum((s0 + s1) + (s2 + s3));
+  for (; i < count; ++i) {
+    if constexpr (kSquaredL2) {
+      const float d = a[i] - b[i];
+      sum += d * d;
+    } else {
+      sum += a[i] * b[i];
+    }
+  }
+  return sum;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ECTO_LIBSQL_AVX2_KERNELS 1
+// Built for AVX2 whatever the target of the rest of the build; used only where the CPU has it.
+[[gnu::target("avx2")]] float dot_product_avx2(const float* a, const float* b, int n) noexcept {
+  return kernel<Lanes8, false>(a, b, n);
+}
+[[gnu::target("avx2")]] float squared_l2_avx2(const float* a, const float* b, int n) noexcept {
+  return kernel<Lanes8, true>(a, b, n);
+}
+const bool kHasAvx2 = __builtin_cpu_supports("avx2") != 0;
+#endif
+
 }  // namespace
 
-// Reads four floats from an unaligned address.
-#define ECTO_LIBSQL_LANES(dst, src) std::memcpy(&(dst), (src), sizeof(Lanes))
-
 float dot_product(const float* a, const float* b, int n) noexcept {
-  Lanes s0 = {};
-  Lanes s1 = {};
-  Lanes s2 = {};
-  Lanes s3 = {};
-  Lanes x0;
-  Lanes x1;
-  Lanes x2;
-  Lanes x3;
-  Lanes y0;
-  Lanes y1;
-  Lanes y2;
-  Lanes y3;
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    ECTO_LIBSQL_LANES(x0, a + i);
-    ECTO_LIBSQL_LANES(x1, a + i + 4);
-    ECTO_LIBSQL_LANES(x2, a + i + 8);
-    ECTO_LIBSQL_LANES(x3, a + i + 12);
-    ECTO_LIBSQL_LANES(y0, b + i);
-    ECTO_LIBSQL_LANES(y1, b + i + 4);
-    ECTO_LIBSQL_LANES(y2, b + i + 8);
-    ECTO_LIBSQL_LANES(y3, b + i + 12);
-    s0 += x0 * y0;
-    s1 += x1 * y1;
-    s2 += x2 * y2;
-    s3 += x3 * y3;
-  }
-  for (; i + 4 <= n; i += 4) {
-    ECTO_LIBSQL_LANES(x0, a + i);
-    ECTO_LIBSQL_LANES(y0, b + i);
-    s0 += x0 * y0;
-  }
-  const Lanes t = (s0 + s1) + (s2 + s3);
-  float sum = (t[0] + t[1]) + (t[2] + t[3]);
-  for (; i < n; ++i)
-    sum += a[i] * b[i];
-  return sum;
+#ifdef ECTO_LIBSQL_AVX2_KERNELS
+  if (kHasAvx2) return dot_product_avx2(a, b, n);
+#endif
+  return kernel<Lanes4, false>(a, b, n);
 }
 
 float squared_l2(const float* a, const float* b, int n) noexcept {
-  Lanes s0 = {};
-  Lanes s1 = {};
-  Lanes s2 = {};
-  Lanes s3 = {};
-  Lanes x0;
-  Lanes x1;
-  Lanes x2;
-  Lanes x3;
-  Lanes y0;
-  Lanes y1;
-  Lanes y2;
-  Lanes y3;
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    ECTO_LIBSQL_LANES(x0, a + i);
-    ECTO_LIBSQL_LANES(x1, a + i + 4);
-    ECTO_LIBSQL_LANES(x2, a + i + 8);
-    ECTO_LIBSQL_LANES(x3, a + i + 12);
-    ECTO_LIBSQL_LANES(y0, b + i);
-    ECTO_LIBSQL_LANES(y1, b + i + 4);
-    ECTO_LIBSQL_LANES(y2, b + i + 8);
-    ECTO_LIBSQL_LANES(y3, b + i + 12);
-    x0 -= y0;
-    x1 -= y1;
-    x2 -= y2;
-    x3 -= y3;
-    s0 += x0 * x0;
-    s1 += x1 * x1;
-    s2 += x2 * x2;
-    s3 += x3 * x3;
-  }
-  for (; i + 4 <= n; i += 4) {
-    ECTO_LIBSQL_LANES(x0, a + i);
-    ECTO_LIBSQL_LANES(y0, b + i);
-    x0 -= y0;
-    s0 += x0 * x0;
-  }
-  const Lanes t = (s0 + s1) + (s2 + s3);
-  float sum = (t[0] + t[1]) + (t[2] + t[3]);
-  for (; i < n; ++i) {
-    const float d = a[i] - b[i];
-    sum += d * d;
-  }
-  return sum;
+#ifdef ECTO_LIBSQL_AVX2_KERNELS
+  if (kHasAvx2) return squared_l2_avx2(a, b, n);
+#endif
+  return kernel<Lanes4, true>(a, b, n);
 }
-
-#undef ECTO_LIBSQL_LANES
 
 Graph::Graph(const Options& options)
     : opt_(options),
@@ -132,10 +127,6 @@ float Graph::distance(Slot a, Slot b) const noexcept {
 
 float Graph::to_metric(float d) const noexcept {
   return opt_.metric == Metric::L2 ? std::sqrt(d) : d;
-}
-
-bool Graph::before(float da, Slot a, float db, Slot b) const noexcept {
-  return da < db || (da == db && ids_[a] < ids_[b]);
 }
 
 Graph::Slot Graph::allocate(Id id, const float* v, std::span<const std::uint8_t> payload) {

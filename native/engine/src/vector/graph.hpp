@@ -70,7 +70,10 @@ class Graph {
   [[nodiscard]] float distance(const float* q, float q_inv, Slot s) const noexcept;
   [[nodiscard]] float distance(Slot a, Slot b) const noexcept;
   [[nodiscard]] float to_metric(float d) const noexcept;
-  [[nodiscard]] bool before(float da, Slot a, float db, Slot b) const noexcept;
+  // Nearer first; equal distances by rowid, so results do not depend on insertion order.
+  [[nodiscard]] bool before(float da, Slot a, float db, Slot b) const noexcept {
+    return da < db || (da == db && ids_[a] < ids_[b]);
+  }
   [[nodiscard]] float inv_norm(const float* v) const noexcept;
   Slot allocate(Id id, const float* v, std::span<const std::uint8_t> payload);
   void release(Slot s);
