@@ -526,13 +526,23 @@ defmodule EctoLibSql.Native do
   @spec query_stmt(State.t(), reference(), list() | map()) ::
           {:ok, Result.t()} | {:error, String.t()}
   def query_stmt(%State{conn_id: conn}, stmt, args) when is_list(args) or is_map(args) do
+    # The NIF itself first: the wrapper in EctoLibSql.NIF waits for locks and encodes values.
+    case NIF.stmt_query(conn, stmt, args, nil) do
+      {:ok, _} = ok -> ok
+      {:error, native} -> {:error, message(native)}
+      # a lock to wait for, or values to encode: nothing ran, so the full call starts again
+      _busy_or_encode -> query_stmt_slow(conn, stmt, args)
+    end
+  end
+
+  def query_stmt(%State{}, _stmt, _args), do: {:error, "arguments must be a list or map"}
+
+  defp query_stmt_slow(conn, stmt, args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, _} = ok -> ok
       {:error, native} -> {:error, message(native)}
     end
   end
-
-  def query_stmt(%State{}, _stmt, _args), do: {:error, "arguments must be a list or map"}
 
   @doc """
   Runs a prepared statement: statements that return rows answer `{:ok, %Result{}}`, the

@@ -24,7 +24,8 @@ class EnifTerms {
       case ERL_NIF_TERM_TYPE_FLOAT:
         return TermKind::Float;
       case ERL_NIF_TERM_TYPE_BITSTRING:
-        return enif_is_binary(env_, t) ? TermKind::Binary : TermKind::Other;
+        // A bitstring that is not whole bytes fails get_binary(), and so the decoder.
+        return TermKind::Binary;
       case ERL_NIF_TERM_TYPE_ATOM:
         return TermKind::Atom;
       case ERL_NIF_TERM_TYPE_TUPLE:

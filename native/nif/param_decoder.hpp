@@ -54,7 +54,7 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
     }
     case TermKind::Binary: {
       std::string_view bytes;
-      terms.get_binary(term, bytes);
+      if (!terms.get_binary(term, bytes)) break;  // a bitstring that is not whole bytes
       if (is_valid_utf8(bytes)) return bytes;
       return BlobView{std::as_bytes(std::span<const char>(bytes.data(), bytes.size()))};
     }

@@ -20,10 +20,11 @@ ERL_NIF_TERM make_binary(ErlNifEnv* env, std::span<const std::byte> bytes) {
 
 ERL_NIF_TERM make_columns(ErlNifEnv* env, const RowReader& reader) {
   const int n = reader.column_count();
-  std::vector<ERL_NIF_TERM> names(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i)
-    names[static_cast<std::size_t>(i)] = make_binary(env, reader.column_name(i));
-  return enif_make_list_from_array(env, names.data(), static_cast<unsigned>(n));
+  // Built from the end: no buffer, whatever the number of columns.
+  ERL_NIF_TERM list = enif_make_list(env, 0);
+  for (int i = n - 1; i >= 0; --i)
+    list = enif_make_list_cell(env, make_binary(env, reader.column_name(i)), list);
+  return list;
 }
 
 ERL_NIF_TERM make_row(ErlNifEnv* env, const RowReader& reader, int columns) {

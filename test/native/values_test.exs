@@ -149,7 +149,17 @@ defmodule EctoLibSql.Native.ValuesTest do
   end
 
   test "unsupported values give a clear error tuple, not a crash", %{s: s} do
-    for bad <- [{1, 2}, self(), make_ref(), :atom, [1, 2], 1..2, fn -> 1 end, {:blob, 1}] do
+    for bad <- [
+          {1, 2},
+          self(),
+          make_ref(),
+          :atom,
+          [1, 2],
+          1..2,
+          fn -> 1 end,
+          {:blob, 1},
+          <<1::3>>
+        ] do
       assert {:error,
               %Error{message: "unsupported argument type: " <> _, sqlite: %{code: :misuse}}} =
                Native.execute(s, "SELECT ?", [bad])
