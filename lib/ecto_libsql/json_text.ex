@@ -6,9 +6,15 @@ defmodule EctoLibSql.JSONText do
   @spec encode(term()) :: {:ok, String.t()} | {:error, String.t()}
   def encode(value) do
     if Code.ensure_loaded?(Jason) do
-      case apply(Jason, :encode, [value]) do
-        {:ok, json} -> {:ok, json}
-        {:error, error} -> {:error, Exception.message(error)}
+      try do
+        case apply(Jason, :encode, [value]) do
+          {:ok, json} -> {:ok, json}
+          {:error, error} -> {:error, Exception.message(error)}
+        end
+      rescue
+        # Jason raises for keys it cannot turn into strings (a tuple, a pid, a bad charlist)
+        e in Protocol.UndefinedError -> {:error, "cannot encode #{inspect(e.value)}"}
+        e -> {:error, Exception.message(e)}
       end
     else
       try do

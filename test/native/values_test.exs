@@ -169,6 +169,13 @@ defmodule EctoLibSql.Native.ValuesTest do
             %Error{message: "unsupported argument type: {:blob, list} whose elements" <> _}} =
              Native.execute(s, "SELECT ?", [{:blob, [1, 256]}])
 
+    # a map JSON cannot hold: a clear ArgumentError, with Jason or with the built-in encoder
+    for bad <- [%{{:x} => 1}, %{[0x110000] => 1}, %{"a" => self()}, %{"a" => {1, 2}}] do
+      assert_raise ArgumentError, ~r/^Cannot encode map parameter to JSON: /, fn ->
+        Native.execute(s, "SELECT ?", [bad])
+      end
+    end
+
     # a struct that is not a known value (maps in a parameter list are JSON, structs are not)
     assert {:error, %Error{message: "unsupported argument type: " <> _}} =
              Native.execute(s, "SELECT ?", [URI.parse("http://x")])
