@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <random>
 #include <vector>
 
@@ -43,7 +44,7 @@ TEST(VectorKernels, MatchADoublePrecisionSumForEveryLengthAndAlignment) {
   // Every tail length of the 4-, 8-, 16- and 32-float loops, and both aligned and unaligned
   // starts.
   for (int n = 0; n <= 1030; n += (n < 70 ? 1 : 37)) {
-    for (int offset = 0; offset < 3; ++offset) {
+    for (std::size_t offset = 0; offset < 3; ++offset) {
       const float* pa = a.data() + offset;
       const float* pb = b.data() + 2 * offset;
       const Reference r = reference(pa, pb, n);
