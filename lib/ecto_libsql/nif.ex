@@ -41,10 +41,9 @@ defmodule EctoLibSql.NIF do
 
   # Arguments go to the NIF as given; it answers :ecto_libsql_encode when one needs
   # EctoLibSql.Params (a date, time or decimal struct, a map sent as JSON, :null), and the call
-  # is made again with the encoded arguments. The common case walks its arguments once, natively.
-  defp call_encoded(args, call) do
-    encoded = EctoLibSql.Params.encode(args)
-
+  # is made again here with the encoded arguments. The common case walks its arguments once,
+  # natively. `call` takes the arguments and the `waiting_since` of a lock wait.
+  defp call_encoded(encoded, call) do
     case call.(encoded, nil) do
       {:ecto_libsql_busy, _} = busy ->
         wait_for_lock(busy, &call.(encoded, &1))
@@ -72,9 +71,14 @@ defmodule EctoLibSql.NIF do
 
   def query(conn, trx, sql, args) do
     case query(conn, trx, sql, args, nil) do
-      {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &query(conn, trx, sql, args, &1))
-      :ecto_libsql_encode -> call_encoded(args, &query(conn, trx, sql, &1, &2))
-      result -> result
+      {:ecto_libsql_busy, _} = busy ->
+        wait_for_lock(busy, &query(conn, trx, sql, args, &1))
+
+      :ecto_libsql_encode ->
+        call_encoded(EctoLibSql.Params.encode(args), &query(conn, trx, sql, &1, &2))
+
+      result ->
+        result
     end
   end
 
@@ -86,9 +90,10 @@ defmodule EctoLibSql.NIF do
         wait_for_lock(busy, &batch(conn, trx, steps, transactional, &1))
 
       :ecto_libsql_encode ->
-        steps
-        |> EctoLibSql.Params.encode_steps()
-        |> then(&batch_encoded(conn, trx, &1, transactional))
+        call_encoded(
+          EctoLibSql.Params.encode_steps(steps),
+          &batch(conn, trx, &1, transactional, &2)
+        )
 
       result ->
         result
@@ -96,19 +101,6 @@ defmodule EctoLibSql.NIF do
   end
 
   def batch(_conn, _trx, _steps, _transactional, _waiting_since), do: nif_not_loaded()
-
-  defp batch_encoded(conn, trx, steps, transactional) do
-    case batch(conn, trx, steps, transactional, nil) do
-      {:ecto_libsql_busy, _} = busy ->
-        wait_for_lock(busy, &batch(conn, trx, steps, transactional, &1))
-
-      :ecto_libsql_encode ->
-        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil}}
-
-      result ->
-        result
-    end
-  end
 
   def execute_script(conn, trx, sql, transactional) do
     case execute_script(conn, trx, sql, transactional, nil) do
@@ -135,9 +127,14 @@ defmodule EctoLibSql.NIF do
 
   def stmt_query(conn, stmt, args) do
     case stmt_query(conn, stmt, args, nil) do
-      {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &stmt_query(conn, stmt, args, &1))
-      :ecto_libsql_encode -> call_encoded(args, &stmt_query(conn, stmt, &1, &2))
-      result -> result
+      {:ecto_libsql_busy, _} = busy ->
+        wait_for_lock(busy, &stmt_query(conn, stmt, args, &1))
+
+      :ecto_libsql_encode ->
+        call_encoded(EctoLibSql.Params.encode(args), &stmt_query(conn, stmt, &1, &2))
+
+      result ->
+        result
     end
   end
 
@@ -149,9 +146,14 @@ defmodule EctoLibSql.NIF do
 
   def cursor_open(conn, trx, sql, args) do
     case cursor_open(conn, trx, sql, args, nil) do
-      {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &cursor_open(conn, trx, sql, args, &1))
-      :ecto_libsql_encode -> call_encoded(args, &cursor_open(conn, trx, sql, &1, &2))
-      result -> result
+      {:ecto_libsql_busy, _} = busy ->
+        wait_for_lock(busy, &cursor_open(conn, trx, sql, args, &1))
+
+      :ecto_libsql_encode ->
+        call_encoded(EctoLibSql.Params.encode(args), &cursor_open(conn, trx, sql, &1, &2))
+
+      result ->
+        result
     end
   end
 
