@@ -118,6 +118,16 @@ struct HttpClient::Impl {
     ioc.restart();
     ioc.run();
   }
+
+  // Runs `op` on the open stream, TLS or plain.
+  template <class Op>
+  void on_stream(Op&& op) {
+    if (secure) {
+      op(*secure);
+    } else {
+      op(*plain);
+    }
+  }
 };
 
 HttpClient::HttpClient(Url url, const std::string& auth_token,
@@ -262,11 +272,7 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
     impl.drive();
   };
   Armed armed(interrupter_, impl.lowest().socket().native_handle());
-  if (impl.secure) {
-    run(*impl.secure);
-  } else {
-    run(*impl.plain);
-  }
+  impl.on_stream(run);
   if (armed.release()) {
     // The socket was shut down: an answer read in full still stands, the connection does not.
     disconnect();
@@ -324,14 +330,7 @@ unsigned HttpClient::start_streaming(std::string_view path, std::string_view bod
     impl.drive();
   };
   run_interruptible(
-      interrupter_, impl.lowest().socket().native_handle(),
-      [&] {
-        if (impl.secure) {
-          run(*impl.secure);
-        } else {
-          run(*impl.plain);
-        }
-      },
+      interrupter_, impl.lowest().socket().native_handle(), [&] { impl.on_stream(run); },
       [&] { disconnect(); });
   if (ec) {
     fail(ec == beast::error::timeout ? "request timed out" : "connection lost: " + ec.message(),
@@ -368,14 +367,7 @@ bool HttpClient::read_streaming(std::string& out, std::size_t max) {
     impl.drive();
   };
   run_interruptible(
-      interrupter_, impl.lowest().socket().native_handle(),
-      [&] {
-        if (impl.secure) {
-          run(*impl.secure);
-        } else {
-          run(*impl.plain);
-        }
-      },
+      interrupter_, impl.lowest().socket().native_handle(), [&] { impl.on_stream(run); },
       [&] {
         out.resize(old);
         disconnect();

@@ -35,6 +35,16 @@ struct WsClient::Impl {
     ioc.restart();
     ioc.run();
   }
+
+  // Runs `op` on the open stream, TLS or plain.
+  template <class Op>
+  void on_stream(Op&& op) {
+    if (secure) {
+      op(*secure);
+    } else {
+      op(*plain);
+    }
+  }
 };
 
 WsClient::WsClient(Url url, std::chrono::milliseconds connect_timeout,
@@ -144,15 +154,7 @@ void WsClient::send(const std::string& text) {
     impl.drive();
   };
   run_interruptible(
-      interrupter_, impl.fd(),
-      [&] {
-        if (impl.secure) {
-          run(*impl.secure);
-        } else {
-          run(*impl.plain);
-        }
-      },
-      [&] { disconnect(); });
+      interrupter_, impl.fd(), [&] { impl.on_stream(run); }, [&] { disconnect(); });
   if (ec) {
     disconnect();
     throw TransportError(
@@ -172,15 +174,7 @@ std::string WsClient::receive() {
     impl.drive();
   };
   run_interruptible(
-      interrupter_, impl.fd(),
-      [&] {
-        if (impl.secure) {
-          run(*impl.secure);
-        } else {
-          run(*impl.plain);
-        }
-      },
-      [&] { disconnect(); });
+      interrupter_, impl.fd(), [&] { impl.on_stream(run); }, [&] { disconnect(); });
   if (ec) {
     disconnect();
     throw TransportError("remote server " + url_.host + ":" + url_.port + ": " +
