@@ -14,4 +14,23 @@ if System.get_env("ECTO_LIBSQL_SANITIZED_VM") == "1", do: System.delete_env("LD_
 unless Code.ensure_loaded?(EctoLibSql.TestHelpers),
   do: Code.require_file("support/helpers.exs", __DIR__)
 
+# Tests that need a test peer (Node, an npm package in _build/peers, openssl) skip themselves,
+# naming it, when it is missing. CI installs every peer, so there a missing one fails the run
+# instead of silently skipping tests (ECTO_LIBSQL_REQUIRE_PEERS=1, set by .ci/run).
+if System.get_env("ECTO_LIBSQL_REQUIRE_PEERS") == "1" do
+  peers = Path.expand("../../_build/peers/node_modules", __DIR__)
+
+  missing =
+    Enum.reject(~w(node openssl), &System.find_executable/1) ++
+      for package <-
+            ~w(libsql ws @libsql/client @libsql/hrana-client @tursodatabase/sync
+               @tursodatabase/cli-linux-x64-gnu/tursodb),
+          not File.exists?(Path.join(peers, package)),
+          do: "#{package} (npm, in #{peers})"
+
+  if missing != [] do
+    raise "ECTO_LIBSQL_REQUIRE_PEERS=1 but test peers are missing: #{Enum.join(missing, ", ")}"
+  end
+end
+
 ExUnit.start(exclude: [:slow, :valgrind])
