@@ -119,6 +119,7 @@ const http = require("http");
 const fs = require("fs");
 const path = require("path");
 const crypto = require("crypto");
+const os = require("os");
 const Database = require("libsql");
 const hrana = require("./hrana_server.js");
 
@@ -439,17 +440,48 @@ function checkpointTruncate() {
   }
 }
 
-// Writes frames' pages into the database file (the WAL is empty: checkpointTruncate ran). The
-// other connections see the change: the checkpoint changed the WAL index header, so each resets
-// its page cache before its next read.
+// Writes frames' pages into the database file (the WAL is empty: checkpointTruncate ran), then
+// tells the open connections, through the WAL index, what SQLite would have told them had it
+// written the pages itself.
 function rawApply(frames) {
   const fd = fs.openSync(opts.db, "r+");
+  let pages = 0;
   try {
     for (const f of frames) {
       fs.writeSync(fd, f.page, 0, PAGE, (f.pgno - 1) * PAGE);
-      if (f.commit) fs.ftruncateSync(fd, f.commit * PAGE);
+      if (f.commit) {
+        fs.ftruncateSync(fd, f.commit * PAGE);
+        pages = f.commit;
+      }
     }
     fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  announceDatabaseChange(pages);
+}
+
+// The WAL index header (the first 96 bytes of the -shm file: two copies of WalIndexHdr, wal.c)
+// holds the database size readers believe (nPage) and a change counter (iChange): a reader whose
+// copy of the header differs resets its page cache. The WAL is empty, so the header gets the new
+// size, a new iChange and its checksum (native-order words over its first 40 bytes), second copy
+// first, as SQLite writes it. No transaction is open (withQuiescentDb).
+function announceDatabaseChange(pages) {
+  const fd = fs.openSync(opts.db + "-shm", "r+");
+  try {
+    const h = Buffer.alloc(48);
+    fs.readSync(fd, h, 0, 48, 0);
+    const le = os.endianness() === "LE";
+    const get = (o) => (le ? h.readUInt32LE(o) : h.readUInt32BE(o));
+    const put = (o, v) => (le ? h.writeUInt32LE(v >>> 0, o) : h.writeUInt32BE(v >>> 0, o));
+    if (h[12] !== 1 || get(16) !== 0) throw new Error("the WAL index is not that of an empty WAL");
+    put(8, get(8) + 1); // iChange
+    put(20, pages); // nPage
+    const ck = walChecksum(!le, h, 0, 40, [0, 0]);
+    put(40, ck[0]);
+    put(44, ck[1]);
+    fs.writeSync(fd, h, 0, 48, 48);
+    fs.writeSync(fd, h, 0, 48, 0);
   } finally {
     fs.closeSync(fd);
   }
