@@ -97,13 +97,15 @@
 //   POST   /debug/new-generation  starts generation G + 1 (its export is the database now)
 //                             -> {"generation"}
 //   POST   /debug/compact     gRPC: frames up to now are only served as a snapshot (offsets
-//                             before them get NEED_SNAPSHOT) -> {"snapshot_frame_no"}
+//                             before them get NEED_SNAPSHOT) -> {"snapshot_frame_no": the first
+//                             frame_no BatchLogEntries still serves}
 //   POST   /debug/exec        {"sql", "args": [null | number | string | {"base64": ...}]} runs
 //                             one statement on the server -> {"rows", "affected",
 //                             "last_insert_rowid"}; its frames are logged as any write's
 //   POST   /debug/fault       arms a fault for the next matching requests:
 //                             {"method": "POST", "path": "/sync/" (prefix; default any route but
-//                              /debug), "times": 1,
+//                              /debug), "skip": 0 (matching requests let through first),
+//                              "times": 1,
 //                              "at": "request" (default: before the request is handled, nothing
 //                                applied; with "request_bytes": N after reading N body bytes)
 //                                | "response" (the request is handled, a push applied, then
@@ -743,6 +745,7 @@ function grpcReply(res, messages, status, message) {
   const trailer = Buffer.from(`grpc-status:${status}\r\ngrpc-message:${encoded}\r\n`);
   const body = Buffer.concat([...messages.flatMap((m) => grpcFrame(0, m)), ...grpcFrame(0x80, trailer)]);
   headers["content-length"] = body.length;
+  res.grpcStatus = status; // for the request log
   res.writeHead(200, headers);
   res.end(body);
 }
@@ -1024,6 +1027,10 @@ function takeFault(method, p) {
   for (let i = 0; i < faults.length; i++) {
     const f = faults[i];
     if ((!f.method || f.method === method) && p.startsWith(f.path || "/")) {
+      if (f.skip > 0) {
+        f.skip--;
+        continue;
+      }
       if (--f.remaining <= 0) faults.splice(i, 1);
       return f;
     }
@@ -1235,7 +1242,7 @@ const server = http.createServer((req, res) => {
     if (logged) return;
     logged = true;
     entry.status = res.headersSent ? res.statusCode : null;
-    if (res.getHeader("grpc-status")) entry.grpc_status = Number(res.getHeader("grpc-status"));
+    if (res.grpcStatus !== undefined) entry.grpc_status = res.grpcStatus;
     if (!res.writableFinished) entry.cut = true;
     requestLog.push(entry);
     if (requestLog.length > 1000) requestLog.shift();
