@@ -78,6 +78,40 @@
 //   the P pages of the database when the server first started (one transaction), then every
 //   transaction in commit order, the same transactions as the HTTP sync generations hold.
 //
+// What npm libsql 0.5.29 sends (observed; the check prints it with --sequences):
+//   HTTP sync replica (syncUrl): opening sends GET /info twice (the builder's probe, then the
+//     bootstrap) and, when neither FILE nor FILE-info exists, GET /export/{G}; no frames yet (a
+//     read before the first sync() sees the export only). sync(): GET /sync/{g}/{n}/{n+128} from
+//     n = durable_frame_num + 1 until an answer of 400; a 200 with fewer frames is followed by a
+//     request from the next frame, so every pull ends with a 400. A 400 {"generation": g + 1}
+//     makes it checkpoint its WAL and pull GET /sync/{g+1}/1/129. Writes: POST /v3/pipeline
+//     (no GET /v3 probe), then one pull (read-your-writes), statement by statement: BEGIN, each
+//     statement (reads too: POST /v3/pipeline + POST /v3/cursor) and COMMIT, each one pull.
+//     PRAGMA statements (integrity_check too) go to the server as well.
+//   offline: true: opening sends GET /info and GET /export/{G}; sync() pushes when the local WAL
+//     has frames past durable_frame_num (POST /sync/{G}/{s}/{e}, e - s <= 128, the answer's baton
+//     appended to the next path; one push may hold several local transactions), else pulls as
+//     above. A connection error during a push is swallowed: sync() answers {frames_synced: 0}.
+//     The next sync() starts from the last frame answered, without a baton; an "ok" with a lower
+//     max_frame_no makes it resend from max_frame_no + 1 (one retry). A conflict throws
+//     "Sync(InvalidPushFrameConflict(start, max_frame_no))", again at every later sync(): a push
+//     to an older generation is one too.
+//   gRPC replica (/info 404): opening sends only GET /info. sync(): Hello, then BatchLogEntries
+//     {next_offset: committed + 1, or 0 for a new replica}; it repeats until its committed frame
+//     reaches Hello's current_replication_index. From the second handshake on, Hello and
+//     BatchLogEntries go out together (prefetch; after a restart the prefetched one gets NO_HELLO
+//     and is sent again). NEED_SNAPSHOT -> Snapshot{next_offset} -> BatchLogEntries from the
+//     snapshot's first (highest) frame_no + 1. Writes: exec() -> Execute; prepare() of a write
+//     -> Describe, then Execute; each followed by Hello + BatchLogEntries; BEGIN, each statement
+//     (reads too) and COMMIT are separate Executes of one client_id; PRAGMAs too. A wrong token:
+//     three Hello answered
+//     UNAUTHENTICATED, a second apart, then "Replication(PrimaryHandshakeTimeout)".
+//   Not the server's doing: on a gRPC replica a named parameter (run({x: 1})) panics npm libsql
+//   (the crate's RemoteStatement::parameter_name reads param_names one place off), and a
+//   Statement.get() left unfinished pins the connection's snapshot across sync() (all() does
+//   not). Local metadata: FILE-info {"hash","version":0,"durable_frame_num","generation"};
+//   FILE-client_wal_index: 32 bytes {log_id u128 LE, committed frame_no u64 LE, 8 zero bytes}.
+//
 // Where frames come from: writes through Hrana or Proxy run on the database (WAL mode,
 // checkpoints off); after each request the server reads the new committed frames from the -wal
 // file (checking salts and checksums) and appends them to the logs. Pushed frames are appended to
@@ -91,8 +125,10 @@
 //   GET    /debug/stats       {"generation", "frames" (current generation), "v1_next_frame_no",
 //                             "v1_snapshot_frame_no", "pushed_frames", "push_replays",
 //                             "conflicts", "requests": {"GET /info": n, "POST /sync": n,
-//                             "grpc Hello": n, ...}}
-//   GET    /debug/requests    the last 1000 requests [{"method","path","status","bytes"}];
+//                             "POST /wal_log.ReplicationLog/Hello": n, ...}, "hrana"}
+//   GET    /debug/requests    the last 1000 requests [{"method", "path", "status" (null when
+//                             no answer was sent), "bytes" (of the answer's body),
+//                             "grpc_status", "cut" (true when the answer did not finish)}];
 //                             DELETE clears them
 //   POST   /debug/new-generation  starts generation G + 1 (its export is the database now)
 //                             -> {"generation"}
@@ -100,7 +136,8 @@
 //                             before them get NEED_SNAPSHOT) -> {"snapshot_frame_no": the first
 //                             frame_no BatchLogEntries still serves}
 //   POST   /debug/exec        {"sql", "args": [null | number | string | {"base64": ...}]} runs
-//                             one statement on the server -> {"rows", "affected",
+//                             one statement on the server -> {"columns", "rows" (integers
+//                             beyond 2^53 as strings, blobs as {"base64"}), "affected",
 //                             "last_insert_rowid"}; its frames are logged as any write's
 //   POST   /debug/fault       arms a fault for the next matching requests:
 //                             {"method": "POST", "path": "/sync/" (prefix; default any route but
@@ -112,8 +149,9 @@
 //                                the fault replaces the answer; with "response_bytes": N after
 //                                sending N bytes of it),
 //                              "action": "close" (default: drop the connection) | "exit" (the
-//                                process exits: a server dying; restart it on the same --db and
-//                                --port) | "status" ("status": 503, "body": "{}") | "delay"
+//                                process kills itself: a server dying; its state is on disk:
+//                                restart it on the same --db and --port) | "status"
+//                                ("status": 503, "body": {} (JSON)) | "delay"
 //                                ("delay_ms", then carry on)}
 //                             DELETE /debug/fault disarms all; GET lists them
 "use strict";
