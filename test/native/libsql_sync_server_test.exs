@@ -28,7 +28,10 @@ defmodule EctoLibSql.Native.LibsqlSyncServerTest do
     server = LibsqlSyncServer.start!(token: "t")
     holder = stop_at_exit(server)
 
-    LibsqlSyncServer.exec!(server, "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, b BLOB, f REAL)")
+    LibsqlSyncServer.exec!(
+      server,
+      "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, b BLOB, f REAL)"
+    )
 
     assert %{"affected" => 1, "last_insert_rowid" => 1} =
              LibsqlSyncServer.exec!(server, "INSERT INTO t(s, b, f) VALUES (?, ?, ?)", [

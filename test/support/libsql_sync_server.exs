@@ -104,7 +104,12 @@ defmodule EctoLibSql.LibsqlSyncServer do
   (blobs come back as %{"base64" => ...}).
   """
   def exec!(server, sql, args \\ []) do
-    args = Enum.map(args, fn {:blob, b} -> %{"base64" => Base.encode64(b)} ; v -> v end)
+    args =
+      Enum.map(args, fn
+        {:blob, b} -> %{"base64" => Base.encode64(b)}
+        v -> v
+      end)
+
     debug!(server, :post, "/debug/exec", %{"sql" => sql, "args" => args})
   end
 
@@ -160,7 +165,9 @@ defmodule EctoLibSql.LibsqlSyncServer do
   defp encode(v) when is_list(v), do: "[" <> Enum.map_join(v, ",", &encode/1) <> "]"
 
   defp encode(v) when is_map(v),
-    do: "{" <> Enum.map_join(v, ",", fn {k, x} -> encode(to_string(k)) <> ":" <> encode(x) end) <> "}"
+    do:
+      "{" <>
+        Enum.map_join(v, ",", fn {k, x} -> encode(to_string(k)) <> ":" <> encode(x) end) <> "}"
 
   defp decode(text) do
     {value, rest} = value(skip(text))

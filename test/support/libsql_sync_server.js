@@ -96,7 +96,8 @@
 //     max_frame_no makes it resend from max_frame_no + 1 (one retry). A conflict throws
 //     "Sync(InvalidPushFrameConflict(start, max_frame_no))", again at every later sync(): a push
 //     to an older generation is one too.
-//   gRPC replica (/info 404): opening sends only GET /info. sync(): Hello, then BatchLogEntries
+//   gRPC replica (/info 404): opening sends only GET /info; x-namespace-bin is the host's first
+//     label ("127" for 127.0.0.1). sync(): Hello, then BatchLogEntries
 //     {next_offset: committed + 1, or 0 for a new replica}; it repeats until its committed frame
 //     reaches Hello's current_replication_index. From the second handshake on, Hello and
 //     BatchLogEntries go out together (prefetch; after a restart the prefetched one gets NO_HELLO

@@ -480,6 +480,21 @@ async function grpcOnly() {
   client.close();
   await server.stop();
 
+  // A namespace the server does not serve (npm libsql names the first label of the host: "127").
+  const other = await new Server("namespace", ["--mode", "grpc", "--namespace", "other"]).start();
+  let nsError = null;
+  try {
+    replica("gns.db", other.url).sync();
+  } catch (err) {
+    nsError = err;
+  }
+  check(nsError && /NamespaceDoesntExist/.test(nsError.message), `an unknown namespace fails the handshake (${nsError && nsError.message})`);
+  await other.stop();
+  const named = await new Server("namespace-127", ["--mode", "grpc", "--namespace", "127"]).start();
+  replica("gns127.db", named.url).sync();
+  checkEqual(await named.requests(), ["GET /info 404", "POST /wal_log.ReplicationLog/Hello 200", "POST /wal_log.ReplicationLog/BatchLogEntries 200"], "namespace 127 is the one npm libsql sends for 127.0.0.1");
+  await named.stop();
+
   // --mode http serves no gRPC.
   const httpOnly = await new Server("http-only", ["--mode", "http"]).start();
   checkEqual((await grpcCall(httpOnly.url, "/wal_log.ReplicationLog/Hello", Buffer.alloc(0))).http, 404, "--mode http answers gRPC with 404");
