@@ -1097,7 +1097,7 @@ function execDebug(body) {
         const n = BigInt(v.value);
         return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : v.value;
       }
-      if (v.type === "blob") return { base64: v.base64 };
+      if (v.type === "blob") return { base64: Buffer.from(v.base64, "base64").toString("base64") }; // padded
       return v.type === "null" ? null : v.value;
     };
     return {
