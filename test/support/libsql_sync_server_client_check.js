@@ -290,6 +290,8 @@ async function httpSync() {
   o.sync();
   checkEqual((await notes()).filter((n) => n === "lost answer").length, 1, "re-pushed after a lost answer, it is not applied twice");
   check((await server.stats()).push_replays > before, "the server counted the replayed frames");
+  const durable = () => JSON.parse(fs.readFileSync(path.join(tmp, "o.db-info"), "utf8")).durable_frame_num;
+  checkEqual((await server.stats()).frames, durable(), "the replayed frames were not logged again");
   await server.requests("a push whose answer is lost, then the next sync()");
 
   // A transaction over several pushes cut off at its second push: the first part waits under its
@@ -315,6 +317,7 @@ async function httpSync() {
   checkEqual((await notes()).filter((n) => n === "server died").length, 1, "a push applied before the server died survives its restart");
   o.sync();
   checkEqual((await notes()).filter((n) => n === "server died").length, 1, "re-pushed to the restarted server, it is not applied twice");
+  checkEqual((await server.stats()).frames, durable(), "nor logged twice");
   o.prepare("INSERT INTO notes(body) VALUES (?)").run("after restart");
   o.sync();
   a.sync();
