@@ -435,13 +435,12 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
     end
 
     if mode != :local do
-      test "storage calls on a remote database say it is managed on the server", %{
+      test "storage calls on a remote database answer as the original adapter did", %{
         config: config
       } do
-        message = "storage of a remote database is managed on its server, not by this adapter"
-        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_status(config) == {:error, message}
+        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
+        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :not_supported}
+        assert Ecto.Adapters.LibSql.storage_status(config) == :up
       end
     end
   end
