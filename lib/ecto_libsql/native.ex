@@ -976,8 +976,11 @@ defmodule EctoLibSql.Native do
     end
   end
 
-  # The transaction is checked first, as earlier releases did.
+  # The transaction, statement or cursor is checked before the connection, as earlier releases
+  # did.
   @not_a_transaction "Transaction not found: not a transaction handle"
+  @not_a_statement "Statement not found: not a statement handle"
+  @not_a_cursor "Cursor not found: not a cursor handle"
 
   @doc false
   def query_with_trx_args(trx, _conn, _sql, _args) when not is_reference(trx),
@@ -1071,6 +1074,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def fetch_cursor(_conn, cursor, _max_rows) when not is_reference(cursor),
+    do: {:error, @not_a_cursor}
+
   def fetch_cursor(conn, cursor, max_rows) do
     case NIF.cursor_fetch(conn, cursor, max_rows) do
       {_status, columns, rows} -> {columns, rows, length(rows)}
@@ -1158,6 +1164,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def query_prepared(_conn, stmt, _mode, _sync, _args) when not is_reference(stmt),
+    do: {:error, @not_a_statement}
+
   def query_prepared(conn, stmt, _mode, _sync, args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, result} -> result_map(result)
@@ -1166,6 +1175,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def execute_prepared(_conn, stmt, _mode, _sync, _sql, _args) when not is_reference(stmt),
+    do: {:error, @not_a_statement}
+
   def execute_prepared(conn, stmt, _mode, _sync, _sql, args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, %Result{num_rows: n}} -> n

@@ -229,7 +229,7 @@ defmodule Ecto.Adapters.LibSql.ConnectionTest do
       )
       |> IO.iodata_to_binary()
 
-    assert sql == ~s{INSERT INTO "posts" ("title", "visits") VALUES (?1, ?2),(?1,?3)}
+    assert sql == ~s{INSERT INTO "posts" ("title", "visits") VALUES (?1, ?2), (?1, ?3)}
   end
 
   test "expressions SQLite cannot run raise errors that name them" do
