@@ -327,7 +327,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       sources = create_names(query, [])
       {table, _name, schema} = elem(sources, 0)
       sources = put_elem(sources, 0, {table, nil, schema})
-      [" ON CONFLICT ", conflict_target(targets), "DO UPDATE SET " | update_fields(query, sources)]
+
+      [
+        " ON CONFLICT ",
+        conflict_target(targets),
+        "DO UPDATE SET " | update_fields(query, sources)
+      ]
     end
 
     defp on_conflict({query, _, targets}, _header),
@@ -404,6 +409,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     @impl true
     def delete(prefix, table, filters, returning) do
       {filters, _} = filters(filters, 1)
+
       IO.iodata_to_binary([
         "DELETE FROM ",
         quote_table(prefix, table),
@@ -1167,6 +1173,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     end
 
     defp returning([]), do: []
+
     defp returning(returning),
       do: [" RETURNING " | Enum.map_intersperse(returning, ?,, &quote_name/1)]
 
@@ -1407,7 +1414,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
               "got: #{inspect(option)}"
     end
 
-    defp table_suffix([raw: sql]), do: [?\s, sql]
+    defp table_suffix(raw: sql), do: [?\s, sql]
 
     defp table_suffix(options) do
       words =
