@@ -455,6 +455,18 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
       end
     end
 
+    if mode != :local do
+      test "replication calls on a remote connection answer as the original did", %{
+        config: config
+      } do
+        {:ok, state} = EctoLibSql.Native.connect(Keyword.take(config, [:uri, :auth_token]))
+        assert {:ok, 0} = EctoLibSql.Native.get_max_write_frame(state)
+        assert {:error, :unsupported} = EctoLibSql.Native.freeze_replica(state)
+        assert EctoLibSql.Native.freeze_database(state.conn_id) == :unsupported
+        :ok = EctoLibSql.Native.close(state)
+      end
+    end
+
     test "several statements in one query run in order as one unit" do
       now = "'2024-01-01T00:00:00'"
 
