@@ -253,8 +253,8 @@ defmodule EctoLibSql.Native do
 
   SQL holding several statements (`"INSERT ...; SELECT ..."`, split where SQLite splits them,
   so a trigger body stays whole) runs them in order as one unit and answers the last one's
-  result: a savepoint makes it all or nothing, also inside a transaction, where a failure
-  leaves the transaction usable. Statements that control transactions themselves (`BEGIN`,
+  result, all or nothing: a transaction of its own, or a savepoint inside an open transaction,
+  which a failure leaves usable. Statements that control transactions themselves (`BEGIN`,
   `COMMIT`, `SAVEPOINT`) run as written instead; a transaction they began is rolled back when
   one of them fails. Parameters bind to one statement: several statements take none (an error
   says so). Every mode (local, remote, replica) runs them the same way.

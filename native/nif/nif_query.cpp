@@ -15,11 +15,11 @@ namespace {
 ERL_NIF_TERM query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 // SQL holding several statements: they run one after the other as one unit, and the result is
-// the last statement's. A savepoint makes the unit all-or-nothing, inside a transaction too
-// (where a failure leaves the transaction usable), unless the statements control transactions
-// themselves (BEGIN ... COMMIT, SAVEPOINT): then they run as written, and a transaction they
-// began and left open when one failed is rolled back. Parameters bind to one statement: SQL with
-// several statements takes none. Caller holds the connection's lock.
+// the last statement's. The unit is all-or-nothing (Connection::batch: a transaction of its own,
+// or a savepoint inside an open one, which a failure leaves usable) unless the statements
+// control transactions themselves (BEGIN ... COMMIT, SAVEPOINT): then they run as written, and a
+// transaction they began and left open when one failed is rolled back. Parameters bind to one
+// statement: SQL with several statements takes none. Caller holds the connection's lock.
 ERL_NIF_TERM run_several(ErlNifEnv* env, Connection& conn, std::string_view sql,
                          const Params& params, LockWait& wait) {
   std::vector<BatchStep> steps;
