@@ -21,8 +21,24 @@ defmodule EctoLibSql do
   @default_max_rows 500
 
   @impl true
+  # A pool of in-memory databases would be a pool of different, empty databases: refused. The
+  # Ecto adapter shares one in-memory database across its pool instead.
   def connect(opts) do
-    Native.connect(opts)
+    pool_size = Keyword.get(opts, :pool_size, 1)
+
+    if Keyword.get(opts, :database) == ":memory:" and is_nil(Keyword.get(opts, :uri)) and
+         is_integer(pool_size) and pool_size > 1 do
+      {:error,
+       %Error{
+         message:
+           "database: \":memory:\" with pool_size: #{pool_size} would give every connection " <>
+             "its own empty database: use pool_size: 1, or one shared in-memory database " <>
+             "(database: \"file:/<name>?vfs=memdb\", a name of its own per pool; the Ecto " <>
+             "adapter does this for \":memory:\")"
+       }}
+    else
+      Native.connect(opts)
+    end
   end
 
   @impl true
@@ -71,14 +87,28 @@ defmodule EctoLibSql do
     handle_execute(%Query{statement: sql}, args, opts, state)
   end
 
+  # SQL holding several statements runs them all, in order, as one unit (see
+  # EctoLibSql.Native.execute/3). A map of named parameters missing one raises ArgumentError,
+  # as in earlier releases.
   defp execute_sql(query, statement, args, state) do
     sql = IO.iodata_to_binary(statement)
+    args = named_arguments(state, sql, args)
 
     case NIF.query(state.conn_id, state.trx_id, sql, args) do
       {:ok, result} -> {:ok, query, result, state}
       {:error, native} -> error(native, state)
     end
   end
+
+  defp named_arguments(state, sql, args) when is_map(args) and map_size(args) > 0 do
+    case Native.normalise_arguments(state.conn_id, sql, args) do
+      list when is_list(list) -> list
+      # SQL the NIF refuses anyway (a syntax error, several statements): it says why.
+      {:error, _} -> args
+    end
+  end
+
+  defp named_arguments(_state, _sql, args), do: args
 
   @impl true
   def handle_close(_query, _opts, state), do: {:ok, %Result{command: :close}, state}
@@ -110,8 +140,10 @@ defmodule EctoLibSql do
     end
   end
 
+  # Begin answers :begin, as in earlier releases; commit and rollback a %Result{}.
   defp savepoint(state, sql, command) do
     case Native.query(state, %Query{statement: sql}, []) do
+      {:ok, _, _, state} when command == :begin -> {:ok, :begin, state}
       {:ok, _, _, state} -> {:ok, %Result{command: command}, state}
       {:error, error, state} -> {:error, error, state}
     end
@@ -119,7 +151,7 @@ defmodule EctoLibSql do
 
   defp begin(conn, mode, state) do
     case NIF.begin(conn, mode) do
-      {:ok, trx} -> {:ok, %Result{command: :begin}, %State{state | trx_id: trx}}
+      {:ok, trx} -> {:ok, :begin, %State{state | trx_id: trx}}
       {:error, native} -> error(native, state)
     end
   end
@@ -211,23 +243,29 @@ defmodule EctoLibSql do
     end
   end
 
+  # The cursor is `%{ref: cursor_handle}`, as in earlier releases.
   @impl true
   def handle_declare(%Query{statement: statement} = query, params, _opts, %State{} = state) do
     case NIF.cursor_open(state.conn_id, state.trx_id, IO.iodata_to_binary(statement), params) do
-      {:ok, cursor} -> {:ok, query, cursor, state}
+      {:ok, cursor} -> {:ok, query, %{ref: cursor}, state}
       {:error, native} -> error(native, state)
     end
   end
 
+  # Every batch of rows answers :cont; the fetch after the last row answers :halt with no
+  # rows, as in earlier releases.
   @impl true
   def handle_fetch(_query, cursor, opts, %State{} = state) do
     max_rows =
       Keyword.get(opts, :max_rows) || Keyword.get(state.opts, :max_rows, @default_max_rows)
 
-    case NIF.cursor_fetch(state.conn_id, cursor, max_rows) do
-      {status, columns, rows} when status in [:cont, :halt] ->
-        result = %Result{command: :select, columns: columns, rows: rows, num_rows: length(rows)}
-        {status, result, state}
+    case NIF.cursor_fetch(state.conn_id, cursor_ref(cursor), max_rows) do
+      {_status, columns, rows} when rows != [] ->
+        {:cont, %Result{command: :select, columns: columns, rows: rows, num_rows: length(rows)},
+         state}
+
+      {:halt, columns, []} ->
+        {:halt, %Result{command: :select, columns: columns, rows: [], num_rows: 0}, state}
 
       {:error, native} ->
         error(native, state)
@@ -236,9 +274,12 @@ defmodule EctoLibSql do
 
   @impl true
   def handle_deallocate(_query, cursor, _opts, state) do
-    NIF.cursor_close(cursor)
+    NIF.cursor_close(cursor_ref(cursor))
     {:ok, %Result{command: :deallocate}, state}
   end
+
+  defp cursor_ref(%{ref: cursor}), do: cursor
+  defp cursor_ref(cursor), do: cursor
 
   # An error on a connection that is no longer open asks DBConnection to reconnect.
   defp error(native, %State{conn_id: conn} = state) do

@@ -235,18 +235,29 @@ defmodule EctoLibSql.Native do
   defp pragma_word(key, v),
     do: raise(ArgumentError, "invalid value for #{inspect(key)}: #{inspect(v)}")
 
-  @doc "Closes the connection of `state` with its statements and cursors. Idempotent."
-  @spec close(State.t()) :: :ok
-  def close(%State{conn_id: conn}), do: NIF.close(conn)
+  @doc """
+  Closes the connection of `state` with its statements and cursors. Idempotent; a state whose
+  `conn_id` is no connection handle answers `{:error, reason}`.
+  """
+  @spec close(State.t()) :: :ok | {:error, String.t()}
+  def close(%State{conn_id: conn}), do: ok_or_message(NIF.close(conn))
 
   # ------------------------------------------------------------------------------------------
   # Queries
   # ------------------------------------------------------------------------------------------
 
   @doc """
-  Runs one SQL statement with positional (list) or named (map) arguments and answers
+  Runs SQL with positional (list) or named (map) arguments and answers
   `{:ok, %EctoLibSql.Result{}}`. Inside a transaction begun with `begin/2` it runs in that
   transaction.
+
+  SQL holding several statements (`"INSERT ...; SELECT ..."`, split where SQLite splits them,
+  so a trigger body stays whole) runs them in order as one unit and answers the last one's
+  result, all or nothing: a transaction of its own, or a savepoint inside an open transaction,
+  which a failure leaves usable. Statements that control transactions themselves (`BEGIN`,
+  `COMMIT`, `SAVEPOINT`) run as written instead; a transaction they began is rolled back when
+  one of them fails. Parameters bind to one statement: several statements take none (an error
+  says so). Every mode (local, remote, replica) runs them the same way.
   """
   @spec execute(State.t(), String.t(), list() | map()) :: {:ok, Result.t()} | {:error, Error.t()}
   def execute(%State{conn_id: conn, trx_id: trx}, sql, args \\ []) when is_binary(sql) do
@@ -510,12 +521,22 @@ defmodule EctoLibSql.Native do
   # Prepared statements
   # ------------------------------------------------------------------------------------------
 
-  @doc "Prepares a statement for repeated use: `{:ok, stmt_id}`."
+  @doc """
+  Prepares a statement for repeated use: `{:ok, stmt_id}`, or `{:error, "Prepare failed: ..."}`.
+  """
   @spec prepare(State.t(), String.t()) :: {:ok, reference()} | {:error, String.t()}
   def prepare(%State{conn_id: conn}, sql) when is_binary(sql) do
     case NIF.prepare(conn, sql) do
       {:ok, stmt} -> {:ok, stmt}
-      {:error, native} -> {:error, message(native)}
+      {:error, native} -> {:error, prepare_failed(native)}
+    end
+  end
+
+  # The engine's own prepare errors already say "Prepare failed: ...".
+  defp prepare_failed(native) do
+    case message(native) do
+      "Prepare failed: " <> _ = message -> message
+      message -> "Prepare failed: " <> message
     end
   end
 
@@ -666,7 +687,7 @@ defmodule EctoLibSql.Native do
     end
   end
 
-  def declare_cursor(conn, sql, args) when is_reference(conn) do
+  def declare_cursor(conn, sql, args) when not is_struct(conn, State) do
     case NIF.cursor_open(conn, nil, sql, args) do
       {:ok, cursor} -> cursor
       {:error, native} -> {:error, message(native)}
@@ -690,8 +711,8 @@ defmodule EctoLibSql.Native do
   end
 
   @doc "Closes a cursor. Idempotent."
-  @spec close_cursor(reference()) :: :ok
-  def close_cursor(cursor), do: NIF.cursor_close(cursor)
+  @spec close_cursor(reference()) :: :ok | {:error, String.t()}
+  def close_cursor(cursor), do: ok_or_message(NIF.cursor_close(cursor))
 
   # ------------------------------------------------------------------------------------------
   # Metadata and connection control
@@ -812,19 +833,36 @@ defmodule EctoLibSql.Native do
   def flush_and_get_frame(%State{conn_id: conn}), do: flush_and_get_frame(conn)
   def flush_and_get_frame(conn), do: replication(conn, :flush, nil)
 
-  @doc "The highest frame number written through this replica."
+  @doc """
+  The highest frame number written through this replica; `{:ok, 0}` for local and remote
+  connections, which write through no replica (as earlier releases answered).
+  """
   def get_max_write_frame(%State{conn_id: conn}), do: get_max_write_frame(conn)
-  def get_max_write_frame(conn), do: replication(conn, :max_write_frame, nil)
+
+  def get_max_write_frame(conn) do
+    case NIF.mode(conn) do
+      :remote_replica -> replication(conn, :max_write_frame, nil)
+      mode when mode in [:local, :remote] -> {:ok, 0}
+      {:error, native} -> {:error, message(native)}
+    end
+  end
 
   @doc """
   Turns an embedded replica into a plain local database at the same path: it stops syncing
-  and accepts local writes.
+  and accepts local writes. Anything else (a local or remote connection, a closed or invalid
+  state) answers `{:error, :unsupported}`, as earlier releases answered for every call.
   """
   @spec freeze_replica(State.t()) :: {:ok, State.t()} | {:error, term()}
   def freeze_replica(%State{conn_id: conn} = state) do
-    case replication(conn, :freeze, nil) do
-      {:ok, :ok} -> {:ok, %State{state | mode: :local, sync: :disable_sync}}
-      {:error, _} = error -> error
+    case NIF.mode(conn) do
+      :remote_replica ->
+        case replication(conn, :freeze, nil) do
+          {:ok, :ok} -> {:ok, %State{state | mode: :local, sync: :disable_sync}}
+          {:error, _} = error -> error
+        end
+
+      _ ->
+        {:error, :unsupported}
     end
   end
 
@@ -890,9 +928,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
-  def close(id, :conn_id), do: NIF.close(id)
-  def close(id, :stmt_id), do: NIF.stmt_close(id)
-  def close(id, :cursor_id), do: NIF.cursor_close(id)
+  def close(id, :conn_id), do: ok_or_message(NIF.close(id))
+  def close(id, :stmt_id), do: ok_or_message(NIF.stmt_close(id))
+  def close(id, :cursor_id), do: ok_or_message(NIF.cursor_close(id))
 
   # Closing an open transaction handle rolls the transaction back.
   def close(id, :trx_id) do
@@ -938,7 +976,16 @@ defmodule EctoLibSql.Native do
     end
   end
 
+  # The transaction, statement or cursor is checked before the connection, as earlier releases
+  # did.
+  @not_a_transaction "Transaction not found: not a transaction handle"
+  @not_a_statement "Statement not found: not a statement handle"
+  @not_a_cursor "Cursor not found: not a cursor handle"
+
   @doc false
+  def query_with_trx_args(trx, _conn, _sql, _args) when not is_reference(trx),
+    do: {:error, @not_a_transaction}
+
   def query_with_trx_args(trx, conn, sql, args) do
     case NIF.query(conn, trx, sql, args) do
       {:ok, result} -> result_map(result)
@@ -947,6 +994,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def execute_with_transaction(trx, _conn, _sql, _args) when not is_reference(trx),
+    do: {:error, @not_a_transaction}
+
   def execute_with_transaction(trx, conn, sql, args) do
     case NIF.query(conn, trx, sql, args) do
       {:ok, %Result{num_rows: n}} -> n
@@ -1024,6 +1074,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def fetch_cursor(_conn, cursor, _max_rows) when not is_reference(cursor),
+    do: {:error, @not_a_cursor}
+
   def fetch_cursor(conn, cursor, max_rows) do
     case NIF.cursor_fetch(conn, cursor, max_rows) do
       {_status, columns, rows} -> {columns, rows, length(rows)}
@@ -1061,13 +1114,16 @@ defmodule EctoLibSql.Native do
   The highest frame number written through this replica (compatibility name of
   `get_max_write_frame/1`): an integer, or `{:error, reason}`.
   """
-  def max_write_replication_index(conn), do: unwrap(replication(conn, :max_write_frame, nil))
+  def max_write_replication_index(conn), do: unwrap(get_max_write_frame(conn))
 
   @doc false
+  # `:unsupported` (a bare atom, as earlier releases answered) for connections that are not
+  # replicas.
   def freeze_database(conn) do
-    case replication(conn, :freeze, nil) do
-      {:ok, :ok} -> :ok
-      error -> error
+    case NIF.mode(conn) do
+      :remote_replica -> with {:ok, :ok} <- replication(conn, :freeze, nil), do: :ok
+      mode when mode in [:local, :remote] -> :unsupported
+      {:error, native} -> {:error, message(native)}
     end
   end
 
@@ -1103,11 +1159,14 @@ defmodule EctoLibSql.Native do
   def prepare_statement(conn, sql) do
     case NIF.prepare(conn, sql) do
       {:ok, stmt} -> stmt
-      {:error, native} -> {:error, "Prepare failed: " <> message(native)}
+      {:error, native} -> {:error, prepare_failed(native)}
     end
   end
 
   @doc false
+  def query_prepared(_conn, stmt, _mode, _sync, _args) when not is_reference(stmt),
+    do: {:error, @not_a_statement}
+
   def query_prepared(conn, stmt, _mode, _sync, args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, result} -> result_map(result)
@@ -1116,6 +1175,9 @@ defmodule EctoLibSql.Native do
   end
 
   @doc false
+  def execute_prepared(_conn, stmt, _mode, _sync, _sql, _args) when not is_reference(stmt),
+    do: {:error, @not_a_statement}
+
   def execute_prepared(conn, stmt, _mode, _sync, _sql, args) do
     case NIF.stmt_query(conn, stmt, args) do
       {:ok, %Result{num_rows: n}} -> n

@@ -1,7 +1,8 @@
 defmodule EctoLibSql.Params do
   @moduledoc false
   # Converts Elixir values the engine does not take directly into values it does: dates and
-  # times to ISO 8601 text, decimals to text, `:null` to nil and plain maps to JSON text.
+  # times to ISO 8601 text, decimals to text, `:null` to nil, booleans to 1 / 0 and plain maps
+  # to JSON text.
   # Everything else passes through; the NIF rejects what it cannot store with a clear error.
 
   @spec encode(list() | map() | term()) :: list() | map() | term()
@@ -40,6 +41,9 @@ defmodule EctoLibSql.Params do
     do: apply(Decimal, :to_string, [value, :normal])
 
   def encode_value(:null), do: nil
+  # As earlier releases encoded them (SQLite stores booleans as integers anyway).
+  def encode_value(true), do: 1
+  def encode_value(false), do: 0
 
   def encode_value(value) when is_map(value) and not is_struct(value) do
     case EctoLibSql.JSONText.encode(value) do

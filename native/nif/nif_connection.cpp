@@ -199,10 +199,12 @@ ERL_NIF_TERM info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   });
 }
 
-// mode(conn) -> :local | :remote | :remote_replica
+// mode(conn) -> :local | :remote | :remote_replica; an error once the connection is closed.
 ERL_NIF_TERM mode(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
-    switch (connection_arg(env, argv[0]).conn->mode()) {
+    const Connection& conn = *connection_arg(env, argv[0]).conn;
+    if (!conn.is_open()) throw Error(kCodeMisuse, "Connection not found: it is closed");
+    switch (conn.mode()) {
       case Mode::Local:
         return atoms::local;
       case Mode::Remote:

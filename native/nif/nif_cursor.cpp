@@ -36,7 +36,7 @@ ERL_NIF_TERM cursor_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     Connection& conn = *connection_arg(env, argv[0]).conn;
     auto* cursor = get_resource<CursorResource>(env, argv[1]);
-    if (cursor == nullptr || !cursor->stmt) throw BadArg{};
+    if (cursor == nullptr || !cursor->stmt) not_a_handle("Cursor");
     const std::int64_t max_rows = int_arg(env, argv[2]);
     if (max_rows < 1) throw Error(kCodeMisuse, "max_rows must be a positive integer");
     return with_lock_wait(env, argc, argv, 3, [&](LockWait& wait) {
@@ -86,7 +86,7 @@ ERL_NIF_TERM cursor_fetch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM cursor_close(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     auto* cursor = get_resource<CursorResource>(env, argv[0]);
-    if (cursor == nullptr || !cursor->conn) throw BadArg{};
+    if (cursor == nullptr || !cursor->conn) not_a_handle("Cursor");
     Connection::Guard guard(*cursor->conn, std::try_to_lock);
     if (guard.owns_lock()) {
       if (cursor->stmt) cursor->stmt->close();

@@ -14,6 +14,46 @@ namespace {
 
 ERL_NIF_TERM query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
+// SQL holding several statements: they run one after the other as one unit, and the result is
+// the last statement's. The unit is all-or-nothing (Connection::batch: a transaction of its own,
+// or a savepoint inside an open one, which a failure leaves usable) unless the statements
+// control transactions themselves (BEGIN ... COMMIT, SAVEPOINT): then they run as written, and a
+// transaction they began and left open when one failed is rolled back. Parameters bind to one
+// statement: SQL with several statements takes none. Caller holds the connection's lock.
+ERL_NIF_TERM run_several(ErlNifEnv* env, Connection& conn, std::string_view sql,
+                         const Params& params, LockWait& wait) {
+  std::vector<BatchStep> steps;
+  bool controls_transactions = false;
+  for (std::string_view stmt : sql::split_statements(sql)) {
+    steps.push_back(BatchStep{stmt, {}});
+    if (sql::classify(stmt).is_transaction) controls_transactions = true;
+  }
+  if (!params.empty()) {
+    throw Error(kCodeMisuse, "the SQL holds " + std::to_string(steps.size()) +
+                                 " statements: parameters bind to one statement, so run "
+                                 "statements that take parameters one by one (or with batch/2)");
+  }
+  const bool was_autocommit = conn.autocommit();
+  ERL_NIF_TERM last = atoms::nil;
+  try {
+    conn.batch(steps, !controls_transactions, [&](std::size_t i, RowReader& reader) {
+      last = drain_to_result(env, reader, sql::classify(steps[i].sql).command);
+      // A unit without its savepoint cannot start again once a statement has run.
+      if (controls_transactions) wait.may_yield = false;
+    });
+  } catch (...) {
+    if (controls_transactions && was_autocommit && !conn.autocommit()) {
+      try {
+        conn.run("ROLLBACK");
+      } catch (...) {
+        // The statement's own error matters more than a failed clean-up.
+      }
+    }
+    throw;
+  }
+  return last;
+}
+
 // query(conn, trx | nil, sql, args)
 ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
@@ -30,10 +70,15 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     params.borrowed = true;  // the argument terms outlive this call, and the run ends in it
 
     if (dirty) {
-      return with_lock_wait(env, argc, argv, 4, [&](LockWait&) {
+      return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
         Connection::Guard guard(conn);
         transaction_arg(env, argv[1], conn);
-        StatementLease stmt = conn.acquire(sql);
+        StatementLease stmt;
+        try {
+          stmt = conn.acquire(sql);
+        } catch (const SeveralStatements&) {
+          return make_ok(env, run_several(env, conn, sql, params, wait));
+        }
         stmt->bind(params);
         ERL_NIF_TERM out;
         run_to_result(env, *stmt, nullptr, out);
@@ -47,7 +92,12 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (!guard.owns_lock()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
     transaction_arg(env, argv[1], conn);
     ExecBudget budget = normal_scheduler_budget(started);
-    StatementLease stmt = conn.acquire(sql, &budget);
+    StatementLease stmt;
+    try {
+      stmt = conn.acquire(sql, &budget);
+    } catch (const SeveralStatements&) {
+      return reschedule_dirty(env, "query", query_dirty, argc, argv);  // runs them as a script
+    }
     if (!stmt || !may_run_on_normal_scheduler(conn, *stmt)) {
       return reschedule_dirty(env, "query", query_dirty, argc, argv);
     }

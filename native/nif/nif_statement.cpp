@@ -11,7 +11,7 @@ namespace {
 
 StatementResource& statement_arg(ErlNifEnv* env, ERL_NIF_TERM term) {
   auto* res = get_resource<StatementResource>(env, term);
-  if (res == nullptr || !res->stmt) throw BadArg{};
+  if (res == nullptr || !res->stmt) not_a_handle("Statement");
   return *res;
 }
 

@@ -41,9 +41,18 @@ ERL_NIF_TERM guarded(ErlNifEnv* env, F&& body) noexcept {
   }
 }
 
+// A handle argument that is no handle of its kind (nil, or the UUID string of an earlier
+// release) is an error like a closed handle, not a bad argument: EctoLibSql.Native answers
+// {:error, ...} for every handle that is not live. `kind` is "Connection", "Statement", ...
+[[noreturn]] inline void not_a_handle(std::string_view kind) {
+  std::string lower(kind);
+  if (!lower.empty()) lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
+  throw Error(kCodeMisuse, std::string(kind) + " not found: not a " + lower + " handle");
+}
+
 inline ConnectionResource& connection_arg(ErlNifEnv* env, ERL_NIF_TERM term) {
   auto* res = get_resource<ConnectionResource>(env, term);
-  if (res == nullptr || !res->conn) throw BadArg{};
+  if (res == nullptr || !res->conn) not_a_handle("Connection");
   return *res;
 }
 

@@ -55,7 +55,7 @@ ERL_NIF_TERM begin_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 // the connection: the transaction's own (closing a handle).
 ERL_NIF_TERM finish_locked(ErlNifEnv* env, const ERL_NIF_TERM argv[], bool commit) {
   auto* trx = get_resource<TransactionResource>(env, argv[1]);
-  if (trx == nullptr || !trx->conn) throw BadArg{};
+  if (trx == nullptr || !trx->conn) not_a_handle("Transaction");
   Connection& conn = !commit && is_nil(argv[0]) ? *trx->conn : *connection_arg(env, argv[0]).conn;
   Connection::Guard guard(conn);
   if (trx->conn.get() != &conn) {
@@ -103,7 +103,7 @@ ERL_NIF_TERM rollback(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM transaction_status(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     auto* trx = get_resource<TransactionResource>(env, argv[0]);
-    if (trx == nullptr || !trx->conn) throw BadArg{};
+    if (trx == nullptr || !trx->conn) not_a_handle("Transaction");
     Connection::Guard guard(*trx->conn, std::try_to_lock);
     if (!guard.owns_lock())
       return trx->serial != 0 ? atoms::ok : make_error(env, kCodeMisuse, "Transaction not found");

@@ -182,7 +182,7 @@ TEST(LocalConnection, BusyYieldsWhenNonBlockingAndWaitsOtherwise) {
   const auto start = std::chrono::steady_clock::now();
   try {
     other->run("INSERT INTO t VALUES (1)");
-    FAIL();
+    ADD_FAILURE() << "expected SQLITE_BUSY";
   } catch (const Error& e) {
     EXPECT_EQ(e.code() & 0xff, SQLITE_BUSY);
   }
@@ -285,6 +285,58 @@ TEST(LocalConnection, TransactionalBatchIsAllOrNothing) {
     EXPECT_THROW(conn->batch(steps, false, drain), Error);
   }
   EXPECT_EQ(rows(*conn, "SELECT count(*) FROM t")[0][0], "2");
+}
+
+TEST(LocalConnection, TransactionalBatchIsOneTransactionOrASavepointInsideOne) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE t(x UNIQUE)");
+  std::vector<BatchStep> steps(2);
+  steps[0].sql = "INSERT INTO t VALUES (1)";
+  steps[1].sql = "SELECT count(*) FROM t";
+  std::vector<std::string> seen;
+  auto read = [&](std::size_t, RowReader& r) {
+    while (r.step(nullptr) == Step::Row)
+      seen.emplace_back(r.column_text(0));
+  };
+  {
+    Connection::Guard guard(*conn);
+    conn->batch(steps, true, read);
+    // Later steps see earlier ones; the batch's own transaction is over.
+    EXPECT_EQ(seen, std::vector<std::string>{"1"});
+    EXPECT_TRUE(conn->autocommit());
+    EXPECT_EQ(conn->transaction_serial(), 0u);
+  }
+  // Inside a transaction a failing batch is undone and the transaction goes on.
+  {
+    Connection::Guard guard(*conn);
+    const std::uint64_t serial = conn->begin(TransactionBehaviour::Deferred);
+    std::vector<BatchStep> failing(2);
+    failing[0].sql = "INSERT INTO t VALUES (2)";
+    failing[1].sql = "INSERT INTO t VALUES (1)";
+    EXPECT_THROW(conn->batch(failing, true, read), Error);
+    EXPECT_FALSE(conn->autocommit());
+    EXPECT_EQ(conn->transaction_serial(), serial);
+    conn->commit();
+  }
+  EXPECT_EQ(rows(*conn, "SELECT count(*) FROM t")[0][0], "1");
+}
+
+TEST(LocalConnection, AcquireRefusesSeveralStatementsAsSuch) {
+  auto conn = open_local(":memory:");
+  run(*conn, "CREATE TABLE t(x)");
+  Connection::Guard guard(*conn);
+  EXPECT_THROW(conn->acquire("SELECT 1; SELECT 2"), SeveralStatements);
+  EXPECT_THROW(conn->acquire("CREATE TABLE a(x); -- one\n CREATE TABLE b(x)"), SeveralStatements);
+  // A trailing semicolon or comment, or a trigger body's semicolons, make no second statement.
+  EXPECT_NO_THROW(conn->acquire("SELECT 1; -- done"));
+  EXPECT_NO_THROW(
+      conn->acquire("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END;"));
+  try {
+    conn->acquire("SELECT 1; SELECT 2");
+  } catch (const SeveralStatements& e) {
+    EXPECT_EQ(e.code(), kCodeMisuse);
+    EXPECT_EQ(e.message(), "the SQL holds more than one statement");
+  }
 }
 
 TEST(LocalConnection, ClosingConnectionClosesUserStatements) {

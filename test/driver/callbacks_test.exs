@@ -56,7 +56,7 @@ defmodule EctoLibSql.Driver.CallbacksTest do
     insert = %Query{statement: "INSERT INTO sp VALUES (1)"}
     count = %Query{statement: "SELECT count(*) FROM sp"}
 
-    {:ok, %Result{command: :begin}, t} = EctoLibSql.handle_begin([mode: :savepoint], t)
+    {:ok, :begin, t} = EctoLibSql.handle_begin([mode: :savepoint], t)
     {:ok, _, _, t} = EctoLibSql.handle_execute(insert, [], [], t)
     {:ok, %Result{command: :rollback}, t} = EctoLibSql.handle_rollback([mode: :savepoint], t)
     assert {:ok, _, %Result{rows: [[0]]}, t} = EctoLibSql.handle_execute(count, [], [], t)
@@ -99,8 +99,7 @@ defmodule EctoLibSql.Driver.CallbacksTest do
   test "begin, status, commit, rollback", %{state: state} do
     assert {:idle, ^state} = EctoLibSql.handle_status([], state)
 
-    assert {:ok, %Result{command: :begin}, %State{trx_id: trx} = t} =
-             EctoLibSql.handle_begin([], state)
+    assert {:ok, :begin, %State{trx_id: trx} = t} = EctoLibSql.handle_begin([], state)
 
     assert trx != nil
     assert {:transaction, ^t} = EctoLibSql.handle_status([], t)
@@ -144,7 +143,11 @@ defmodule EctoLibSql.Driver.CallbacksTest do
     assert {:cont, %Result{rows: [[1], [2]], num_rows: 2}, ^state} =
              EctoLibSql.handle_fetch(query, cursor, [max_rows: 2], state)
 
-    assert {:halt, %Result{rows: [[3]]}, ^state} =
+    # Rows are :cont; the fetch after the last row is an empty :halt (as in earlier releases).
+    assert {:cont, %Result{rows: [[3]]}, ^state} =
+             EctoLibSql.handle_fetch(query, cursor, [max_rows: 2], state)
+
+    assert {:halt, %Result{rows: [], num_rows: 0, columns: ["1"]}, ^state} =
              EctoLibSql.handle_fetch(query, cursor, [max_rows: 2], state)
 
     assert {:ok, %Result{}, ^state} = EctoLibSql.handle_deallocate(query, cursor, [], state)

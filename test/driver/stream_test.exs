@@ -21,7 +21,8 @@ defmodule EctoLibSql.Driver.StreamTest do
                |> Enum.map(fn %Result{command: :select, columns: ["i"], num_rows: n} -> n end)
              end)
 
-    assert batches == [500, 500, 200]
+    # Every batch of rows is :cont; the fetch after the last row is an empty :halt.
+    assert batches == [500, 500, 200, 0]
   end
 
   test "the default batch is 500 rows, or the connection's :max_rows", %{path: path, pool: pool} do

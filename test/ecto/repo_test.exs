@@ -105,6 +105,16 @@ defmodule Ecto.Adapters.LibSql.RepoTest do
     end
   end
 
+  defmodule CreateSessions do
+    use Ecto.Migration
+
+    def change do
+      create table(:sessions, options: [random_rowid: true]) do
+        add(:token, :string)
+      end
+    end
+  end
+
   defmodule ModifyItems do
     use Ecto.Migration
 
@@ -133,6 +143,7 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
     alias Ecto.Adapters.LibSql.RepoTest.{
       CreateItems,
       CreateNotes,
+      CreateSessions,
       Item,
       ModifyItems,
       Note,
@@ -435,14 +446,130 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
     end
 
     if mode != :local do
-      test "storage calls on a remote database say it is managed on the server", %{
+      test "storage calls on a remote database answer as the original adapter did", %{
         config: config
       } do
-        message = "storage of a remote database is managed on its server, not by this adapter"
-        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_status(config) == {:error, message}
+        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
+        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :not_supported}
+        assert Ecto.Adapters.LibSql.storage_status(config) == :up
       end
+    end
+
+    if mode != :local do
+      test "replication calls on a remote connection answer as the original did", %{
+        config: config
+      } do
+        {:ok, state} = EctoLibSql.Native.connect(Keyword.take(config, [:uri, :auth_token]))
+        assert {:ok, 0} = EctoLibSql.Native.get_max_write_frame(state)
+        assert {:error, :unsupported} = EctoLibSql.Native.freeze_replica(state)
+        assert EctoLibSql.Native.freeze_database(state.conn_id) == :unsupported
+        :ok = EctoLibSql.Native.close(state)
+      end
+    end
+
+    test "several statements in one query run in order as one unit" do
+      now = "'2024-01-01T00:00:00'"
+
+      insert = fn name ->
+        "INSERT INTO items (name, inserted_at, updated_at) VALUES ('#{name}', #{now}, #{now})"
+      end
+
+      assert %{rows: [[2]]} =
+               Repo.query!("#{insert.("a")}; #{insert.("b")}; SELECT count(*) FROM items")
+
+      # all or nothing: the unique index refuses the second 'c', so the first is undone too
+      assert {:error, %EctoLibSql.Error{message: message}} =
+               Repo.query("#{insert.("c")}; #{insert.("c")}")
+
+      assert message =~ "UNIQUE constraint failed"
+      assert Repo.aggregate(Item, :count) == 2
+
+      assert {:error, %EctoLibSql.Error{message: "the SQL holds 2 statements" <> _}} =
+               Repo.query("SELECT ?; SELECT ?", [1, 2])
+    end
+
+    test "decimals are stored exactly, compared and ordered as numbers, or refused" do
+      values = ~w(12.50 0.1 -42.5 1E+3 -1.5E-7 12345678901234567 9999999999999.99 0)
+
+      for {value, n} <- Enum.with_index(values) do
+        Repo.insert!(%Item{name: "d#{n}", price: Decimal.new(value)})
+      end
+
+      loaded = Repo.all(from(i in Item, order_by: i.price, select: i.price))
+      expected = values |> Enum.map(&Decimal.new/1) |> Enum.sort(Decimal)
+      assert length(loaded) == length(expected)
+
+      for {l, e} <- Enum.zip(loaded, expected),
+          do: assert(Decimal.equal?(l, e), "#{l} != #{e}")
+
+      assert Repo.all(
+               from(i in Item,
+                 where: i.price > ^Decimal.new("12.4") and i.price < 1001,
+                 order_by: i.price,
+                 select: i.name
+               )
+             ) == ["d0", "d3"]
+
+      assert Decimal.equal?(
+               Repo.one(from(i in Item, where: i.price == ^Decimal.new("12.5"), select: i.price)),
+               Decimal.new("12.5")
+             )
+
+      # More digits than SQLite's numbers hold: refused, never rounded.
+      for value <-
+            ~w(99999999999999.99 12345678901234567.89 99999999999999999999999.5 0.12345678901234567891) do
+        assert_raise ArgumentError,
+                     ~r/decimal #{Regex.escape(value)} cannot be stored exactly/,
+                     fn -> Repo.insert!(%Item{name: "big", price: Decimal.new(value)}) end
+      end
+
+      refute Repo.get_by(Item, name: "big")
+    end
+
+    case mode do
+      :local ->
+        test "random_rowid: true needs a libSQL server: local mode says so" do
+          error =
+            assert_raise ArgumentError, fn ->
+              Ecto.Migrator.run(Repo, [{3, CreateSessions}], :up, all: true, log: false)
+            end
+
+          assert error.message =~ "random_rowid: true is libSQL's RANDOM ROWID"
+          assert error.message =~ "remote and replica modes"
+
+          assert %{rows: []} =
+                   Repo.query!("SELECT name FROM sqlite_master WHERE name = 'sessions'")
+        end
+
+      mode when mode in [:hrana, :websocket] ->
+        test "random_rowid: true reaches the libSQL server as RANDOM ROWID" do
+          assert [3] = Ecto.Migrator.run(Repo, [{3, CreateSessions}], :up, all: true, log: false)
+
+          assert %{rows: [[sql]]} =
+                   Repo.query!("SELECT sql FROM sqlite_master WHERE name = 'sessions'")
+
+          assert sql =~ "RANDOM ROWID"
+
+          for n <- 1..5, do: Repo.query!("INSERT INTO sessions (token) VALUES (?)", ["t#{n}"])
+          %{rows: rows} = Repo.query!("SELECT id FROM sessions")
+          # random row ids, not 1..5
+          assert Enum.sort(List.flatten(rows)) != Enum.to_list(1..5)
+        end
+
+      :tursodb ->
+        test "random_rowid: true reaches the server, which answers for it" do
+          result =
+            try do
+              Ecto.Migrator.run(Repo, [{3, CreateSessions}], :up, all: true, log: false)
+            rescue
+              error -> error
+            end
+
+          # tursodb is not libSQL's server and has no RANDOM ROWID: its own answer comes back,
+          # not the local-mode refusal.
+          assert %EctoLibSql.Error{message: message} = result
+          assert message =~ "RANDOM"
+        end
     end
   end
 end

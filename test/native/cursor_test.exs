@@ -103,11 +103,14 @@ defmodule EctoLibSql.Native.CursorTest do
     assert {:halt, %Result{rows: [[1]]}} = Native.fetch(s, cursor, 10)
   end
 
-  test "handles of the wrong kind raise ArgumentError", %{s: s} do
+  test "handles of the wrong kind answer that no cursor was found", %{s: s} do
     {:ok, stmt} = Native.prepare(s, "SELECT 1")
-    assert_raise ArgumentError, fn -> Native.fetch(s, stmt, 1) end
-    assert_raise ArgumentError, fn -> Native.close_cursor(stmt) end
-    assert_raise ArgumentError, fn -> Native.close_cursor(:nope) end
+
+    assert {:error, %Error{message: "Cursor not found: not a cursor handle"}} =
+             Native.fetch(s, stmt, 1)
+
+    assert {:error, "Cursor not found: not a cursor handle"} = Native.close_cursor(stmt)
+    assert {:error, "Cursor not found: not a cursor handle"} = Native.close_cursor(:nope)
   end
 
   test "inside a transaction the cursor sees the transaction's writes", %{s: s} do

@@ -197,7 +197,7 @@ defmodule EctoLibSql.Native.HooksTest do
           end)
         )
 
-      assert {:error, "access to secrets.secret is prohibited"} =
+      assert {:error, "Prepare failed: access to secrets.secret is prohibited"} =
                Native.prepare(s, "SELECT secret FROM secrets")
 
       assert {:ok, stmt} = Native.prepare(s, "SELECT pub FROM secrets")

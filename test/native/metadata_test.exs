@@ -66,7 +66,7 @@ defmodule EctoLibSql.Native.MetadataTest do
     end
 
     assert {:error, "Connection not found: it is closed"} = Native.changes(s.conn_id)
-    assert_raise ArgumentError, fn -> Native.changes(make_ref()) end
+    assert {:error, "Connection not found: not a connection handle"} = Native.changes(make_ref())
     assert_raise ArgumentError, fn -> EctoLibSql.NIF.info(s.conn_id, :bogus) end
     assert_raise FunctionClauseError, fn -> Native.get_changes(:nope) end
   end

@@ -215,15 +215,23 @@ defmodule EctoLibSql.NIFRobustnessTest do
     :ok = NIF.close(conn)
   end
 
-  test "handles are not forgeable from other terms" do
+  test "handles are not forgeable from other terms: they are refused as no handle" do
     h = handles()
     forged = [make_ref(), :erlang.term_to_binary(h.conn), {h.conn}, [h.conn], %{conn: h.conn}]
 
     for bad <- forged do
-      assert_raise ArgumentError, fn -> NIF.query(bad, nil, "SELECT 1", []) end
-      assert_raise ArgumentError, fn -> NIF.stmt_close(bad) end
-      assert_raise ArgumentError, fn -> NIF.cursor_close(bad) end
-      assert_raise ArgumentError, fn -> NIF.transaction_status(bad) end
+      assert {:error,
+              {:ecto_libsql_error, 21, :misuse, :misuse, "Connection not found" <> _, nil}} =
+               NIF.query(bad, nil, "SELECT 1", [])
+
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Statement not found" <> _, nil}} =
+               NIF.stmt_close(bad)
+
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Cursor not found" <> _, nil}} =
+               NIF.cursor_close(bad)
+
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Transaction not found" <> _, nil}} =
+               NIF.transaction_status(bad)
     end
 
     assert {:ok, _} = NIF.query(h.conn, nil, "SELECT 1", [])

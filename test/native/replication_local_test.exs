@@ -18,8 +18,7 @@ defmodule EctoLibSql.Native.ReplicationLocalTest do
   test "replica calls answer that local mode does not support them", %{s: s} do
     for {f, what} <- [
           {&Native.get_frame_number_for_replica/1, "replication_index"},
-          {&Native.flush_and_get_frame/1, "flush_replicator"},
-          {&Native.get_max_write_frame/1, "max_write_replication_index"}
+          {&Native.flush_and_get_frame/1, "flush_replicator"}
         ] do
       message = "#{what} is not supported in local mode"
       assert {:error, ^message} = f.(s)
@@ -32,8 +31,18 @@ defmodule EctoLibSql.Native.ReplicationLocalTest do
              Native.sync_until_frame(s.conn_id, 1)
 
     assert_raise FunctionClauseError, fn -> Native.sync_until_frame(s, -1) end
-    assert {:error, "freeze is not supported in local mode"} = Native.freeze_replica(s)
+  end
+
+  # As the original answered: no writes went through a replica, and freezing is for replicas.
+  test "max write frame is 0 and freezing is unsupported on a local connection", %{s: s} do
+    assert {:ok, 0} = Native.get_max_write_frame(s)
+    assert {:ok, 0} = Native.get_max_write_frame(s.conn_id)
+    assert Native.max_write_replication_index(s.conn_id) == 0
+    assert {:error, :unsupported} = Native.freeze_replica(s)
     assert {:error, :unsupported} = Native.freeze_replica(:not_a_state)
+    assert Native.freeze_database(s.conn_id) == :unsupported
+    # the connection is untouched
+    assert rows!(s, "SELECT 1") == [[1]]
   end
 
   test "compatibility names", %{s: s} do
@@ -46,17 +55,19 @@ defmodule EctoLibSql.Native.ReplicationLocalTest do
 
     assert {:error, "flush_replicator is not supported in local mode"} =
              Native.flush_replicator(c)
-
-    assert {:error, "max_write_replication_index is not supported in local mode"} =
-             Native.max_write_replication_index(c)
-
-    assert {:error, "freeze is not supported in local mode"} = Native.freeze_database(c)
   end
 
   test "closed and bad handles", %{s: s} do
     :ok = Native.close(s)
     assert {:error, "Sync error: Connection not found: it is closed"} = Native.sync(s)
-    assert_raise ArgumentError, fn -> Native.get_frame_number(make_ref()) end
-    assert_raise ArgumentError, fn -> Native.sync(%State{conn_id: :nope}) end
+    assert {:error, "Connection not found: it is closed"} = Native.get_max_write_frame(s)
+    assert {:error, "Connection not found: it is closed"} = Native.freeze_database(s.conn_id)
+    assert {:error, :unsupported} = Native.freeze_replica(s)
+
+    assert {:error, "Connection not found: not a connection handle"} =
+             Native.get_frame_number(make_ref())
+
+    assert {:error, "Sync error: Connection not found: not a connection handle"} =
+             Native.sync(%State{conn_id: :nope})
   end
 end

@@ -129,8 +129,12 @@ defmodule EctoLibSql.Native.StatementTest do
   end
 
   test "prepare/2 errors", %{s: s} do
-    assert {:error, "near \"SELEC\": syntax error"} = Native.prepare(s, "SELEC 1")
-    assert {:error, "no such table: nope"} = Native.prepare(s, "SELECT * FROM nope")
+    # The original's wording: "Prepare failed: <SQLite's message>".
+    assert {:error, "Prepare failed: near \"SELEC\": syntax error"} = Native.prepare(s, "SELEC 1")
+
+    assert {:error, "Prepare failed: no such table: nope"} =
+             Native.prepare(s, "SELECT * FROM nope")
+
     assert {:error, "Prepare failed: the SQL holds no statement"} = Native.prepare(s, "  ")
 
     assert {:error, "Prepare failed: the SQL holds more than one statement" <> _} =
@@ -158,11 +162,12 @@ defmodule EctoLibSql.Native.StatementTest do
     assert {:ok, %Result{rows: [[1]]}} = Native.query_stmt(s, stmt, [])
   end
 
-  test "handles of the wrong kind raise ArgumentError", %{s: s} do
+  test "handles of the wrong kind answer that no statement was found", %{s: s} do
     {:ok, cursor} = Native.declare_cursor(s, "SELECT 1", [])
-    assert_raise ArgumentError, fn -> Native.query_stmt(s, cursor, []) end
-    assert_raise ArgumentError, fn -> Native.close_stmt(s.conn_id) end
-    assert_raise ArgumentError, fn -> Native.stmt_column_count(s, make_ref()) end
+    message = "Statement not found: not a statement handle"
+    assert {:error, ^message} = Native.query_stmt(s, cursor, [])
+    assert {:error, ^message} = Native.close_stmt(s.conn_id)
+    assert {:error, ^message} = Native.stmt_column_count(s, make_ref())
   end
 
   test "a schema change re-prepares the statement", %{s: s} do

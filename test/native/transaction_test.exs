@@ -328,7 +328,9 @@ defmodule EctoLibSql.Native.TransactionTest do
       assert {:error, "no such table: nope"} =
                Native.query_with_trx_args(trx, s.conn_id, "SELECT * FROM nope", [])
 
-      assert_raise ArgumentError, fn -> Native.handle_status_transaction(s.conn_id) end
+      assert {:error, "Transaction not found: not a transaction handle"} =
+               Native.handle_status_transaction(s.conn_id)
+
       {:ok, _} = Native.commit_or_rollback_transaction(trx, s.conn_id, :local, :disable_sync, "r")
     end
 

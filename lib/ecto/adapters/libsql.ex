@@ -9,7 +9,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           database: "my_app.db"
 
     Storage: dates and times are ISO 8601 text, booleans 0/1, maps and arrays JSON text,
-    decimals numeric, UUIDs (`:binary_id`, `Ecto.UUID`) their text form.
+    decimals numbers SQLite holds exactly (a decimal it cannot hold raises), UUIDs
+    (`:binary_id`, `Ecto.UUID`) their text form.
     Schemaless selects of NUMERIC / DECIMAL columns answer decimals.
 
     Prefixes are attached databases: `attach: [name: path]` attaches them on every connection.
@@ -50,7 +51,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     def loaders({:map, _}, type),
       do: [&Codec.load_json/1, &Ecto.Type.embedded_load(type, &1, :json)]
 
-    def loaders({:array, _}, type), do: [&Codec.load_json/1, type]
+    def loaders({:array, _}, type), do: [&Codec.load_array/1, type]
     def loaders(:float, type), do: [&Codec.load_float/1, type]
     def loaders(:decimal, type), do: [&Codec.load_decimal/1, type]
     def loaders(:date, type), do: [&Codec.load_date/1, type]
@@ -64,6 +65,21 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     def loaders(_, type), do: [type]
 
     @impl Ecto.Adapter
+    def dumpers(:boolean, type), do: [type, &Codec.dump_boolean/1]
+    def dumpers(:decimal, type), do: [type, &Codec.dump_decimal/1]
+
+    def dumpers(primitive, type)
+        when primitive in [
+               :date,
+               :time,
+               :time_usec,
+               :naive_datetime,
+               :naive_datetime_usec,
+               :utc_datetime,
+               :utc_datetime_usec
+             ],
+        do: [type, &Codec.dump_iso8601/1]
+
     def dumpers(:binary_id, type), do: [type, &Codec.dump_uuid/1]
     def dumpers(:uuid, type), do: [type, &Codec.dump_uuid/1]
 
@@ -303,11 +319,29 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl true
     def execute_ddl(meta, definition, opts) do
+      check_random_rowid!(Map.get(meta, :libsql, meta.opts), definition)
+
       case Rebuild.plan(definition) do
         :sql -> super(meta, definition, opts)
         {:adapter, fun} -> fun.(meta, opts)
       end
     end
+
+    # RANDOM ROWID is libSQL's: servers (remote and replica modes) have it, the SQLite that opens
+    # local databases does not. Said here, where the mode is known, rather than as SQLite's
+    # syntax error.
+    defp check_random_rowid!(location, {command, %Ecto.Migration.Table{options: options}, _})
+         when command in [:create, :create_if_not_exists] and is_list(options) do
+      if Keyword.keyword?(options) and Keyword.get(options, :random_rowid) == true and
+           is_nil(location[:uri]) do
+        raise ArgumentError,
+              "random_rowid: true is libSQL's RANDOM ROWID, a libSQL server feature: it works " <>
+                "in remote and replica modes, but this repo opens a local database with " <>
+                "SQLite, which does not have it"
+      end
+    end
+
+    defp check_random_rowid!(_location, _definition), do: :ok
 
     @impl true
     def lock_for_migrations(meta, opts, fun) do
@@ -344,7 +378,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl Ecto.Adapter.Storage
     def storage_up(opts) do
-      with {:ok, path} <- local_path(opts) do
+      with {:ok, path} <- storage_path(opts, {:error, :already_up}) do
         if File.exists?(path) do
           {:error, :already_up}
         else
@@ -371,7 +405,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl Ecto.Adapter.Storage
     def storage_down(opts) do
-      with {:ok, path} <- local_path(opts) do
+      with {:ok, path} <- storage_path(opts, {:error, :not_supported}) do
         if File.exists?(path) do
           for suffix <- ["", "-journal", "-wal", "-shm", "-integrity", "-migration-lock", "-sync"],
               do: File.rm(path <> suffix)
@@ -385,16 +419,25 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     @impl Ecto.Adapter.Storage
     def storage_status(opts) do
-      case local_path(opts) do
+      case storage_path(opts, :up) do
         {:ok, path} -> if File.exists?(path), do: :up, else: :down
-        {:error, _} = error -> error
+        other -> other
       end
     end
 
+    defp storage_path(opts, remote_answer) do
+      case local_path(opts) do
+        {:error, :remote} -> remote_answer
+        other -> other
+      end
+    end
+
+    # A remote database's storage is its server's: as the original adapter, storage_up answers
+    # {:error, :already_up}, storage_down {:error, :not_supported}, storage_status :up.
     defp local_path(opts) do
       cond do
         opts[:uri] && !opts[:database] ->
-          {:error, "storage of a remote database is managed on its server, not by this adapter"}
+          {:error, :remote}
 
         opts[:database] in [nil, ""] ->
           raise ArgumentError, "the :database option is required for local databases"

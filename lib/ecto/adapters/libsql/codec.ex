@@ -39,6 +39,53 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_decimal(%Decimal{} = value), do: {:ok, value}
     def load_decimal(_), do: :error
 
+    # Decimals are written as the numbers SQLite stores exactly: an integer when the value is a
+    # whole number within 64 bits, else the double that reads back as the same decimal
+    # (`Decimal.from_float/1`, which load_decimal/1 uses, gives the shortest such digits). A
+    # decimal no double holds (more than 15 to 17 significant digits, out of range) is refused:
+    # SQLite's DECIMAL / NUMERIC columns would round it. Comparisons and ORDER BY stay numeric.
+    @max_int64 9_223_372_036_854_775_807
+    @min_int64 -9_223_372_036_854_775_808
+
+    def dump_decimal(nil), do: {:ok, nil}
+
+    def dump_decimal(%Decimal{coef: coef} = decimal) when is_integer(coef) do
+      integer? = Decimal.integer?(decimal)
+      value = if integer?, do: Decimal.to_integer(decimal)
+
+      if integer? and value >= @min_int64 and value <= @max_int64 do
+        {:ok, value}
+      else
+        dump_decimal_float(decimal)
+      end
+    end
+
+    def dump_decimal(%Decimal{} = decimal) do
+      raise ArgumentError,
+            "#{Decimal.to_string(decimal)} cannot be stored: SQLite has no infinite or NaN decimals"
+    end
+
+    def dump_decimal(_other), do: :error
+
+    defp dump_decimal_float(decimal) do
+      float =
+        try do
+          Decimal.to_float(decimal)
+        rescue
+          _ -> nil
+        end
+
+      if is_float(float) and Decimal.equal?(Decimal.from_float(float), decimal) do
+        {:ok, float}
+      else
+        raise ArgumentError,
+              "decimal #{Decimal.to_string(decimal, :normal)} cannot be stored exactly: " <>
+                "SQLite keeps numbers as 64-bit integers or doubles (15 to 17 significant " <>
+                "digits), so a DECIMAL column would round it. Round it first (Decimal.round/3), " <>
+                "or keep it in a :string field (TEXT column) to store its digits as text"
+      end
+    end
+
     def load_json(nil), do: {:ok, nil}
 
     def load_json(value) when is_binary(value) do
@@ -50,6 +97,28 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     def load_json(value) when is_map(value) or is_list(value), do: {:ok, value}
     def load_json(_), do: :error
+
+    # Arrays: as the original adapter, an empty string loads as an empty list.
+    def load_array(""), do: {:ok, []}
+
+    def load_array(value) do
+      case load_json(value) do
+        {:ok, list} when is_list(list) or is_nil(list) -> {:ok, list}
+        _ -> :error
+      end
+    end
+
+    # Booleans, dates and times are dumped as the original adapter dumped them: 1 / 0 and
+    # ISO 8601 text.
+    def dump_boolean(true), do: {:ok, 1}
+    def dump_boolean(false), do: {:ok, 0}
+    def dump_boolean(value), do: {:ok, value}
+
+    def dump_iso8601(%DateTime{} = value), do: {:ok, DateTime.to_iso8601(value)}
+    def dump_iso8601(%NaiveDateTime{} = value), do: {:ok, NaiveDateTime.to_iso8601(value)}
+    def dump_iso8601(%Date{} = value), do: {:ok, Date.to_iso8601(value)}
+    def dump_iso8601(%Time{} = value), do: {:ok, Time.to_iso8601(value)}
+    def dump_iso8601(value), do: {:ok, value}
 
     def dump_json(nil), do: {:ok, nil}
 

@@ -11,7 +11,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     @behaviour Ecto.Adapters.SQL.Connection
 
     alias Ecto.Query.{BooleanExpr, ByExpr, JoinExpr, QueryExpr, WithExpr}
-    alias EctoLibSql.{Error, Query}
+    alias EctoLibSql.Query
 
     @parent_as __MODULE__
 
@@ -21,7 +21,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     # (encrypted databases keep their rollback journal), and to enforced foreign keys.
     @impl true
     def child_spec(opts) do
-      local? = is_binary(opts[:database]) and opts[:database] != ":memory:" and is_nil(opts[:uri])
+      memory? = opts[:database] == ":memory:" and is_nil(opts[:uri])
+      local? = is_binary(opts[:database]) and not memory? and is_nil(opts[:uri])
 
       opts =
         if local? and is_nil(opts[:encryption_key]),
@@ -29,9 +30,31 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
           else: opts
 
       # Ecto applications expect foreign keys to be enforced; SQLite's own default is off.
-      opts = if local?, do: Keyword.put_new(opts, :foreign_keys, true), else: opts
+      opts = if local? or memory?, do: Keyword.put_new(opts, :foreign_keys, true), else: opts
+      opts = if memory? and is_nil(opts[:encryption_key]), do: shared_memory(opts), else: opts
 
       DBConnection.child_spec(EctoLibSql, opts)
+    end
+
+    # `database: ":memory:"` would give every connection of the pool its own empty database. The
+    # pool shares one instead: an in-memory database of SQLite's memdb VFS, named for this start
+    # of the repo (two repos never share one). A connection to it is opened here and kept in the
+    # options, which the pool and every connection hold: the database lives while connections
+    # come and go, and is freed with the last of them when the repo stops.
+    defp shared_memory(opts) do
+      name = "file:/ecto_libsql_memory_#{System.unique_integer([:positive])}?vfs=memdb"
+
+      case EctoLibSql.Native.connect(database: name) do
+        {:ok, keeper} ->
+          opts
+          |> Keyword.put(:database, name)
+          |> Keyword.put(:shared_memory_keeper, keeper.conn_id)
+
+        {:error, error} ->
+          raise ArgumentError,
+                "cannot open the shared in-memory database for database: \":memory:\": " <>
+                  Exception.message(error)
+      end
     end
 
     @impl true
@@ -68,60 +91,100 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       DBConnection.stream(conn, %Query{statement: IO.iodata_to_binary(sql)}, params, opts)
     end
 
+    # Any exception or map with a message, as the original adapter took them.
     @impl true
-    def to_constraints(%Error{message: message}, _opts) when is_binary(message),
+    def to_constraints(%{message: message}, _opts) when is_binary(message),
       do: constraints_from_message(message)
 
     def to_constraints(_exception, _opts), do: []
 
     @doc false
+    # As the original adapter maps them, with the index and foreign key names the driver adds:
+    # UNIQUE -> [unique: index], CHECK and NOT NULL -> [check: name], FOREIGN KEY ->
+    # [foreign_key: key name, or :unknown when the message names none (remote servers)].
     def constraints_from_message(message) do
       # tursodb appends the SQLite code: "UNIQUE constraint failed: t.x (19)".
       message = String.replace(message, ~r/ \(\d+\)$/, "")
 
       cond do
-        match = Regex.run(~r/UNIQUE constraint failed: .*\(index: ([^)]+)\)/, message) ->
-          [unique: Enum.at(match, 1)]
+        String.contains?(message, "UNIQUE constraint failed") ->
+          [unique: constraint_name(message)]
 
-        match = Regex.run(~r/UNIQUE constraint failed: (.+)$/, message) ->
-          [unique: unique_index_name(Enum.at(match, 1))]
-
-        match = Regex.run(~r/PRIMARY KEY constraint failed|UNIQUE constraint failed/, message) ->
-          _ = match
+        String.contains?(message, "PRIMARY KEY constraint failed") ->
           [unique: "primary_key"]
-
-        match = Regex.run(~r/CHECK constraint failed: (.+)$/, message) ->
-          [check: String.trim(Enum.at(match, 1))]
 
         match = Regex.run(~r/FOREIGN KEY constraint failed.*\(foreign key: (.+)\)$/, message) ->
           [foreign_key: Enum.at(match, 1)]
 
         String.contains?(message, "FOREIGN KEY constraint failed") ->
-          # The engine names the key it broke in local mode; a server does not.
-          [foreign_key: nil]
+          [foreign_key: :unknown]
+
+        String.contains?(message, "CHECK constraint failed") ->
+          [check: constraint_name(message)]
+
+        String.contains?(message, "NOT NULL constraint failed") ->
+          [check: constraint_name(message)]
 
         true ->
           []
       end
     end
 
-    # "posts.title, posts.slug" -> "posts_title_slug_index", Ecto's default index name.
-    defp unique_index_name(columns) do
-      [table | _] = parts = columns |> String.split(", ") |> Enum.map(&String.split(&1, "."))
-      table = hd(table)
-      fields = Enum.map(parts, &List.last/1)
-      Enum.join([table | fields] ++ ["index"], "_")
+    # The index the driver names ("(index: users_email_index)"), else Ecto's default index name
+    # built from the columns: "t.a" -> "t_a_index", "t.a, t.b" -> "t_a_b_index"; a name without
+    # a table (a named CHECK) stays as it is.
+    defp constraint_name(message) do
+      with nil <- Regex.run(~r/\(index: ([^)]+)\)/, message),
+           [_, detail] <- Regex.run(~r/constraint failed: (.+)$/, message) do
+        detail = detail |> String.trim() |> String.trim_trailing("`")
+
+        case detail |> String.split(", ") |> Enum.map(&String.trim(&1, "`")) do
+          [single] ->
+            if String.contains?(single, "."),
+              do: String.replace(single, ".", "_") <> "_index",
+              else: single
+
+          [first | rest] ->
+            columns = Enum.map(rest, &(&1 |> String.split(".") |> List.last()))
+            Enum.join([String.replace(first, ".", "_") | columns] ++ ["index"], "_")
+        end
+      else
+        [_, index] -> index
+        nil -> "unknown"
+      end
     end
 
+    # One map per row of SQLite's plan, keyed by its column names, as the original adapter
+    # answered: EXPLAIN QUERY PLAN ("id", "parent", "notused", "detail") by default, the
+    # bytecode program with `type: :instructions` ("addr", "opcode", "p1", ...). SQLite has no
+    # EXPLAIN ANALYZE: `analyze: true` raises.
     @impl true
     def explain_query(conn, query, params, opts) do
-      {explain, opts} = Keyword.pop(opts, :type, :query_plan)
-      _ = explain
-      sql = IO.iodata_to_binary(["EXPLAIN QUERY PLAN ", query])
+      {type, opts} = Keyword.pop(opts, :type, :query_plan)
+      {analyze, opts} = Keyword.pop(opts, :analyze, false)
 
-      case query(conn, sql, params, opts) do
-        {:ok, %{rows: rows}} ->
-          {:ok, Enum.map_join(rows, "\n", fn row -> Enum.map_join(row, "|", &to_string/1) end)}
+      if analyze not in [false, nil] do
+        raise ArgumentError,
+              "SQLite has no EXPLAIN ANALYZE: explain takes no analyze: option " <>
+                "(type: :query_plan or :instructions)"
+      end
+
+      prefix =
+        case type do
+          :query_plan ->
+            "EXPLAIN QUERY PLAN "
+
+          :instructions ->
+            "EXPLAIN "
+
+          other ->
+            raise ArgumentError,
+                  "explain type: must be :query_plan or :instructions, got: #{inspect(other)}"
+        end
+
+      case query(conn, [prefix | query], params, opts) do
+        {:ok, %{columns: columns, rows: rows}} ->
+          {:ok, Enum.map(rows, &(columns |> Enum.zip(&1) |> Map.new()))}
 
         error ->
           error
@@ -149,6 +212,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         offset(query, sources)
         | lock(query)
       ]
+      |> IO.iodata_to_binary()
     end
 
     @impl true
@@ -160,7 +224,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       fields = update_fields(query, sources)
       {join, wheres} = update_join(query, sources)
       where = where(%{query | wheres: wheres ++ query.wheres}, sources)
-      [cte, prefix, fields, join, where | returning(query, sources)]
+      IO.iodata_to_binary([cte, prefix, fields, join, where | returning(query, sources)])
     end
 
     @impl true
@@ -169,6 +233,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       cte = cte(query, sources)
       {table, name} = get_source(query, sources, 0, from)
 
+      IO.iodata_to_binary(delete_all_sql(query, sources, cte, table, name))
+    end
+
+    defp delete_all_sql(query, sources, cte, table, name) do
       case query.joins do
         [] ->
           [
@@ -225,41 +293,63 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
             [" (", quote_names(header), ") SELECT * FROM (", all(rows), ") WHERE true"]
         end
 
-      [
+      IO.iodata_to_binary([
         "INSERT INTO ",
         quote_table(prefix, table),
         insert_as(on_conflict),
         values,
         on_conflict(on_conflict, header) | returning(returning)
-      ]
+      ])
     end
 
-    defp insert_as({%{sources: sources}, _, _}) do
+    # The table is named (`AS c0`) only when the on_conflict query filters: without a WHERE its
+    # updates name the columns bare, as the original adapter wrote them.
+    defp insert_as({%Ecto.Query{wheres: [_ | _], sources: sources}, _, _}) do
       {_expr, name, _schema} = create_name(sources, 0, [])
       [" AS " | name]
     end
 
-    defp insert_as({_, _, _}), do: []
+    defp insert_as(_on_conflict), do: []
 
-    defp on_conflict({:raise, _, []}, _header), do: []
+    defp on_conflict(:raise, _header), do: []
+    defp on_conflict({:raise, _, _}, _header), do: []
 
     defp on_conflict({:nothing, _, targets}, _header),
       do: [" ON CONFLICT ", conflict_target(targets) | "DO NOTHING"]
 
+    defp on_conflict({:replace_all, _, targets}, header),
+      do: [" ON CONFLICT ", conflict_target(targets), "DO " | replace(header)]
+
     defp on_conflict({fields, _, targets}, _header) when is_list(fields),
       do: [" ON CONFLICT ", conflict_target(targets), "DO " | replace(fields)]
+
+    defp on_conflict({%Ecto.Query{wheres: []} = query, _, targets}, _header) do
+      sources = create_names(query, [])
+      {table, _name, schema} = elem(sources, 0)
+      sources = put_elem(sources, 0, {table, nil, schema})
+
+      [
+        " ON CONFLICT ",
+        conflict_target(targets),
+        "DO UPDATE SET " | update_fields(query, sources)
+      ]
+    end
 
     defp on_conflict({query, _, targets}, _header),
       do: [" ON CONFLICT ", conflict_target(targets), "DO " | update_all(query, "UPDATE SET ")]
 
     defp conflict_target({:unsafe_fragment, fragment}), do: [fragment, ?\s]
+
+    defp conflict_target({:constraint, _name}),
+      do: raise(ArgumentError, "Upsert in LibSQL does not support ON CONSTRAINT")
+
     defp conflict_target([]), do: []
     defp conflict_target(targets), do: [?(, quote_names(targets), ?), ?\s]
 
     defp replace(fields) do
       [
         "UPDATE SET "
-        | Enum.map_intersperse(fields, ?,, fn field ->
+        | Enum.map_intersperse(fields, ", ", fn field ->
             quoted = quote_name(field)
             [quoted, " = excluded." | quoted]
           end)
@@ -271,7 +361,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp insert_all(rows, counter) do
       [
         "VALUES ",
-        intersperse_reduce(rows, ?,, counter, fn row, counter ->
+        intersperse_reduce(rows, ", ", counter, fn row, counter ->
           {row, counter} = insert_each(row, counter)
           {[?(, row, ?)], counter}
         end)
@@ -280,7 +370,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     end
 
     defp insert_each(values, counter) do
-      intersperse_reduce(values, ?,, counter, fn
+      intersperse_reduce(values, ", ", counter, fn
         # A field missing from this row: SQLite has no DEFAULT in VALUES.
         nil, counter ->
           {"NULL", counter}
@@ -305,7 +395,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
       {filters, _count} = filters(filters, count)
 
-      [
+      IO.iodata_to_binary([
         "UPDATE ",
         quote_table(prefix, table),
         " SET ",
@@ -313,13 +403,19 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         " WHERE ",
         filters
         | returning(returning)
-      ]
+      ])
     end
 
     @impl true
     def delete(prefix, table, filters, returning) do
       {filters, _} = filters(filters, 1)
-      ["DELETE FROM ", quote_table(prefix, table), " WHERE ", filters | returning(returning)]
+
+      IO.iodata_to_binary([
+        "DELETE FROM ",
+        quote_table(prefix, table),
+        " WHERE ",
+        filters | returning(returning)
+      ])
     end
 
     defp filters(filters, start) do
@@ -331,7 +427,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     @impl true
     def table_exists_query(table) do
-      {"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 LIMIT 1", [table]}
+      {"SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1 LIMIT 1", [table]}
     end
 
     ## Query parts
@@ -379,12 +475,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
                   "name the fields to select"
               )
 
-            {source, _, nil} ->
-              error!(
-                query,
-                "SQLite cannot select all fields from #{source} without a schema: " <>
-                  "name the fields to select"
-              )
+            # A table without a schema: all its columns (RETURNING names no table).
+            {_source, nil, nil} ->
+              "*"
+
+            {_source, name, nil} ->
+              [name, ".*"]
 
             {_, source, _} ->
               source
@@ -703,17 +799,20 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       source
     end
 
-    defp expr({:in, _, [_left, []]}, _sources, _query), do: "0"
+    # SQLite reads `IN ()` too; this is the original adapter's spelling.
+    defp expr({:in, _, [left, []]}, sources, query),
+      do: [expr(left, sources, query), " IN (SELECT NULL WHERE 1=0)"]
 
     defp expr({:in, _, [left, right]}, sources, query) when is_list(right) do
       args = Enum.map_intersperse(right, ?,, &expr(&1, sources, query))
       [expr(left, sources, query), " IN (", args, ?)]
     end
 
-    defp expr({:in, _, [_left, {:^, _, [_ix, 0]}]}, _sources, _query), do: "0"
+    defp expr({:in, _, [left, {:^, _, [_ix, 0]}]}, sources, query),
+      do: [expr(left, sources, query), " IN (SELECT NULL WHERE 1=0)"]
 
     defp expr({:in, _, [left, {:^, _, [ix, length]}]}, sources, query) do
-      args = Enum.map_intersperse(1..length, ?,, &[?? | Integer.to_string(ix + &1)])
+      args = Enum.map_intersperse(1..length, ", ", &[?? | Integer.to_string(ix + &1)])
       [expr(left, sources, query), " IN (", args, ?)]
     end
 
@@ -1074,7 +1173,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     end
 
     defp returning([]), do: []
-    defp returning(returning), do: [" RETURNING " | quote_names(returning)]
+
+    defp returning(returning),
+      do: [" RETURNING " | Enum.map_intersperse(returning, ?,, &quote_name/1)]
 
     defp create_names(%{sources: sources}, as_prefix) do
       create_names(sources, 0, tuple_size(sources), as_prefix) |> List.to_tuple()
@@ -1137,27 +1238,41 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     alias Ecto.Migration.{Constraint, Index, Reference, Table}
 
+    require Logger
+
     @creates [:create, :create_if_not_exists]
     @drops [:drop, :drop_if_exists]
 
+    # Statements are binaries, spelt as the original adapter spelt them where SQLite does not
+    # mind (", " between items): applications match on the text.
     @impl true
-    def execute_ddl({command, %Table{} = table, columns}) when command in @creates do
-      [
+    def execute_ddl(definition), do: definition |> ddl() |> Enum.map(&IO.iodata_to_binary/1)
+
+    defp ddl({command, %Table{} = table, columns}) when command in @creates do
+      options = table_options(table.options)
+
+      if Keyword.get(options, :rtree, false) do
+        [rtree_table(command, table, columns, options)]
+      else
+        check_random_rowid!(options, columns)
+
         [
-          "CREATE TABLE ",
-          if_do(command == :create_if_not_exists, "IF NOT EXISTS "),
-          quote_table(table.prefix, table.name),
-          " (",
-          column_definitions(table, columns),
-          pk_definition(columns),
-          table_references(table, columns),
-          ?),
-          table_options(table.options)
+          [
+            "CREATE TABLE ",
+            if_do(command == :create_if_not_exists, "IF NOT EXISTS "),
+            quote_table(table.prefix, table.name),
+            " (",
+            column_definitions(table, columns),
+            pk_definition(columns),
+            table_references(table, columns),
+            ?),
+            table_suffix(options)
+          ]
         ]
-      ]
+      end
     end
 
-    def execute_ddl({command, %Table{} = table, _mode}) when command in @drops do
+    defp ddl({command, %Table{} = table, _mode}) when command in @drops do
       [
         [
           "DROP TABLE ",
@@ -1167,7 +1282,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    def execute_ddl({:alter, %Table{} = table, changes}) do
+    defp ddl({:alter, %Table{} = table, changes}) do
       Enum.map(changes, fn change ->
         [
           "ALTER TABLE ",
@@ -1177,8 +1292,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       end)
     end
 
-    def execute_ddl({command, %Index{} = index}) when command in @creates do
-      if index.concurrently, do: :ok
+    defp ddl({command, %Index{} = index}) when command in @creates do
       fields = Enum.map_intersperse(index.columns, ", ", &index_expr/1)
 
       [
@@ -1198,7 +1312,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    def execute_ddl({command, %Index{} = index, _mode}) when command in @drops do
+    defp ddl({command, %Index{} = index, _mode}) when command in @drops do
       [
         [
           "DROP INDEX ",
@@ -1208,10 +1322,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    def execute_ddl({command, %Index{} = index}) when command in @drops,
-      do: execute_ddl({command, index, :restrict})
+    defp ddl({command, %Index{} = index}) when command in @drops,
+      do: ddl({command, index, :restrict})
 
-    def execute_ddl({:rename, %Table{} = current, %Table{} = new}) do
+    defp ddl({:rename, %Table{} = current, %Table{} = new}) do
       [
         [
           "ALTER TABLE ",
@@ -1222,7 +1336,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    def execute_ddl({:rename, %Table{} = table, current_column, new_column}) do
+    defp ddl({:rename, %Table{} = table, current_column, new_column}) do
       [
         [
           "ALTER TABLE ",
@@ -1235,32 +1349,157 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    def execute_ddl({:rename, %Index{}, _new_name}) do
+    defp ddl({:rename, %Index{}, _new_name}) do
       raise ArgumentError,
             "renaming an index is done by the adapter (drop and create), not in plain SQL"
     end
 
-    def execute_ddl(string) when is_binary(string), do: [string]
+    defp ddl(string) when is_binary(string), do: [string]
 
-    def execute_ddl(keyword) when is_list(keyword),
-      do: raise(ArgumentError, "SQLite does not support keyword lists in execute")
+    defp ddl(keyword) when is_list(keyword),
+      do: raise(ArgumentError, "SQLite adapter does not support keyword lists in execute")
 
-    def execute_ddl({command, %Constraint{}}) when command in [:create, :drop, :drop_if_exists],
-      do:
-        raise(
-          ArgumentError,
-          "constraints are changed by rebuilding the table (the adapter does it)"
-        )
+    # The original adapter's messages; the adapter itself (Ecto.Adapters.LibSql.execute_ddl/3)
+    # adds and drops check constraints by rebuilding the table.
+    defp ddl({:create, %Constraint{}}) do
+      raise ArgumentError, """
+      LibSQL/SQLite does not support ALTER TABLE ADD CONSTRAINT.
 
-    def execute_ddl({command, %Constraint{}, _mode}) when command in [:drop, :drop_if_exists],
-      do:
-        raise(
-          ArgumentError,
-          "constraints are changed by rebuilding the table (the adapter does it)"
-        )
+      In a migration, `create constraint(...)` works: the adapter rebuilds the table with the
+      check constraint. It cannot be written as one SQL statement.
+      """
+    end
+
+    defp ddl({command, %Constraint{}}) when command in @drops, do: ddl({command, nil, :restrict})
+
+    defp ddl({command, _constraint, _mode}) when command in @drops do
+      raise ArgumentError, """
+      LibSQL/SQLite does not support ALTER TABLE DROP CONSTRAINT.
+
+      In a migration, `drop constraint(...)` works: the adapter rebuilds the table without the
+      constraint. It cannot be written as one SQL statement.
+      """
+    end
 
     @impl true
     def ddl_logs(_result), do: []
+
+    ## Table options
+
+    @table_option_keys [:strict, :without_rowid, :random_rowid, :rtree, :primary_key]
+
+    # `options:` of table/2: an SQL string written after the closing parenthesis, `:strict`,
+    # or a list of `:strict` / `:without_rowid` / `strict: true` / `without_rowid: true` /
+    # `random_rowid: true` (libSQL servers) / `rtree: true` (an R*Tree virtual table).
+    # `primary_key:` is Ecto's own option of table/2, already applied by Ecto: it is accepted
+    # here and has no effect.
+    defp table_options(nil), do: []
+    defp table_options(options) when is_binary(options), do: [raw: options]
+    defp table_options(option) when option in [:strict, :without_rowid], do: [{option, true}]
+
+    defp table_options(options) when is_list(options) do
+      Enum.map(options, fn
+        option when option in [:strict, :without_rowid] -> {option, true}
+        {key, value} when key in @table_option_keys and is_boolean(value) -> {key, value}
+        other -> unsupported_table_option!(other)
+      end)
+    end
+
+    defp table_options(other), do: unsupported_table_option!(other)
+
+    defp unsupported_table_option!(option) do
+      raise ArgumentError,
+            "SQLite does not support keyword lists in :options other than :strict, " <>
+              ":without_rowid, random_rowid:, rtree: and primary_key: (or an SQL string), " <>
+              "got: #{inspect(option)}"
+    end
+
+    defp table_suffix(raw: sql), do: [?\s, sql]
+
+    defp table_suffix(options) do
+      words =
+        for {key, word} <- [
+              random_rowid: "RANDOM ROWID",
+              without_rowid: "WITHOUT ROWID",
+              strict: "STRICT"
+            ],
+            Keyword.get(options, key, false),
+            do: word
+
+      if words == [], do: [], else: [?\s, Enum.join(words, ", ")]
+    end
+
+    defp check_random_rowid!(options, columns) do
+      if Keyword.get(options, :random_rowid, false) do
+        if Keyword.get(options, :without_rowid, false) do
+          raise ArgumentError,
+                "RANDOM ROWID and WITHOUT ROWID are mutually exclusive options (per libSQL specification)"
+        end
+
+        case Enum.find(columns, fn {_, _, _, opts} -> Keyword.get(opts, :autoincrement, false) end) do
+          {_, name, _, _} ->
+            raise ArgumentError,
+                  "RANDOM ROWID and AUTOINCREMENT (on column #{inspect(name)}) are mutually " <>
+                    "exclusive options (per libSQL specification)"
+
+          nil ->
+            :ok
+        end
+      end
+    end
+
+    # SQLite's R*Tree module: an `id` column, then a minimum and a maximum per dimension (1 to
+    # 5). Column types and options do not apply to its columns.
+    defp rtree_table(command, table, columns, options) do
+      case options |> Keyword.keys() |> Enum.uniq() |> List.delete(:rtree) do
+        [] ->
+          :ok
+
+        other ->
+          raise ArgumentError,
+                "R*Tree virtual tables do not support standard table options. " <>
+                  "Found incompatible options: #{Enum.map_join(other, ", ", &inspect/1)}. " <>
+                  "R*Tree tables can only use the :rtree option."
+      end
+
+      names = Enum.map(columns, fn {_, name, _, _} -> to_string(name) end)
+      count = length(names)
+
+      cond do
+        count < 3 ->
+          raise ArgumentError,
+                "R*Tree tables require at least 3 columns (id + 1 dimension). Got #{count} columns."
+
+        count > 11 ->
+          raise ArgumentError,
+                "R*Tree tables support maximum 11 columns (id + 5 dimensions). Got #{count} columns."
+
+        rem(count, 2) == 0 ->
+          raise ArgumentError,
+                "R*Tree tables require odd number of columns (id + min/max pairs). Got #{count} columns."
+
+        hd(names) != "id" ->
+          raise ArgumentError,
+                "R*Tree tables must have 'id' as the first column. Got '#{hd(names)}' instead."
+
+        bad = Enum.find(names, &(not Regex.match?(~r/\A[A-Za-z_][A-Za-z0-9_]*\z/, &1))) ->
+          raise ArgumentError,
+                "R*Tree column names must be plain identifiers (letters, digits and _), got: " <>
+                  inspect(bad)
+
+        true ->
+          [
+            "CREATE VIRTUAL TABLE ",
+            if_do(command == :create_if_not_exists, "IF NOT EXISTS "),
+            quote_table(table.prefix, table.name),
+            " USING rtree(",
+            Enum.join(names, ", "),
+            ?)
+          ]
+      end
+    end
+
+    ## Columns
 
     @doc false
     # Single-column primary keys are declared on the column; several make a table constraint.
@@ -1275,13 +1514,18 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         quote_name(name),
         ?\s,
         column_type(ref.type, opts),
-        column_options(opts, composite_pk?),
-        reference_expr(ref, table, name)
+        reference_expr(ref, table, name),
+        column_options(ref.type, opts, composite_pk?)
       ]
     end
 
     def column_definition(_table, {:add, name, type, opts}, composite_pk?),
-      do: [quote_name(name), ?\s, column_type(type, opts), column_options(opts, composite_pk?)]
+      do: [
+        quote_name(name),
+        ?\s,
+        column_type(type, opts),
+        column_options(type, opts, composite_pk?)
+      ]
 
     @doc false
     # References with `with:` span several columns: SQLite takes them as table constraints only.
@@ -1292,7 +1536,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     @doc false
     def composite_reference(%Reference{} = ref, table, name) do
-      {columns, referenced} = Enum.unzip([{name, ref.column} | ref.with])
+      {columns, referenced} = Enum.unzip([{name, ref.column || :id} | ref.with])
 
       [
         "CONSTRAINT ",
@@ -1321,25 +1565,18 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
               "the table, it cannot be written as one SQL statement"
     end
 
-    defp column_change(table, {:add, name, %Reference{} = ref, opts}) do
+    defp column_change(table, {:add, name, type, opts}),
+      do: ["ADD COLUMN " | column_definition(table, {:add, name, type, opts}, false)]
+
+    # libSQL's ALTER COLUMN (libSQL servers), as the original adapter wrote it. Migrations do not
+    # come here: the adapter rebuilds the table for `modify`, which works with every SQLite.
+    defp column_change(table, {:modify, name, type, opts}) do
       [
-        "ADD COLUMN ",
+        "ALTER COLUMN ",
         quote_name(name),
-        ?\s,
-        column_type(ref.type, opts),
-        column_options(opts, false),
-        reference_expr(ref, table, name)
+        " TO " | column_definition(table, {:add, name, type, opts}, false)
       ]
     end
-
-    defp column_change(_table, {:add, name, type, opts}),
-      do: [
-        "ADD COLUMN ",
-        quote_name(name),
-        ?\s,
-        column_type(type, opts),
-        column_options(opts, false)
-      ]
 
     defp column_change(_table, {:remove, name}), do: ["DROP COLUMN ", quote_name(name)]
 
@@ -1352,17 +1589,28 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
               "it cannot be written as one SQL statement"
     end
 
-    defp column_options(opts, composite_pk?) do
-      default = Keyword.fetch(opts, :default)
+    defp column_options(type, opts, composite_pk?) do
+      if Keyword.has_key?(opts, :generated) do
+        if Keyword.has_key?(opts, :default) do
+          raise ArgumentError,
+                "generated columns cannot have a DEFAULT value (SQLite constraint)"
+        end
+
+        if Keyword.get(opts, :primary_key) do
+          raise ArgumentError,
+                "generated columns cannot be part of a PRIMARY KEY (SQLite constraint)"
+        end
+      end
+
       null = Keyword.get(opts, :null)
       pk = Keyword.get(opts, :primary_key, false) and not composite_pk?
 
       [
         if_do(pk, [" PRIMARY KEY", if_do(opts[:autoincrement], " AUTOINCREMENT")]),
         if_do(null == false, " NOT NULL"),
-        default_expr(default),
+        default_expr(Keyword.fetch(opts, :default), type),
         collate(opts[:collate]),
-        generated(opts[:generated]),
+        generated(opts[:generated], opts),
         check(opts[:check])
       ]
     end
@@ -1370,8 +1618,26 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp collate(nil), do: []
     defp collate(collation), do: [" COLLATE ", to_string(collation)]
 
-    defp generated(nil), do: []
-    defp generated(expr) when is_binary(expr), do: [" GENERATED ", expr]
+    # The original adapter's form (`generated: "a + b"`, `stored: true`) and the SQL one that
+    # PostgreSQL migrations use (`generated: "ALWAYS AS (a + b) STORED"`).
+    defp generated(nil, _opts), do: []
+
+    defp generated(expr, opts) when is_binary(expr) do
+      stored = if_do(opts[:stored] == true, " STORED")
+
+      if Regex.match?(~r/\A\s*(ALWAYS\s+)?AS\s*\(/i, expr) do
+        explicit? = Regex.match?(~r/\b(STORED|VIRTUAL)\s*\z/i, expr)
+        [" GENERATED ", expr, if_do(not explicit?, stored)]
+      else
+        [" GENERATED ALWAYS AS (", expr, ?), stored]
+      end
+    end
+
+    defp generated(other, _opts) do
+      raise ArgumentError,
+            "generated: takes an SQL expression as a string (\"a * b\" with stored: true, or " <>
+              "\"ALWAYS AS (a * b) STORED\"), got: #{inspect(other)}"
+    end
 
     defp check(nil), do: []
 
@@ -1380,78 +1646,101 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp check(expr) when is_binary(expr), do: [" CHECK (", expr, ")"]
 
-    defp default_expr({:ok, nil}), do: " DEFAULT NULL"
-
-    defp default_expr({:ok, literal}) when is_binary(literal),
-      do: [" DEFAULT '", escape_string(literal), ?']
-
-    defp default_expr({:ok, true}), do: " DEFAULT 1"
-    defp default_expr({:ok, false}), do: " DEFAULT 0"
-
-    defp default_expr({:ok, literal}) when is_number(literal),
-      do: [" DEFAULT ", to_string(literal)]
-
-    defp default_expr({:ok, %Decimal{} = d}), do: [" DEFAULT ", Decimal.to_string(d, :normal)]
-
-    defp default_expr({:ok, {:fragment, expr}}), do: [" DEFAULT (", expr, ")"]
-
-    # SQLite has no bit strings: they are stored as text of 0s and 1s.
-    defp default_expr({:ok, bits}) when is_bitstring(bits),
-      do: [" DEFAULT '", for(<<bit::1 <- bits>>, into: "", do: Integer.to_string(bit)), ?']
-
-    defp default_expr({:ok, value}) when is_map(value) or is_list(value) do
-      [" DEFAULT '", escape_string(Jason.encode!(value)), ?']
+    defp check(invalid) do
+      raise ArgumentError,
+            "CHECK constraint expression must be a binary string, got: #{inspect(invalid)}"
     end
 
-    defp default_expr({:ok, value}),
-      do: raise(ArgumentError, "unsupported default for SQLite: #{inspect(value)}")
+    # As the original adapter: nil and :null write no DEFAULT; a value that has no SQL form is
+    # left out with a warning.
+    defp default_expr(:error, _type), do: []
+    defp default_expr({:ok, nil}, _type), do: []
+    defp default_expr({:ok, :null}, _type), do: []
+    defp default_expr({:ok, true}, _type), do: " DEFAULT 1"
+    defp default_expr({:ok, false}, _type), do: " DEFAULT 0"
 
-    defp default_expr(:error), do: []
+    defp default_expr({:ok, literal}, _type) when is_binary(literal),
+      do: [" DEFAULT '", escape_string(literal), ?']
+
+    defp default_expr({:ok, literal}, _type) when is_number(literal),
+      do: [" DEFAULT ", to_string(literal)]
+
+    defp default_expr({:ok, {:fragment, expr}}, _type) when is_binary(expr),
+      do: [" DEFAULT (", expr, ")"]
+
+    defp default_expr({:ok, %DateTime{} = value}, _type),
+      do: [" DEFAULT '", DateTime.to_iso8601(value), ?']
+
+    defp default_expr({:ok, %NaiveDateTime{} = value}, _type),
+      do: [" DEFAULT '", NaiveDateTime.to_iso8601(value), ?']
+
+    defp default_expr({:ok, %Date{} = value}, _type),
+      do: [" DEFAULT '", Date.to_iso8601(value), ?']
+
+    defp default_expr({:ok, %Time{} = value}, _type),
+      do: [" DEFAULT '", Time.to_iso8601(value), ?']
+
+    # A decimal column keeps the exact value or refuses it, as values written to it do.
+    defp default_expr({:ok, %Decimal{} = value}, type) do
+      if type == :decimal, do: Ecto.Adapters.LibSql.Codec.dump_decimal(value)
+      [" DEFAULT '", Decimal.to_string(value, :normal), ?']
+    end
+
+    # SQLite has no bit strings: they are stored as text of 0s and 1s.
+    defp default_expr({:ok, bits}, _type) when is_bitstring(bits),
+      do: [" DEFAULT '", for(<<bit::1 <- bits>>, into: "", do: Integer.to_string(bit)), ?']
+
+    defp default_expr({:ok, value}, _type)
+         when (is_map(value) and not is_struct(value)) or is_list(value) do
+      case Jason.encode(value) do
+        {:ok, json} ->
+          [" DEFAULT '", escape_string(json), ?']
+
+        {:error, reason} ->
+          kind = if is_map(value), do: "map", else: "list"
+
+          Logger.warning(
+            "Failed to JSON encode #{kind} default value in migration: #{inspect(value)} - " <>
+              "Reason: #{inspect(reason)} - no DEFAULT clause will be generated."
+          )
+
+          []
+      end
+    rescue
+      error in Protocol.UndefinedError ->
+        kind = if is_map(value), do: "map", else: "list"
+
+        Logger.warning(
+          "Failed to JSON encode #{kind} default value in migration: #{inspect(value)} - " <>
+            "Reason: #{Exception.message(error)} - no DEFAULT clause will be generated."
+        )
+
+        []
+    end
+
+    defp default_expr({:ok, value}, _type) do
+      Logger.warning(
+        "Unsupported default value type in migration: #{inspect(value)} - " <>
+          "no DEFAULT clause will be generated."
+      )
+
+      []
+    end
 
     defp index_expr(literal) when is_binary(literal), do: literal
     defp index_expr(literal), do: quote_name(literal)
 
-    defp table_options(nil), do: []
-    defp table_options(options) when is_binary(options), do: [?\s, options]
-
-    defp table_options(options) when is_list(options) do
-      opts =
-        for opt <- options do
-          case opt do
-            :strict ->
-              "STRICT"
-
-            :without_rowid ->
-              "WITHOUT ROWID"
-
-            {:strict, true} ->
-              "STRICT"
-
-            {:without_rowid, true} ->
-              "WITHOUT ROWID"
-
-            other ->
-              raise ArgumentError,
-                    "SQLite does not support keyword lists in :options other than :strict and " <>
-                      ":without_rowid, got: #{inspect(other)}"
-          end
-        end
-
-      [?\s, Enum.join(opts, ", ")]
-    end
-
-    # The constraint is named (the given name or Ecto's default `<table>_<column>_fkey`): the
-    # driver reads the names from the CREATE TABLE text to report which foreign key failed.
+    # A reference is named (`CONSTRAINT "<name>"`) only when `name:` is given: the driver reports
+    # a broken key by that name, or else by Ecto's default `<table>_<column>_fkey`.
     defp reference_expr(%Reference{with: [_ | _]}, _table, _name), do: []
 
     defp reference_expr(%Reference{} = ref, table, name) do
       [
-        " CONSTRAINT ",
-        reference_name(ref, table, name),
+        if_do(ref.name != nil, [" CONSTRAINT ", quote_name(ref.name)]),
         " REFERENCES ",
         reference_table(ref, table),
         ?(,
-        quote_name(ref.column),
+        quote_name(ref.column || :id),
         ?),
         reference_actions(ref, [name])
       ]
@@ -1519,34 +1808,32 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp reference_on_update(_), do: []
 
     @doc false
+    # The declared types the original adapter wrote. DATE, TIME, DATETIME and DECIMAL have
+    # SQLite's NUMERIC affinity, which keeps ISO 8601 text as text; decimals are written as
+    # numbers SQLite holds exactly (see Ecto.Adapters.LibSql.Codec.dump_decimal/1).
     def column_type(type, _opts)
         when type in [:id, :serial, :bigserial, :integer, :bigint, :smallint],
         do: "INTEGER"
 
-    def column_type(type, _opts) when type in [:binary_id, :uuid, :string, :text], do: "TEXT"
+    def column_type(type, _opts) when type in [:binary_id, :uuid, :text], do: "TEXT"
+    def column_type(:string, opts), do: ["TEXT" | size(opts)]
     def column_type(:boolean, _opts), do: "INTEGER"
     def column_type(type, _opts) when type in [:float, :real, :double], do: "REAL"
-    def column_type(:decimal, _opts), do: "NUMERIC"
-    def column_type(type, _opts) when type in [:binary, :blob, :bitstring], do: "BLOB"
+    def column_type(:decimal, opts), do: ["DECIMAL" | precision(opts)]
+    def column_type(:binary, opts), do: ["BLOB" | size(opts)]
+    def column_type(type, _opts) when type in [:blob, :bitstring], do: "BLOB"
+    def column_type(:date, _opts), do: "DATE"
+    def column_type(type, _opts) when type in [:time, :time_usec], do: "TIME"
 
     def column_type(type, _opts)
-        when type in [
-               :map,
-               :json,
-               :jsonb,
-               :date,
-               :time,
-               :time_usec,
-               :naive_datetime,
-               :naive_datetime_usec,
-               :utc_datetime,
-               :utc_datetime_usec,
-               :timestamp,
-               :duration
-             ],
-        do: "TEXT"
+        when type in [:naive_datetime, :naive_datetime_usec, :utc_datetime, :utc_datetime_usec],
+        do: "DATETIME"
+
+    def column_type(type, _opts) when type in [:map, :json, :jsonb, :timestamp, :duration],
+      do: "TEXT"
 
     def column_type({:map, _}, _opts), do: "TEXT"
+    # Arrays are JSON text (the original adapter raised for them).
     def column_type({:array, _}, _opts), do: "TEXT"
 
     def column_type(type, _opts) when is_atom(type),
@@ -1554,9 +1841,24 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     def column_type(type, _opts) when is_binary(type), do: type
 
+    defp size(opts) do
+      case Keyword.get(opts, :size) do
+        nil -> []
+        size -> [?(, to_string(size), ?)]
+      end
+    end
+
+    defp precision(opts) do
+      case {Keyword.get(opts, :precision), Keyword.get(opts, :scale)} do
+        {nil, _} -> []
+        {precision, nil} -> [?(, to_string(precision), ?)]
+        {precision, scale} -> [?(, to_string(precision), ?,, to_string(scale), ?)]
+      end
+    end
+
     ## Helpers
 
-    defp quote_names(names), do: Enum.map_intersperse(names, ?,, &quote_name/1)
+    defp quote_names(names), do: Enum.map_intersperse(names, ", ", &quote_name/1)
 
     @doc false
     def quote_name(name) when is_atom(name), do: quote_name(Atom.to_string(name))

@@ -208,7 +208,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp integer_column?(type, col_opts),
-      do: String.upcase(Connection.column_type(type, col_opts)) == "INTEGER"
+      do: String.upcase(IO.iodata_to_binary(Connection.column_type(type, col_opts))) == "INTEGER"
 
     # SQLite's DROP COLUMN refuses primary key and unique columns: the table is rebuilt
     # without the column and without the table-level PRIMARY KEY / UNIQUE constraints naming

@@ -88,6 +88,14 @@ class Statement : public RowReader {
   std::uint32_t caller_runs = 0;
 };
 
+// Thrown by Connection::acquire() for SQL that holds more than one statement (SQLite's own
+// statement boundaries: a trigger body's semicolons do not count). Such SQL can run as a script,
+// one statement after the other (Connection::batch).
+class SeveralStatements : public Error {
+ public:
+  SeveralStatements() : Error(kCodeMisuse, "the SQL holds more than one statement") {}
+};
+
 // A statement borrowed from the connection's cache; it goes back, reset, when released.
 class StatementLease {
  public:
@@ -183,7 +191,8 @@ class Connection {
   // and bind().
   virtual std::shared_ptr<Statement> open_cursor(std::string_view sql, const Params& params);
   // A statement from the per-connection cache, prepared only the first time it is seen. An
-  // empty lease means the budget made it yield (preparing had to wait for a lock).
+  // empty lease means the budget made it yield (preparing had to wait for a lock). Throws
+  // SeveralStatements when the SQL holds more than one statement.
   virtual StatementLease acquire(std::string_view sql, const ExecBudget* budget = nullptr) = 0;
 
   // Runs one statement that takes no parameters, discarding its rows.

@@ -63,11 +63,18 @@ void Connection::run(std::string_view sql) {
 
 void Connection::batch(std::span<const BatchStep> steps, bool transactional,
                        const std::function<void(std::size_t, RowReader&)>& on_result) {
-  // A savepoint makes the batch all-or-nothing both inside and outside a transaction.
+  // All-or-nothing: outside a transaction the batch is one (begin/commit, so every mode keeps
+  // its transaction rules: a replica reads from the server once it has written, and later steps
+  // see earlier ones); inside one, a savepoint undoes the batch and leaves the transaction.
   static constexpr std::string_view kSavepoint = "SAVEPOINT ecto_libsql_batch";
   static constexpr std::string_view kRelease = "RELEASE SAVEPOINT ecto_libsql_batch";
   static constexpr std::string_view kRollback = "ROLLBACK TO SAVEPOINT ecto_libsql_batch";
-  if (transactional) run(kSavepoint);
+  const bool outer = transactional && autocommit();
+  if (outer) {
+    begin(TransactionBehaviour::Deferred);
+  } else if (transactional) {
+    run(kSavepoint);
+  }
   try {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       StatementLease stmt = acquire(steps[i].sql);
@@ -75,17 +82,33 @@ void Connection::batch(std::span<const BatchStep> steps, bool transactional,
       on_result(i, *stmt);
     }
   } catch (...) {
-    if (transactional) {
-      try {
+    try {
+      if (outer) {
+        rollback();
+      } else if (transactional) {
         run(kRollback);
         run(kRelease);
-      } catch (...) {
-        // The original error matters more than a failed clean-up.
       }
+    } catch (...) {
+      // The original error matters more than a failed clean-up.
     }
     throw;
   }
-  if (transactional) run(kRelease);
+  if (outer) {
+    try {
+      commit();
+    } catch (...) {
+      // A COMMIT that failed (busy, say) leaves the transaction open: the batch is undone and
+      // may run again.
+      try {
+        rollback();
+      } catch (...) {
+      }
+      throw;
+    }
+  } else if (transactional) {
+    run(kRelease);
+  }
 }
 
 // Overrides take the callbacks by value and keep them.

@@ -193,13 +193,12 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
     throw_error(rc);
   }
   if (raw == nullptr) throw Error(kCodeMisuse, "the SQL holds no statement");
-  // Text after the first statement (other than whitespace and comments) is not run: say so
-  // instead of silently ignoring it.
+  // Text after the first statement (other than whitespace and comments) would not run: the
+  // caller runs such SQL as a script instead.
   std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
   if (!sql::split_statements(rest).empty()) {
     sqlite3_finalize(raw);
-    throw Error(kCodeMisuse,
-                "the SQL holds more than one statement; use execute_batch_sql/2 for scripts");
+    throw SeveralStatements();
   }
   std::unique_ptr<Statement> stmt = std::make_unique<LocalStatement>(*this, raw, sql);
   if (vector_ && vector_->wants(*stmt)) return {vector_->wrap(std::move(stmt)), back};

@@ -170,6 +170,8 @@ std::shared_ptr<Statement> RemoteConnection::prepare(std::string_view sql) {
 
 StatementLease RemoteConnection::acquire(std::string_view sql, const ExecBudget* /*budget*/) {
   require_open();
+  // A server runs one statement per request: several are run as a script by the caller.
+  if (sql::split_statements(sql).size() > 1) throw SeveralStatements();
   return StatementLease(std::make_unique<RemoteStatement>(*this, std::string(sql)), nullptr);
 }
 
