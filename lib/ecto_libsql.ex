@@ -21,8 +21,18 @@ defmodule EctoLibSql do
   @default_max_rows 500
 
   @impl true
+  # Options that cannot work are reported once (EctoLibSql.Options.configuration_error/2),
+  # not at every back-off of every pooled connection.
   def connect(opts) do
-    Native.connect(opts)
+    case EctoLibSql.Options.mode(opts) do
+      {:ok, _mode} ->
+        Native.connect(opts)
+
+      {:error, message} ->
+        EctoLibSql.Options.configuration_error("Unknown mode: " <> message, opts)
+    end
+  rescue
+    e in ArgumentError -> EctoLibSql.Options.configuration_error(Exception.message(e), opts)
   end
 
   @impl true

@@ -5,7 +5,9 @@ defmodule EctoLibSql.State do
   in a query's options; a rollback switches it back on).
 
   `conn_id` and `trx_id` are opaque handles (NIF resources): pass them back, do not inspect
-  them.
+  them. `opts` holds the connection options without their secrets (`:auth_token`,
+  `:encryption_key`, `:remote_encryption_key`) and with the URL redacted, so that a state
+  printed by `inspect/1`, a crash report or a log shows none of them.
   """
 
   @enforce_keys [:conn_id]
@@ -28,18 +30,14 @@ defmodule EctoLibSql.State do
     * `:remote` - `:uri` and `:auth_token`
     * `:local` - `:database`
     * `:unknown` - none of these
+
+  A URL that carries its token (`libsql://host?authToken=...`) stands for `:auth_token`.
   """
   @spec detect_mode(keyword()) :: mode()
   def detect_mode(opts) do
-    uri = Keyword.get(opts, :uri)
-    token = Keyword.get(opts, :auth_token)
-    database = Keyword.get(opts, :database)
-
-    cond do
-      uri && token && database && Keyword.has_key?(opts, :sync) -> :remote_replica
-      uri && token -> :remote
-      database -> :local
-      true -> :unknown
+    case EctoLibSql.Options.mode(opts) do
+      {:ok, mode} -> mode
+      {:error, _} -> :unknown
     end
   end
 
