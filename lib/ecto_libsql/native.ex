@@ -93,9 +93,12 @@ defmodule EctoLibSql.Native do
         nil ->
           raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
 
+        "" ->
+          raise ArgumentError, "option #{inspect(key)} must not be empty"
+
         other ->
           raise ArgumentError,
-                "option #{inspect(key)} must be a non-empty string, got #{Options.kind(other)}"
+                "option #{inspect(key)} must be a string, got #{Options.kind(other)}"
       end
     end
 

@@ -32,12 +32,20 @@ defmodule EctoLibSql.State do
     * `:unknown` - none of these
 
   A URL that carries its token (`libsql://host?authToken=...`) stands for `:auth_token`.
+  `connect/1` is stricter: options that look like remote or replica mode without a token are
+  refused with a message naming what is missing (`EctoLibSql.Options`).
   """
   @spec detect_mode(keyword()) :: mode()
   def detect_mode(opts) do
-    case EctoLibSql.Options.mode(opts) do
-      {:ok, mode} -> mode
-      {:error, _} -> :unknown
+    uri = Keyword.get(opts, :uri)
+    token = Keyword.get(opts, :auth_token) || EctoLibSql.Options.uri_token?(uri)
+    database = Keyword.get(opts, :database)
+
+    cond do
+      uri && token && database && Keyword.has_key?(opts, :sync) -> :remote_replica
+      uri && token -> :remote
+      database -> :local
+      true -> :unknown
     end
   end
 

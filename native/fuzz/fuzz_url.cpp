@@ -30,13 +30,37 @@ bool has_control(std::string_view s) {
   return false;
 }
 
+// Replaces every occurrence of `part` in `text` by a separator.
+void blank_out(std::string& text, std::string_view part) {
+  for (std::size_t at = 0; !part.empty() && (at = text.find(part)) != std::string::npos;)
+    text.replace(at, part.size(), "\x01");
+}
+
+// The fixed text of url.cpp's messages, which a secret may happen to spell.
+constexpr std::string_view kFixedText[] = {
+    "Failed to connect: ",
+    "the URL contains a space or a control character (CR, LF ...): refused",
+    "unsupported URL scheme in '",
+    "' (use libsql://, https://, http://, wss:// or ws://)",
+    "URL fragments ('#...') are not supported",
+    "the URL's query has an invalid percent encoding",
+    "the URL's tls parameter must be 0 or 1",
+    "the URL has an unsupported query parameter (libSQL URLs take authToken and tls)",
+    "bad URL",
+    "no host in URL",
+    "the URL's port is not a number up to 65535",
+    "a libsql:// URL with ?tls=0 must give an explicit port",
+    "auth_token contains a control character (CR, LF or another below 0x20, or DEL), which "
+    "would corrupt the request: refused",
+};
+
 // The parts of `uri` that must never be printed: user info and the query, when long enough
-// not to occur in a message by chance. The redacted URL, which a message may quote, is taken
-// out of `text` first.
+// not to occur in a message by chance. The redacted URL, which a message may quote, and the
+// messages' fixed text are taken out of `text` first.
 void check_secret_free(std::string_view uri, std::string text) {
-  const std::string redacted = remote::redact_url(uri);
-  for (std::size_t at = 0; !redacted.empty() && (at = text.find(redacted)) != std::string::npos;)
-    text.erase(at, redacted.size());
+  blank_out(text, remote::redact_url(uri));
+  for (const std::string_view fixed : kFixedText)
+    blank_out(text, fixed);
   const std::size_t scheme = uri.find("://");
   const std::string_view rest = scheme == std::string_view::npos ? uri : uri.substr(scheme + 3);
   const std::size_t q = rest.find_first_of("?#");

@@ -55,10 +55,10 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
 
   test "a table whose name ends in a quote is rebuilt (modify)" do
     assert [2] = Ecto.Migrator.run(Repo, [{2, QuoteInName}], :up, all: true, log: false)
-    Repo.query!(~s(INSERT INTO "x""" (n) VALUES ('text')))
-    assert Repo.query!(~s(SELECT n, typeof(n) FROM "x""")).rows == [["text", "text"]]
+    Repo.query!(~s{INSERT INTO "x""" (n) VALUES ('text')})
+    assert Repo.query!(~s{SELECT n, typeof(n) FROM "x"""}).rows == [["text", "text"]]
 
-    assert Repo.query!(~s(SELECT type FROM pragma_table_info('x"') WHERE name = 'n')).rows ==
+    assert Repo.query!(~s{SELECT type FROM pragma_table_info('x"') WHERE name = 'n'}).rows ==
              [["TEXT"]]
   end
 

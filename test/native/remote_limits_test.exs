@@ -118,7 +118,7 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
       assert {:ok, %{rows: [[1]]}} = Native.execute(s, "SELECT 1", [])
     end
 
-    test "the default limit is 128 MiB and the option is checked" do
+    test "the default limit is 256 MiB and the option is checked" do
       server = start!({:oversize, 1_000})
 
       assert_raise ArgumentError, ~r/max_response_size/, fn ->
