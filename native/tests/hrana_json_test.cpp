@@ -154,11 +154,12 @@ TEST(RemoteUrl, RedactionKeepsHostAndPathOnly) {
 TEST(RemoteUrl, HeaderValuesWithControlCharactersAreRefused) {
   EXPECT_NO_THROW(require_header_safe("eyJhbGciOi.x-y_z~+/=", "auth_token"));
   EXPECT_NO_THROW(require_header_safe("", "auth_token"));
-  for (const std::string& value : {std::string("tok\r\nX-Evil: injected"), std::string("a\n"),
-                                   std::string("a\0b", 3), std::string("\x7f")}) {
+  for (const std::string& value :
+       {std::string("SECRET\r\nX-Evil: injected"), std::string("SECRET\n"),
+        std::string("SECRET\0b", 8), std::string("SECRET\x7f")}) {
     const std::string message = thrown([&] { require_header_safe(value, "auth_token"); });
     EXPECT_NE(message.find("auth_token contains a control character"), std::string::npos);
-    EXPECT_EQ(message.find("tok"), std::string::npos);
+    EXPECT_EQ(message.find("SECRET"), std::string::npos);
   }
 }
 
