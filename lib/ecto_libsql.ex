@@ -21,24 +21,36 @@ defmodule EctoLibSql do
   @default_max_rows 500
 
   @impl true
-  # A pool of in-memory databases would be a pool of different, empty databases: refused. The
-  # Ecto adapter shares one in-memory database across its pool instead.
+  # Options that cannot work are reported once (EctoLibSql.Options.configuration_error/2),
+  # not at every back-off of every pooled connection. A pool of in-memory databases would be a
+  # pool of different, empty databases: refused. The Ecto adapter shares one in-memory
+  # database across its pool instead.
   def connect(opts) do
     pool_size = Keyword.get(opts, :pool_size, 1)
 
-    if Keyword.get(opts, :database) == ":memory:" and is_nil(Keyword.get(opts, :uri)) and
-         is_integer(pool_size) and pool_size > 1 do
-      {:error,
-       %Error{
-         message:
-           "database: \":memory:\" with pool_size: #{pool_size} would give every connection " <>
-             "its own empty database: use pool_size: 1, or one shared in-memory database " <>
-             "(database: \"file:/<name>?vfs=memdb\", a name of its own per pool; the Ecto " <>
-             "adapter does this for \":memory:\")"
-       }}
-    else
-      Native.connect(opts)
+    case EctoLibSql.Options.mode(opts) do
+      {:error, message} ->
+        EctoLibSql.Options.configuration_error("Unknown mode: " <> message, opts)
+
+      {:ok, :local} when is_integer(pool_size) and pool_size > 1 ->
+        if Keyword.get(opts, :database) == ":memory:" do
+          {:error,
+           %Error{
+             message:
+               "database: \":memory:\" with pool_size: #{pool_size} would give every connection " <>
+                 "its own empty database: use pool_size: 1, or one shared in-memory database " <>
+                 "(database: \"file:/<name>?vfs=memdb\", a name of its own per pool; the Ecto " <>
+                 "adapter does this for \":memory:\")"
+           }}
+        else
+          Native.connect(opts)
+        end
+
+      {:ok, _mode} ->
+        Native.connect(opts)
     end
+  rescue
+    e in ArgumentError -> EctoLibSql.Options.configuration_error(Exception.message(e), opts)
   end
 
   @impl true

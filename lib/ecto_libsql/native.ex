@@ -13,7 +13,7 @@ defmodule EctoLibSql.Native do
   earlier releases; new code should not need them.
   """
 
-  alias EctoLibSql.{Error, NIF, Query, Result, State}
+  alias EctoLibSql.{Error, NIF, Options, Query, Result, State}
 
   @default_busy_timeout 5000
   @default_max_rows 500
@@ -38,16 +38,26 @@ defmodule EctoLibSql.Native do
   """
   @spec connect(keyword()) :: {:ok, State.t()} | {:error, Error.t()}
   def connect(opts) when is_list(opts) do
-    mode = State.detect_mode(opts)
-    attach = attach_statements(mode, Keyword.get(opts, :attach, []))
+    case Options.mode(opts) do
+      {:ok, mode} ->
+        Options.warn_unknown(opts, mode)
+        open_state(opts, mode, Keyword.get(opts, :attach, []))
+
+      {:error, message} ->
+        {:error, %Error{message: "Unknown mode: " <> message}}
+    end
+  end
+
+  defp open_state(opts, mode, attach) do
+    attach = attach_statements(mode, attach)
 
     with {:ok, conn} <- open(opts, mode),
-         # The key is not kept in the state, which shows up in logs and crash reports.
+         # No secret is kept in the state, which shows up in logs and crash reports.
          state = %State{
            conn_id: conn,
            mode: mode,
            sync: State.detect_sync(opts),
-           opts: Keyword.delete(opts, :encryption_key)
+           opts: Options.printable(opts)
          },
          :ok <- apply_settings(state, attach, opts) do
       {:ok, state}
@@ -71,11 +81,24 @@ defmodule EctoLibSql.Native do
         value when is_binary(value) and value != "" ->
           value
 
+        # An empty token sends no Authorization header; a token in the URL stands for it.
+        "" when key == :auth_token ->
+          ""
+
+        nil when key == :auth_token ->
+          if Options.uri_token?(opts[:uri]),
+            do: "",
+            else: raise(ArgumentError, "missing required option :auth_token for #{mode} mode")
+
         nil ->
           raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
 
+        "" ->
+          raise ArgumentError, "option #{inspect(key)} must not be empty"
+
         other ->
-          raise ArgumentError, "option #{inspect(key)} must be a string, got: #{inspect(other)}"
+          raise ArgumentError,
+                "option #{inspect(key)} must be a string, got #{Options.kind(other)}"
       end
     end
 
@@ -106,6 +129,7 @@ defmodule EctoLibSql.Native do
       sync_interval: &integer_option/2,
       connect_timeout: &integer_option/2,
       request_timeout: &integer_option/2,
+      max_response_size: &integer_option/2,
       read_your_writes: &boolean_option/2,
       read_only: &boolean_option/2,
       transport: &transport_option/2,
@@ -129,7 +153,8 @@ defmodule EctoLibSql.Native do
   defp string_option(_key, value) when is_binary(value), do: value
 
   defp string_option(key, value),
-    do: raise(ArgumentError, "option #{inspect(key)} must be a string, got: #{inspect(value)}")
+    do:
+      raise(ArgumentError, "option #{inspect(key)} must be a string, got #{Options.kind(value)}")
 
   defp integer_option(_key, value) when is_integer(value) and value >= 0, do: value
 
@@ -137,13 +162,14 @@ defmodule EctoLibSql.Native do
     do:
       raise(
         ArgumentError,
-        "option #{inspect(key)} must be a non-negative integer, got: #{inspect(value)}"
+        "option #{inspect(key)} must be a non-negative integer, got #{Options.kind(value)}"
       )
 
   defp boolean_option(_key, value) when is_boolean(value), do: value
 
   defp boolean_option(key, value),
-    do: raise(ArgumentError, "option #{inspect(key)} must be a boolean, got: #{inspect(value)}")
+    do:
+      raise(ArgumentError, "option #{inspect(key)} must be a boolean, got #{Options.kind(value)}")
 
   defp transport_option(_key, value) when value in [:http, :websocket], do: Atom.to_string(value)
   defp transport_option(_key, value) when value in ["http", "websocket"], do: value
@@ -152,7 +178,7 @@ defmodule EctoLibSql.Native do
     do:
       raise(
         ArgumentError,
-        "option #{inspect(key)} must be :http or :websocket, got: #{inspect(value)}"
+        "option #{inspect(key)} must be :http or :websocket, got #{Options.kind(value)}"
       )
 
   # Connection settings applied after open: busy timeout, then optional PRAGMAs.

@@ -5,7 +5,9 @@ defmodule EctoLibSql.State do
   in a query's options; a rollback switches it back on).
 
   `conn_id` and `trx_id` are opaque handles (NIF resources): pass them back, do not inspect
-  them.
+  them. `opts` holds the connection options without their secrets (`:auth_token`,
+  `:encryption_key`, `:remote_encryption_key`) and with the URL redacted, so that a state
+  printed by `inspect/1`, a crash report or a log shows none of them.
   """
 
   @enforce_keys [:conn_id]
@@ -28,11 +30,15 @@ defmodule EctoLibSql.State do
     * `:remote` - `:uri` and `:auth_token`
     * `:local` - `:database`
     * `:unknown` - none of these
+
+  A URL that carries its token (`libsql://host?authToken=...`) stands for `:auth_token`.
+  `connect/1` is stricter: options that look like remote or replica mode without a token are
+  refused with a message naming what is missing (`EctoLibSql.Options`).
   """
   @spec detect_mode(keyword()) :: mode()
   def detect_mode(opts) do
     uri = Keyword.get(opts, :uri)
-    token = Keyword.get(opts, :auth_token)
+    token = Keyword.get(opts, :auth_token) || EctoLibSql.Options.uri_token?(uri)
     database = Keyword.get(opts, :database)
 
     cond do

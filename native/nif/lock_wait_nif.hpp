@@ -13,10 +13,11 @@
 
 namespace ecto_libsql::nif {
 
-// The lock wait of a call whose `arity`-th argument (0-based) is `nil` or the wait's start.
+// The lock wait of a call whose `arity`-th argument (0-based) is `nil` or the wait's state,
+// {start in native nanoseconds, the connection's interrupt count when it began}.
 LockWait lock_wait_arg(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], int arity);
 
-// {:ecto_libsql_busy, waiting_since}
+// {:ecto_libsql_busy, waiting_since}, `waiting_since` opaque to Elixir.
 ERL_NIF_TERM busy_term(ErlNifEnv* env, const LockWait& wait);
 
 // Runs `body(LockWait&)` with the call's lock wait installed.
@@ -28,6 +29,7 @@ ERL_NIF_TERM with_lock_wait(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[],
     LockWaitScope scope(wait);
     return body(wait);
   } catch (const Error& e) {
+    if (wait.interrupted) throw Error(kCodeInterrupt, "interrupted");
     if (wait.should_retry(e)) return busy_term(env, wait);
     throw;
   }

@@ -70,6 +70,8 @@ ConnectOptions decode_options(ErlNifEnv* env, ERL_NIF_TERM map) {
     o.connect_timeout = std::chrono::milliseconds(*v);
   if (auto v = int_option(env, map, "request_timeout"))
     o.request_timeout = std::chrono::milliseconds(*v);
+  if (auto v = int_option(env, map, "max_response_size"))
+    o.max_response_size = static_cast<std::size_t>(*v);
   if (auto v = bool_option(env, map, "sync")) o.sync_on_connect = *v;
   if (auto v = bool_option(env, map, "read_your_writes")) o.read_your_writes = *v;
   if (auto v = bool_option(env, map, "read_only")) o.read_only = *v;
@@ -102,7 +104,9 @@ ERL_NIF_TERM open(ErlNifEnv* env, int /*argc*/, const ERL_NIF_TERM argv[]) {
     ConnectOptions options = decode_options(env, argv[0]);
     const crypto::WipeOnExit wipe(options.encryption_key);
     std::shared_ptr<Connection> conn = open_connection(options);
-    return make_ok(env, make_resource<ConnectionResource>(env, std::move(conn)));
+    const ERL_NIF_TERM term = make_resource<ConnectionResource>(env, std::move(conn));
+    get_resource<ConnectionResource>(env, term)->busy_timeout_ms = options.busy_timeout_ms;
+    return make_ok(env, term);
   });
 }
 
@@ -128,6 +132,7 @@ ERL_NIF_TERM set_busy_timeout(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
     const std::int64_t ms = int_arg(env, argv[1]);
     if (ms < 0 || ms > INT32_MAX) throw BadArg{};
     conn.set_busy_timeout(static_cast<int>(ms));
+    connection_arg(env, argv[0]).busy_timeout_ms = static_cast<int>(ms);
     return atoms::ok;
   });
 }

@@ -22,7 +22,7 @@ ERL_NIF_TERM cursor_open(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
       std::shared_ptr<Statement> stmt;
       {
         Connection::Guard guard(conn);
-        transaction_arg(env, argv[1], conn);
+        transaction_arg(env, argv[1], res);
         stmt = conn.open_cursor(sql, params);
       }
       return make_ok(env, make_resource<CursorResource>(env, res.conn, std::move(stmt), false));

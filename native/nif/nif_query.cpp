@@ -72,7 +72,7 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (dirty) {
       return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
         Connection::Guard guard(conn);
-        transaction_arg(env, argv[1], conn);
+        transaction_arg(env, argv[1], res);
         StatementLease stmt;
         try {
           stmt = conn.acquire(sql);
@@ -90,6 +90,10 @@ ERL_NIF_TERM query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
     if (conn.always_blocking()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
     Connection::Guard guard(conn, std::try_to_lock);
     if (!guard.owns_lock()) return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    // Waiting for another process's transaction happens on the dirty path.
+    if (is_nil(argv[1]) && in_foreign_transaction(env, res)) {
+      return reschedule_dirty(env, "query", query_dirty, argc, argv);
+    }
     transaction_arg(env, argv[1], conn);
     ExecBudget budget = normal_scheduler_budget(started);
     StatementLease stmt;
@@ -153,7 +157,7 @@ ERL_NIF_TERM batch(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     const bool transactional = bool_arg(env, argv[3]);
     return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
       Connection::Guard guard(conn);
-      transaction_arg(env, argv[1], conn);
+      transaction_arg(env, argv[1], res);
       std::vector<ERL_NIF_TERM> results;
       results.reserve(steps.size());
       conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
@@ -179,7 +183,7 @@ ERL_NIF_TERM execute_script(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
       steps.push_back(BatchStep{stmt, {}});
     return with_lock_wait(env, argc, argv, 4, [&](LockWait& wait) {
       Connection::Guard guard(conn);
-      transaction_arg(env, argv[1], conn);
+      transaction_arg(env, argv[1], res);
       std::vector<ERL_NIF_TERM> results;
       conn.batch(steps, transactional, [&](std::size_t i, RowReader& reader) {
         const ERL_NIF_TERM result =

@@ -29,7 +29,8 @@ ERL_NIF_TERM stmt_query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[
 // stmt_query(conn, stmt, args)
 ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
-    Connection& conn = *connection_arg(env, argv[0]).conn;
+    ConnectionResource& conn_res = connection_arg(env, argv[0]);
+    Connection& conn = *conn_res.conn;
     StatementResource& res = statement_arg(env, argv[1]);
     Arena arena;
     EnifTerms terms(env);
@@ -43,6 +44,8 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
       const auto started = std::chrono::steady_clock::now();
       return with_lock_wait(env, argc, argv, 3, [&](LockWait&) {
         Connection::Guard guard(conn);
+        // A prepared statement runs in the transaction its process began, never in another's.
+        wait_outside_foreign_transaction(env, conn_res);
         Statement& stmt = owned_statement(res, conn);
         stmt.bind(params);
         ERL_NIF_TERM out;
@@ -56,7 +59,7 @@ ERL_NIF_TERM stmt_query_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]
       });
     }
     Connection::Guard guard(conn, std::try_to_lock);
-    if (!guard.owns_lock())
+    if (!guard.owns_lock() || in_foreign_transaction(env, conn_res))
       return reschedule_dirty(env, "stmt_query", stmt_query_dirty, argc, argv);
     Statement& stmt = owned_statement(res, conn);
     if (!may_run_on_normal_scheduler(conn, stmt)) {

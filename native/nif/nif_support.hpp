@@ -81,6 +81,20 @@ inline bool is_nil(ERL_NIF_TERM term) {
 // The transaction handle argument: nil, or a transaction of `conn` that is still open.
 TransactionResource* transaction_arg(ErlNifEnv* env, ERL_NIF_TERM term, const Connection& conn);
 
+// Whether the connection is inside a transaction that another process began with begin/2.
+// Caller holds the connection's lock.
+bool in_foreign_transaction(ErlNifEnv* env, const ConnectionResource& res);
+
+// A statement outside a transaction another process began must not join it: it waits for the
+// transaction to end, as for a database lock (yielding through the call's LockWait), and fails
+// with SQLITE_BUSY once the busy timeout has passed; interrupt/1 ends the wait. Caller holds
+// the connection's lock.
+void wait_outside_foreign_transaction(ErlNifEnv* env, const ConnectionResource& res);
+
+// transaction_arg(), and for nil wait_outside_foreign_transaction().
+TransactionResource* transaction_arg(ErlNifEnv* env, ERL_NIF_TERM term,
+                                     const ConnectionResource& res);
+
 // Hands the call over to a dirty IO scheduler, where blocking is allowed.
 inline ERL_NIF_TERM reschedule_dirty(ErlNifEnv* env, const char* name, NifFunction dirty, int argc,
                                      const ERL_NIF_TERM argv[]) {

@@ -18,6 +18,12 @@ TransactionBehaviour behaviour_arg(ERL_NIF_TERM term) {
 
 ERL_NIF_TERM begin_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
+// Records the calling process as the owner of the transaction just begun. Caller holds the
+// connection's lock.
+void own_transaction(ErlNifEnv* env, ConnectionResource& res, std::uint64_t serial) {
+  if (enif_self(env, &res.owner) != nullptr) res.owner_serial = serial;
+}
+
 ERL_NIF_TERM begin_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
   return guarded(env, [&]() -> ERL_NIF_TERM {
     ConnectionResource& res = connection_arg(env, argv[0]);
@@ -29,7 +35,10 @@ ERL_NIF_TERM begin_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
         std::uint64_t begun = 0;
         {
           Connection::Guard guard(conn);
+          // Another process's transaction on this connection: wait for it to end.
+          wait_outside_foreign_transaction(env, res);
           begun = conn.begin(behaviour, nullptr);
+          own_transaction(env, res, begun);
         }
         return make_ok(env, make_resource<TransactionResource>(env, res.conn, begun));
       });
@@ -38,10 +47,13 @@ ERL_NIF_TERM begin_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], boo
         return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
       }
       Connection::Guard guard(conn, std::try_to_lock);
-      if (!guard.owns_lock()) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+      if (!guard.owns_lock() || in_foreign_transaction(env, res)) {
+        return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+      }
       ExecBudget budget = normal_scheduler_budget(std::chrono::steady_clock::now());
       serial = conn.begin(behaviour, &budget);
       if (serial == 0) return reschedule_dirty(env, "begin", begin_dirty, argc, argv);
+      own_transaction(env, res, serial);
     }
     return make_ok(env, make_resource<TransactionResource>(env, res.conn, serial));
   });

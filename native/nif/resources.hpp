@@ -20,6 +20,12 @@ namespace ecto_libsql::nif {
 
 struct ConnectionResource {
   std::shared_ptr<Connection> conn;
+  // The process that began the open transaction through begin/2, and that transaction's
+  // serial: another process's statement outside it waits for it to end (nif_support.hpp).
+  // With the busy timeout of those waits, read and written under the connection's lock.
+  ErlNifPid owner{};
+  std::uint64_t owner_serial = 0;
+  int busy_timeout_ms = 5000;
 };
 
 struct StatementResource {

@@ -78,16 +78,89 @@ TEST(RemoteUrl, SchemesHostsPortsAndPaths) {
   EXPECT_TRUE(u.tls);
   EXPECT_EQ(u.host, "db-org.turso.io");
   EXPECT_EQ(u.port, "443");
-  u = parse_url("http://127.0.0.1:8080/base/?x=1");
+  u = parse_url("http://127.0.0.1:8080/base/?authToken=x");
   EXPECT_FALSE(u.tls);
   EXPECT_EQ(u.port, "8080");
   EXPECT_EQ(u.path, "/base");
+  EXPECT_EQ(u.auth_token, "x");
   u = parse_url("ws://[::1]:9/");
   EXPECT_TRUE(u.websocket);
   EXPECT_EQ(u.host, "::1");
   EXPECT_TRUE(parse_url("wss://h").tls);
   EXPECT_THROW(parse_url("ftp://h"), Error);
   EXPECT_THROW(parse_url("http://:80"), Error);
+  EXPECT_EQ(parse_url("HTTPS://H").port, "443");
+}
+
+// The message of the Error `f` throws.
+template <class F>
+std::string thrown(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "(nothing thrown)";
+}
+
+TEST(RemoteUrl, QueryParametersAsLibsqlClientsReadThem) {
+  Url u = parse_url("libsql://db.turso.io?authToken=a%2Bb+c%3D");
+  EXPECT_EQ(u.auth_token, "a+b c=");
+  EXPECT_TRUE(u.tls);
+  EXPECT_EQ(u.host, "db.turso.io");
+  u = parse_url("libsql://127.0.0.1:8080?tls=0&authToken=t");
+  EXPECT_FALSE(u.tls);
+  EXPECT_EQ(u.port, "8080");
+  EXPECT_EQ(u.auth_token, "t");
+  EXPECT_TRUE(parse_url("libsql://h:1?tls=1").tls);
+  EXPECT_FALSE(parse_url("libsql://h").auth_token.has_value());
+  EXPECT_EQ(parse_url("libsql://h?authToken=").auth_token, "");
+  EXPECT_NE(thrown([] { parse_url("libsql://h?tls=0"); }).find("explicit port"), std::string::npos);
+  EXPECT_NE(thrown([] { parse_url("libsql://h?tls=yes"); }).find("0 or 1"), std::string::npos);
+  const std::string unknown = thrown([] { parse_url("libsql://h?SECRETKEY=1"); });
+  EXPECT_NE(unknown.find("unsupported query parameter"), std::string::npos);
+  EXPECT_EQ(unknown.find("SECRETKEY"), std::string::npos);
+  EXPECT_NE(thrown([] { parse_url("libsql://h#x"); }).find("fragments"), std::string::npos);
+  EXPECT_THROW(parse_url("libsql://h?authToken=%zz"), Error);
+  EXPECT_THROW(parse_url("libsql://h?authToken=%4"), Error);
+  EXPECT_THROW(parse_url("http://h:65536"), Error);
+  EXPECT_THROW(parse_url("http://h:8x"), Error);
+  EXPECT_THROW(parse_url("http://[::1]x"), Error);
+}
+
+TEST(RemoteUrl, ControlCharactersAndSpacesAreRefused) {
+  for (const char* uri :
+       {"http://h/a\r\nX-Evil: 1", "http://h/a b", "http://h\n", "http://h/\x7f", "http://h/\t"}) {
+    const std::string message = thrown([&] { parse_url(uri); });
+    EXPECT_NE(message.find("control character"), std::string::npos) << uri;
+    EXPECT_EQ(message.find("Evil"), std::string::npos);
+  }
+}
+
+TEST(RemoteUrl, RedactionKeepsHostAndPathOnly) {
+  EXPECT_EQ(redact_url("ftp://admin:hunter2pass@example.com/db?authToken=SECRETQ"),
+            "ftp://<redacted>@example.com/db?<redacted>");
+  EXPECT_EQ(redact_url("libsql://h:1/p"), "libsql://h:1/p");
+  EXPECT_EQ(redact_url("http://h#frag"), "http://h#<redacted>");
+  EXPECT_EQ(redact_url("a@b@c/x"), "<redacted>@c/x");
+  EXPECT_EQ(redact_url("http://h/\r\n"), "http://h/%0D%0A");
+  const std::string message =
+      thrown([] { parse_url("ftp://admin:hunter2pass@example.com/db?authToken=SECRETQ"); });
+  EXPECT_NE(message.find("unsupported URL scheme"), std::string::npos);
+  EXPECT_EQ(message.find("hunter2pass"), std::string::npos);
+  EXPECT_EQ(message.find("SECRETQ"), std::string::npos);
+}
+
+TEST(RemoteUrl, HeaderValuesWithControlCharactersAreRefused) {
+  EXPECT_NO_THROW(require_header_safe("eyJhbGciOi.x-y_z~+/=", "auth_token"));
+  EXPECT_NO_THROW(require_header_safe("", "auth_token"));
+  for (const std::string& value :
+       {std::string("SECRET\r\nX-Evil: injected"), std::string("SECRET\n"),
+        std::string("SECRET\0b", 8), std::string("SECRET\x7f")}) {
+    const std::string message = thrown([&] { require_header_safe(value, "auth_token"); });
+    EXPECT_NE(message.find("auth_token contains a control character"), std::string::npos);
+    EXPECT_EQ(message.find("SECRET"), std::string::npos);
+  }
 }
 
 }  // namespace

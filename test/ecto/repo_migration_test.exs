@@ -39,6 +39,29 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
     %{db: db, dir: dir, config: config}
   end
 
+  defmodule QuoteInName do
+    use Ecto.Migration
+
+    def change do
+      create table(:"x\"") do
+        add(:n, :integer)
+      end
+
+      alter table(:"x\"") do
+        modify(:n, :text, from: :integer)
+      end
+    end
+  end
+
+  test "a table whose name ends in a quote is rebuilt (modify)" do
+    assert [2] = Ecto.Migrator.run(Repo, [{2, QuoteInName}], :up, all: true, log: false)
+    Repo.query!(~s{INSERT INTO "x""" (n) VALUES ('text')})
+    assert Repo.query!(~s{SELECT n, typeof(n) FROM "x"""}).rows == [["text", "text"]]
+
+    assert Repo.query!(~s{SELECT type FROM pragma_table_info('x"') WHERE name = 'n'}).rows ==
+             [["TEXT"]]
+  end
+
   test "references over several columns, created and added by alter table" do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
     Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])

@@ -97,9 +97,11 @@ defmodule EctoLibSql.Native.ConnectionTest do
       assert_raise ArgumentError, fn -> Native.connect(database: "") end
     end
 
-    test "no mode option gives Unknown mode" do
-      assert {:error, %Error{message: "Unknown mode"}} = Native.connect([])
-      assert {:error, %Error{message: "Unknown mode"}} = Native.connect(foo: 1)
+    test "no mode option gives Unknown mode, saying what is missing" do
+      assert {:error, %Error{message: "Unknown mode: no :database or :uri option given" <> _}} =
+               Native.connect([])
+
+      assert {:error, %Error{message: "Unknown mode: " <> _}} = Native.connect(foo: 1)
     end
   end
 

@@ -349,12 +349,55 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       assert {:ok, 2800} = fetch_all(s, a, 1000)
     end
 
+    test "max_response_size holds per row: a stream larger than it is read whole" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t", max_response_size: 200_000)
+      # About 6 MB of rows, 30 times the limit.
+      {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [20_000])
+      assert {:ok, 20_000} = fetch_all(s, cursor, 500)
+      # The same rows as one reply are over the limit; the connection goes on.
+      assert {:error, %Error{message: message, sqlite: %{code: :toobig}}} =
+               Native.execute(s, @rows_sql, [20_000])
+
+      assert message =~ "max_response_size (200000 bytes)"
+      assert rows!(s, "SELECT 1") == [[1]]
+    end
+
+    test "rows read ahead into memory (inside a transaction) are a reply: the limit holds" do
+      server = start!()
+      s = connect!(uri: server.url, auth_token: "t", max_response_size: 200_000)
+      {:ok, t} = Native.begin(s)
+      {:ok, cursor} = Native.declare_cursor(t, @rows_sql, [20_000])
+      assert {:cont, %{num_rows: 10}} = Native.fetch(t, cursor, 10)
+      # Reading the rest ahead, for the statement that needs the stream, exceeds the limit:
+      # the stream (and the transaction) cannot go on.
+      assert {:error, %Error{message: message, sqlite: %{code: :toobig}}} =
+               Native.execute(t, "SELECT 1", [])
+
+      assert message =~ "the transaction was abandoned"
+      assert Native.get_is_autocommit(s)
+      assert rows!(s, "SELECT 2") == [[2]]
+    end
+
     test "a v2-only server pages a whole result" do
       server = start!(v2_only: true)
       s = connect!(uri: server.url, auth_token: "t")
       {:ok, cursor} = Native.declare_cursor(s, @rows_sql, [3000])
       assert {:ok, 3000} = fetch_all(s, cursor, 1000)
     end
+  end
+
+  test "over WebSocket a message over max_response_size fails clearly; the connection goes on" do
+    server = start!()
+
+    s =
+      connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t", max_response_size: 100_000)
+
+    assert {:error, %Error{message: message, sqlite: %{code: :toobig}}} =
+             Native.execute(s, @rows_sql, [2_000])
+
+    assert message =~ "max_response_size (100000 bytes)"
+    assert rows!(s, "SELECT 1") == [[1]]
   end
 
   describe "store_sql" do

@@ -37,7 +37,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @impl Ecto.Adapter
     def init(config) do
       {:ok, child_spec, meta} = super(config)
-      {:ok, child_spec, Map.put(meta, :libsql, Keyword.take(config, [:database, :uri]))}
+      where = config |> Keyword.take([:database, :uri]) |> EctoLibSql.Options.printable()
+      {:ok, child_spec, Map.put(meta, :libsql, where)}
     end
 
     ## Types

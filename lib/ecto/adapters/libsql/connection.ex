@@ -21,6 +21,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     # (encrypted databases keep their rollback journal), and to enforced foreign keys.
     @impl true
     def child_spec(opts) do
+      # Options that select no mode fail here, once, before the pool starts.
+      EctoLibSql.Options.validate!(opts)
+
       memory? = opts[:database] == ":memory:" and is_nil(opts[:uri])
       local? = is_binary(opts[:database]) and not memory? and is_nil(opts[:uri])
 

@@ -605,11 +605,14 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       end
     end
 
+    # Only the closing quote goes: a name may end in a (doubled) quote character itself.
     defp unquote_identifier("\"" <> rest),
-      do: rest |> String.trim_trailing("\"") |> String.replace("\"\"", "\"")
+      do: rest |> String.replace_suffix("\"", "") |> String.replace("\"\"", "\"")
 
-    defp unquote_identifier("`" <> rest), do: String.trim_trailing(rest, "`")
-    defp unquote_identifier("[" <> rest), do: String.trim_trailing(rest, "]")
+    defp unquote_identifier("`" <> rest),
+      do: rest |> String.replace_suffix("`", "") |> String.replace("``", "`")
+
+    defp unquote_identifier("[" <> rest), do: String.replace_suffix(rest, "]", "")
     defp unquote_identifier(name), do: name
 
     # Replaces the object's name in "CREATE [UNIQUE] INDEX|TABLE [IF NOT EXISTS] name ...".

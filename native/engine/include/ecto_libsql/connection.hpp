@@ -222,8 +222,12 @@ class Connection {
   [[nodiscard]] virtual std::int64_t total_changes() const = 0;
 
   virtual void set_busy_timeout(int milliseconds) = 0;
-  // Stops what the connection is running now. Thread-safe; needs no lock.
+  // Stops what the connection is running now, a wait for a database lock included.
+  // Thread-safe; needs no lock.
   virtual void interrupt() noexcept = 0;
+  // How many times interrupt() has been called: a lock wait that sees it change ends (see
+  // LockWait). Thread-safe.
+  [[nodiscard]] virtual std::uint64_t interrupt_count() const noexcept { return 0; }
   // Rolls back any open transaction and forgets cached statements.
   virtual void reset() = 0;
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 #include "ecto_libsql/error.hpp"
@@ -20,11 +21,22 @@ namespace ecto_libsql {
 struct LockWait {
   bool may_yield = true;
   std::optional<std::chrono::steady_clock::time_point> waiting_since;
+  // Connection::interrupt_count() when the wait began: interrupt() during the wait (while it
+  // waits in place, or between two runs of the call) ends it with SQLITE_INTERRUPT.
+  std::optional<std::uint64_t> interrupts;
   bool yielded = false;
+  bool interrupted = false;
+
+  // Records `count` when the wait begins; answers true (and notes it) once it has changed.
+  bool interrupted_by(std::uint64_t count) noexcept {
+    if (!interrupts) interrupts = count;
+    if (*interrupts != count) interrupted = true;
+    return interrupted;
+  }
 
   // Whether `error` means "wait, then run the call again" rather than a failure.
   [[nodiscard]] bool should_retry(const Error& error) const noexcept {
-    return yielded && (error.code() & 0xff) == kCodeBusy;
+    return yielded && !interrupted && (error.code() & 0xff) == kCodeBusy;
   }
 };
 

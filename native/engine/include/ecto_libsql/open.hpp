@@ -25,6 +25,9 @@ struct ConnectOptions {
   bool read_only = false;  // open the file read-only
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds request_timeout{30000};
+  // The largest reply read into memory in remote mode (a cursor's answer as a whole is not
+  // limited, each of its rows is); 0: no limit.
+  std::size_t max_response_size = std::size_t{256} * 1024 * 1024;
   std::string transport;  // "http" (default) or "websocket" for remote mode
   // PEM file of the certificate authorities trusted for https:// and libsql:// (HTTP, replica
   // sync) instead of the system store; empty: the system store (SSL_CERT_FILE honoured).

@@ -337,6 +337,7 @@ void LocalConnection::set_busy_timeout(int milliseconds) {
 }
 
 void LocalConnection::interrupt() noexcept {
+  interrupts_.fetch_add(1, std::memory_order_acq_rel);
   std::lock_guard<std::mutex> lock(interrupt_mutex_);
   if (db_ != nullptr) sqlite3_interrupt(db_);
 }
@@ -384,10 +385,11 @@ int LocalConnection::busy_handler(void* self, int count) noexcept {
   }
   if (LockWait* wait = LockWaitScope::current()) {
     // See lock_wait.hpp: yield at once, or wait here until the timeout counted from the first
-    // wait of the call.
+    // wait of the call; interrupt() ends the wait.
     using namespace std::chrono;
     const auto now = steady_clock::now();
     if (!wait->waiting_since) wait->waiting_since = now;
+    if (wait->interrupted_by(conn->interrupt_count())) return 0;
     const auto left = *wait->waiting_since + milliseconds(timeout) - now;
     if (left <= steady_clock::duration::zero()) return 0;
     if (wait->may_yield) {

@@ -181,6 +181,29 @@ void LocalStatement::bind(const Params& params) {
   }
 }
 
+namespace {
+
+// PRAGMA [schema.]journal_mode = ...: switching to or from WAL answers SQLITE_BUSY without
+// calling the busy handler while another connection holds a lock (ten connections opening a
+// new file at once, say).
+bool switches_journal_mode(const sql::Classification& cls, std::string_view sql) {
+  if (cls.command != sql::Command::Pragma) return false;
+  sql::Lexer lexer(sql);
+  sql::Token token{};
+  bool assigned = false;
+  bool named = false;
+  while (lexer.next(token)) {
+    if (token.kind == sql::TokenKind::Word && sql::keyword_equals(token.text, "journal_mode")) {
+      named = true;
+    } else if (named && (token.text == "=" || token.text == "(")) {
+      assigned = true;
+    }
+  }
+  return named && assigned;
+}
+
+}  // namespace
+
 Step LocalStatement::step(const ExecBudget* budget) {
   require_open();
   dirty_ = true;
@@ -195,9 +218,11 @@ Step LocalStatement::step(const ExecBudget* budget) {
     rc = sqlite3_step(stmt_);
     yielded = conn_->leave_budget();
   }
-  if (rc == SQLITE_BUSY && !yielded && conn_->write_lock_may_wait()) {
-    // A write of a transaction that has read, which SQLite does not let the busy handler wait
-    // for: it waits here, as the busy handler would (yielding when it may), and runs again.
+  if (rc == SQLITE_BUSY && !yielded &&
+      (conn_->write_lock_may_wait() || switches_journal_mode(classification_, sql_))) {
+    // A write of a transaction that has read, or a journal mode switch, which SQLite does not
+    // let the busy handler wait for: it waits here, as the busy handler would (yielding when it
+    // may), and runs again.
     sqlite3_reset(stmt_);
     for (int count = 0;; ++count) {
       conn_->enter_budget(budget, readonly_);

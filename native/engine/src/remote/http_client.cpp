@@ -21,55 +21,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-Url parse_url(std::string_view uri) {
-  Url url;
-  std::string_view rest;
-  auto starts = [&](std::string_view scheme) {
-    if (uri.substr(0, scheme.size()) != scheme) return false;
-    rest = uri.substr(scheme.size());
-    return true;
-  };
-  if (starts("libsql://") || starts("https://")) {
-    url.tls = true;
-  } else if (starts("http://")) {
-    url.tls = false;
-  } else if (starts("wss://")) {
-    url.tls = true;
-    url.websocket = true;
-  } else if (starts("ws://")) {
-    url.websocket = true;
-  } else {
-    throw Error(kCodeMisuse, "Failed to connect: unsupported URL scheme in '" + std::string(uri) +
-                                 "' (use libsql://, https://, http://, wss:// or ws://)");
-  }
-  const std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    std::string_view path = rest.substr(slash);
-    if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
-    while (!path.empty() && path.back() == '/')
-      path.remove_suffix(1);
-    url.path = std::string(path);
-  }
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) throw Error(kCodeMisuse, "Failed to connect: bad URL");
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':')
-      port = authority.substr(close + 2);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) throw Error(kCodeMisuse, "Failed to connect: no host in URL");
-  url.host = std::string(host);
-  url.port = port.empty() ? (url.tls ? "443" : "80") : std::string(port);
-  return url;
+Error too_big(const std::string& where, std::size_t limit) {
+  return Error(kCodeTooBig, "remote server " + where + ": the reply exceeds max_response_size (" +
+                                std::to_string(limit) +
+                                " bytes); raise the option, or read large results with a cursor");
 }
 
 void Interrupter::arm(int fd) noexcept {
@@ -128,6 +83,25 @@ struct HttpClient::Impl {
       op(*plain);
     }
   }
+
+  // Reads into `parser` until the answer (or only its header) is complete, piece by piece, so
+  // that `deadline` holds however the server trickles it: the stream's timer only ends a read
+  // that waits, not one that keeps receiving.
+  template <class Stream, class Parser>
+  void read_until(Stream& stream, Parser& parser, bool header_only, Clock::time_point deadline,
+                  beast::error_code& ec) {
+    while (header_only ? !parser.is_header_done() : !parser.is_done()) {
+      if (Clock::now() >= deadline) {
+        ec = beast::error::timeout;
+        return;
+      }
+      lowest().expires_at(deadline);
+      http::async_read_some(stream, buffer, parser,
+                            [&](beast::error_code e, std::size_t) { ec = e; });
+      drive();
+      if (ec) return;
+    }
+  }
 };
 
 HttpClient::HttpClient(Url url, const std::string& auth_token,
@@ -136,6 +110,7 @@ HttpClient::HttpClient(Url url, const std::string& auth_token,
     : url_(std::move(url)), impl_(std::make_unique<Impl>()) {
   connect_timeout_ = connect_timeout;
   request_timeout_ = request_timeout;
+  require_header_safe(auth_token, "auth_token");
   if (!auth_token.empty()) impl_->authorization = "Bearer " + auth_token;
   const bool default_port = url_.port == (url_.tls ? "443" : "80");
   impl_->host_header = default_port ? url_.host : url_.host + ":" + url_.port;
@@ -178,8 +153,13 @@ bool peer_closed(tcp::socket& socket) {
 
 }  // namespace
 
-void HttpClient::connect() {
+void HttpClient::connect(const Deadline& deadline) {
   Impl& impl = *impl_;
+  // A reconnect for a retried request has only what is left of the request's time.
+  const auto until = [&] {
+    const auto own = Clock::now() + connect_timeout_;
+    return deadline && *deadline < own ? *deadline : own;
+  };
   beast::error_code ec;
   tcp::resolver resolver(impl.ioc);
   tcp::resolver::results_type endpoints;
@@ -193,7 +173,7 @@ void HttpClient::connect() {
     throw TransportError("Failed to connect: cannot resolve " + url_.host + ": " + ec.message(),
                          false);
   beast::tcp_stream stream(impl.ioc);
-  stream.expires_after(connect_timeout_);
+  stream.expires_at(until());
   stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
   impl.drive();
   if (ec) {
@@ -221,7 +201,7 @@ void HttpClient::connect() {
     }
     return ok;
   });
-  beast::get_lowest_layer(*impl.secure).expires_after(connect_timeout_);
+  beast::get_lowest_layer(*impl.secure).expires_at(until());
   impl.secure->async_handshake(asio::ssl::stream_base::client,
                                [&](beast::error_code e) { ec = e; });
   impl.drive();
@@ -237,12 +217,22 @@ void HttpClient::connect() {
   }
 }
 
-HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
-                                 std::string_view content_type) {
+void HttpClient::prepare_exchange(Deadline& deadline) {
   Impl& impl = *impl_;
   if (impl.streaming) disconnect();  // an unfinished streamed answer
   if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
-  if (!impl.connected()) connect();
+  if (!impl.connected()) connect(deadline);
+  if (!deadline) deadline = Clock::now() + request_timeout_;
+  if (Clock::now() >= *deadline) fail("request timed out", false);
+  impl.lowest().expires_at(*deadline);
+}
+
+HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
+                                 std::string_view content_type, Deadline* deadline) {
+  Impl& impl = *impl_;
+  Deadline own;
+  Deadline& until = deadline != nullptr ? *deadline : own;
+  prepare_exchange(until);
 
   const std::string target = url_.path + std::string(path);
   http::request<http::string_body> req(post ? http::verb::post : http::verb::get, target, 11);
@@ -259,17 +249,18 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   beast::error_code ec;
   bool reading = false;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(boost::none);
+  if (max_response_size_ != 0) {
+    parser.body_limit(max_response_size_);
+  } else {
+    parser.body_limit(boost::none);
+  }
   parser.header_limit(64 * 1024);
   auto run = [&](auto& stream) {
-    impl.lowest().expires_after(request_timeout_);
     http::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
     if (ec) return;
     reading = true;
-    http::async_read(stream, impl.buffer, parser,
-                     [&](beast::error_code e, std::size_t) { ec = e; });
-    impl.drive();
+    impl.read_until(stream, parser, false, *until, ec);
   };
   Armed armed(interrupter_, impl.lowest().socket().native_handle());
   impl.on_stream(run);
@@ -279,6 +270,10 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
     if (ec) throw Error(kCodeInterrupt, "interrupted");
     auto res = parser.release();
     return HttpResponse{res.result_int(), std::move(res.body())};
+  }
+  if (ec == http::error::body_limit) {
+    disconnect();
+    throw too_big(url_.host + ":" + url_.port, max_response_size_);
   }
   if (ec) {
     // A request written in full may have run even though its answer was lost.
@@ -301,9 +296,8 @@ void HttpClient::fail(const std::string& what, bool sent) {
 unsigned HttpClient::start_streaming(std::string_view path, std::string_view body,
                                      std::string& error_body) {
   Impl& impl = *impl_;
-  if (impl.streaming) disconnect();  // an unfinished answer: the connection cannot be reused
-  if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
-  if (!impl.connected()) connect();
+  Deadline deadline;
+  prepare_exchange(deadline);
 
   http::request<http::string_body> req(http::verb::post, url_.path + std::string(path), 11);
   req.set(http::field::host, impl.host_header);
@@ -320,14 +314,11 @@ unsigned HttpClient::start_streaming(std::string_view path, std::string_view bod
   impl.streaming->body_limit(boost::none);
   impl.streaming->header_limit(64 * 1024);
   auto run = [&](auto& stream) {
-    impl.lowest().expires_after(request_timeout_);
     http::async_write(stream, req, [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
     if (ec) return;
     reading = true;
-    http::async_read_header(stream, impl.buffer, *impl.streaming,
-                            [&](beast::error_code e, std::size_t) { ec = e; });
-    impl.drive();
+    impl.read_until(stream, *impl.streaming, true, *deadline, ec);
   };
   run_interruptible(
       interrupter_, impl.lowest().socket().native_handle(), [&] { impl.on_stream(run); },
@@ -338,14 +329,19 @@ unsigned HttpClient::start_streaming(std::string_view path, std::string_view bod
   }
   const unsigned status = impl.streaming->get().result_int();
   if (status != 200) {
+    // An error answer is read whole, within the request's time and the size limit.
     error_body.clear();
-    while (read_streaming(error_body)) {
+    while (read_streaming(error_body, std::size_t{64} * 1024, &deadline)) {
+      if (max_response_size_ != 0 && error_body.size() > max_response_size_) {
+        disconnect();
+        throw too_big(url_.host + ":" + url_.port, max_response_size_);
+      }
     }
   }
   return status;
 }
 
-bool HttpClient::read_streaming(std::string& out, std::size_t max) {
+bool HttpClient::read_streaming(std::string& out, std::size_t max, Deadline* deadline) {
   Impl& impl = *impl_;
   if (!impl.streaming) return false;
   auto& parser = *impl.streaming;
@@ -360,8 +356,15 @@ bool HttpClient::read_streaming(std::string& out, std::size_t max) {
   parser.get().body().data = out.data() + old;
   parser.get().body().size = max;
   beast::error_code ec;
+  Deadline own;
+  Deadline& until = deadline != nullptr ? *deadline : own;
+  if (!until) until = Clock::now() + request_timeout_;
+  if (Clock::now() >= *until) {
+    out.resize(old);
+    fail("request timed out", true);
+  }
   auto run = [&](auto& stream) {
-    impl.lowest().expires_after(request_timeout_);
+    impl.lowest().expires_at(*until);
     http::async_read_some(stream, impl.buffer, parser,
                           [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();

@@ -6,23 +6,23 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "ecto_libsql/error.hpp"
+#include "url.hpp"
 
 namespace ecto_libsql::remote {
 
-struct Url {
-  bool tls = false;
-  bool websocket = false;  // ws:// or wss://
-  std::string host;
-  std::string port;
-  std::string path;  // prefix without a trailing '/', possibly empty
-};
+using Clock = std::chrono::steady_clock;
+// When an exchange must have ended: set as it starts (after connecting), kept by a retry of
+// the same request, which so has only what is left of request_timeout.
+using Deadline = std::optional<Clock::time_point>;
 
-// Parses libsql://, https://, http://, wss://, ws:// (libsql:// means https://). Throws Error.
-Url parse_url(std::string_view uri);
+// The error for a reply larger than max_response_size (not retried: the next answer would be
+// as large).
+Error too_big(const std::string& where, std::size_t limit);
 
 // The request never reached the server or its answer never came back.
 class TransportError : public Error {
@@ -109,14 +109,26 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // GET when `body` is empty and `post` is false, POST otherwise. `path` starts with '/'.
+  // `deadline`: the exchange's end (set here when empty; a retry passes the first attempt's).
+  // A reply over max_response_size throws Error(kCodeTooBig).
   HttpResponse request(bool post, std::string_view path, std::string_view body,
-                       std::string_view content_type = "application/json");
+                       std::string_view content_type = "application/json",
+                       Deadline* deadline = nullptr);
   // A POST whose answer is read piece by piece (Hrana cursors). Answers the status; for a
   // status other than 200 the whole body is read into `body` and the answer is complete.
   unsigned start_streaming(std::string_view path, std::string_view body, std::string& error_body);
   // Appends the next piece of the streamed body to `out` (up to `max` bytes); false once the
   // body has ended (the connection is then free for the next request). Throws TransportError.
-  bool read_streaming(std::string& out, std::size_t max = std::size_t{64} * 1024);
+  // `deadline`: when the read must have ended (set here when empty; null: request_timeout).
+  bool read_streaming(std::string& out, std::size_t max = std::size_t{64} * 1024,
+                      Deadline* deadline = nullptr);
+  // The largest reply body read into memory (0: no limit, the default). A streamed answer as
+  // a whole is not limited; its reader limits its own pieces.
+  void set_max_response_size(std::size_t bytes) noexcept { max_response_size_ = bytes; }
+  [[nodiscard]] std::size_t max_response_size() const noexcept { return max_response_size_; }
+  [[nodiscard]] std::chrono::milliseconds request_timeout() const noexcept {
+    return request_timeout_;
+  }
   [[nodiscard]] bool streaming() const noexcept;
   void disconnect() noexcept;
   [[nodiscard]] const Url& url() const noexcept { return url_; }
@@ -126,12 +138,17 @@ class HttpClient {
 
  private:
   struct Impl;
-  void connect();
+  // Connects within connect_timeout, and within `deadline` when it is set.
+  void connect(const Deadline& deadline);
+  // Makes the kept-alive connection ready for a request (reconnecting when the server closed
+  // it) and starts `deadline` when it is empty.
+  void prepare_exchange(Deadline& deadline);
   // Closes the connection and throws TransportError for a failed exchange.
   [[noreturn]] void fail(const std::string& what, bool sent);
   Url url_;
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
+  std::size_t max_response_size_ = 0;
   Interrupter* interrupter_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };

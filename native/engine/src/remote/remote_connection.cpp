@@ -89,24 +89,29 @@ std::shared_ptr<Connection> open_remote(const ConnectOptions& options) {
 RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   if (options.uri.empty()) throw Error(kCodeMisuse, "Failed to connect: no :uri given");
   Url url = parse_url(options.uri);
-  auth_token_ = options.auth_token;
+  // A token in the URL (`?authToken=`) stands for the option, as in libSQL's clients.
+  auth_token_ = url.auth_token ? *url.auth_token : options.auth_token;
+  require_header_safe(auth_token_, "auth_token");
+  if (options.remote_encryption_key) {
+    require_header_safe(*options.remote_encryption_key, "remote_encryption_key");
+  }
   ca_file_ = options.tls_ca_file;
   connect_timeout_ = options.connect_timeout;
   request_timeout_ = options.request_timeout;
+  max_response_size_ = options.max_response_size;
   busy_timeout_ms_ = options.busy_timeout_ms;
   if (url.websocket || options.transport == "websocket") {
     url.websocket = true;
     protocol_ = Protocol::V3;
-    http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_,
-                                         ca_file_);
+    http_ = make_http(url);
     ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_, ca_file_);
     ws_->set_interrupter(&interrupter_);
-    ws_open();
+    ws_->set_max_response_size(max_response_size_);
+    Deadline deadline;
+    ws_open(deadline);
     return;
   }
-  http_ =
-      std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_, ca_file_);
-  http_->set_interrupter(&interrupter_);
+  http_ = make_http(url);
   // Probe what the server offers: v3, v2, or only the v2 pipeline (tursodb).
   HttpResponse v3 = http_->request(false, "/v3", "");
   if (v3.status >= 200 && v3.status < 300) {
@@ -119,6 +124,14 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   if (v2.status == 401 || v2.status == 403) throw http_error(v2);
   protocol_ = v2.status >= 200 && v2.status < 300 ? Protocol::V2 : Protocol::Minimal;
   pipeline_path_ = "/v2/pipeline";
+}
+
+std::unique_ptr<HttpClient> RemoteConnection::make_http(const Url& url) {
+  auto client =
+      std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_, ca_file_);
+  client->set_interrupter(&interrupter_);
+  client->set_max_response_size(max_response_size_);
+  return client;
 }
 
 RemoteConnection::~RemoteConnection() {
@@ -182,11 +195,11 @@ void RemoteConnection::lose_transaction() noexcept {
   stream_http_.reset();
 }
 
-HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
-  HttpClient& client = stream_http_ ? *stream_http_ : *http_;
-  const std::string& path = stream_http_ ? stream_pipeline_path_ : pipeline_path_;
+template <class Attempt>
+auto RemoteConnection::with_retry(bool idempotent, Attempt&& attempt) {
+  Deadline deadline;
   try {
-    return client.request(true, path, body);
+    return attempt(false, deadline);
   } catch (const TransportError& e) {
     if (in_transaction_ || baton_) {
       lose_transaction();
@@ -203,8 +216,12 @@ HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
                   e.message() + "; the write was not repeated and may or may not have been applied",
                   "CONNECTION_LOST");
     }
+    // The retry only has what is left of request_timeout.
+    if (deadline && Clock::now() >= *deadline) {
+      throw Error(kCodeIoErr, e.message(), "CONNECTION_LOST");
+    }
     try {
-      return http_->request(true, pipeline_path_, body);
+      return attempt(true, deadline);
     } catch (const TransportError& again) {
       throw Error(kCodeIoErr, again.message(), "CONNECTION_LOST");
     }
@@ -218,12 +235,21 @@ HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
   }
 }
 
-void RemoteConnection::ws_open() {
-  ws_->connect();
+HttpResponse RemoteConnection::send(std::string_view body, bool idempotent) {
+  return with_retry(idempotent, [&](bool retry, Deadline& deadline) {
+    // A retry goes to the connection's own address: a moved stream (base_url) is over.
+    HttpClient& client = stream_http_ && !retry ? *stream_http_ : *http_;
+    const std::string& path = stream_http_ && !retry ? stream_pipeline_path_ : pipeline_path_;
+    return client.request(true, path, body, "application/json", &deadline);
+  });
+}
+
+void RemoteConnection::ws_open(Deadline& deadline) {
+  ws_->connect(deadline);
   json::object hello{{"type", "hello"}};
   hello["jwt"] = auth_token_.empty() ? json::value(nullptr) : json::value(auth_token_);
-  ws_->send(json::serialize(hello));
-  json::value reply = json::parse(ws_->receive());
+  ws_->send(json::serialize(hello), &deadline);
+  json::value reply = json::parse(ws_->receive(&deadline));
   const json::object& obj = reply.as_object();
   if (obj.at("type") != "hello_ok") {
     ws_->disconnect();
@@ -235,7 +261,7 @@ void RemoteConnection::ws_open() {
   // SQL stored on the previous socket is stored again: it belonged to that connection.
   for (const auto& [id, sql] : stored_sql_)
     open.push_back(json::object{{"type", "store_sql"}, {"sql_id", id}, {"sql", sql}});
-  json::array results = ws_exchange(open);
+  json::array results = ws_exchange(open, deadline);
   for (const json::value& result : results) {
     if (result.at("type") != "ok") throw server_error(result.at("error"));
   }
@@ -257,13 +283,14 @@ std::optional<std::int32_t> RemoteConnection::store_sql(const std::string& sql) 
 void RemoteConnection::close_sql(std::int32_t sql_id) noexcept {
   if (stored_sql_.erase(sql_id) == 0 || !ws_ || !open_ || !ws_->connected()) return;
   try {
-    ws_exchange(json::array{json::object{{"type", "close_sql"}, {"sql_id", sql_id}}});
+    Deadline deadline;
+    ws_exchange(json::array{json::object{{"type", "close_sql"}, {"sql_id", sql_id}}}, deadline);
   } catch (...) {
     // The server forgets stored SQL with the socket.
   }
 }
 
-json::array RemoteConnection::ws_exchange(const json::array& requests) {
+json::array RemoteConnection::ws_exchange(const json::array& requests, Deadline& deadline) {
   std::vector<std::int32_t> ids;
   json::array results;
   for (const json::value& request : requests) {
@@ -275,12 +302,13 @@ json::array RemoteConnection::ws_exchange(const json::array& requests) {
     const std::int32_t id = next_request_id_++;
     if (next_request_id_ == INT32_MAX) next_request_id_ = 1;
     ids.push_back(id);
-    ws_->send(json::serialize(
-        json::object{{"type", "request"}, {"request_id", id}, {"request", std::move(body)}}));
+    ws_->send(json::serialize(json::object{
+                  {"type", "request"}, {"request_id", id}, {"request", std::move(body)}}),
+              &deadline);
   }
   std::vector<json::value> by_order(ids.size());
   for (std::size_t got = 0; got < ids.size(); ++got) {
-    json::value msg = json::parse(ws_->receive());
+    json::value msg = json::parse(ws_->receive(&deadline));
     const json::object& obj = msg.as_object();
     const auto id = static_cast<std::int32_t>(obj.at("request_id").to_number<std::int64_t>());
     const auto at = std::find(ids.begin(), ids.end(), id);
@@ -309,38 +337,10 @@ json::array RemoteConnection::ws_exchange(const json::array& requests) {
 }
 
 json::array RemoteConnection::ws_pipeline(const json::array& requests, bool idempotent) {
-  try {
-    if (!ws_->connected()) ws_open();
-    return ws_exchange(requests);
-  } catch (const TransportError& e) {
-    if (in_transaction_) {
-      lose_transaction();
-      throw Error(kCodeIoErr,
-                  "remote: connection lost inside a transaction; the transaction did not "
-                  "complete and was abandoned (" +
-                      e.message() + ")",
-                  "CONNECTION_LOST");
-    }
-    if (e.maybe_processed() && !idempotent) {
-      throw Error(kCodeIoErr,
-                  e.message() + "; the write was not repeated and may or may not have been applied",
-                  "CONNECTION_LOST");
-    }
-    try {
-      ws_open();
-      return ws_exchange(requests);
-    } catch (const TransportError& again) {
-      throw Error(kCodeIoErr, again.message(), "CONNECTION_LOST");
-    }
-  } catch (const Error& e) {
-    // interrupt(): the socket, and the stream with its transaction, are gone; the next call
-    // opens them again.
-    if (e.code() == kCodeInterrupt && in_transaction_) {
-      lose_transaction();
-      throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
-    }
-    throw;
-  }
+  return with_retry(idempotent, [&](bool retry, Deadline& deadline) {
+    if (retry || !ws_->connected()) ws_open(deadline);
+    return ws_exchange(requests, deadline);
+  });
 }
 
 json::array RemoteConnection::pipeline(json::array requests, bool idempotent, bool end_stream) {

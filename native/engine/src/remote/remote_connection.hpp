@@ -126,6 +126,8 @@ class CursorReader final : public ValueRowReader {
   std::deque<std::vector<Value>> buffered_;  // rows read ahead by drain()
   std::optional<Error> error_;               // the error that ended the rows
   std::uint64_t interrupts_seen_;            // Interrupter::count() when the cursor opened
+  bool draining_ = false;                    // drain() is reading the answer into memory
+  std::size_t drained_ = 0;                  // bytes drain() has read
   std::int64_t affected_ = 0;
   std::int64_t last_insert_rowid_ = 0;
 };
@@ -160,6 +162,9 @@ class RemoteConnection final : public Connection {
   void set_busy_timeout(int milliseconds) override { busy_timeout_ms_ = milliseconds; }
   // Aborts the request in flight: its socket is shut down.
   void interrupt() noexcept override { interrupter_.interrupt(); }
+  [[nodiscard]] std::uint64_t interrupt_count() const noexcept override {
+    return interrupter_.count();
+  }
   void reset() override;
 
   // --- used by RemoteStatement ---------------------------------------------------------------
@@ -188,10 +193,18 @@ class RemoteConnection final : public Connection {
   // `end_stream` closes the stream after the requests (when the server knows `close`).
   json::array pipeline(json::array requests, bool idempotent, bool end_stream);
   HttpResponse send(std::string_view body, bool idempotent);
+  // The retry policy of every request (HTTP and WebSocket): `attempt(retry, deadline)` runs
+  // once, and once more on a fresh connection when the connection was lost outside a
+  // transaction and the request is a read or was not sent, within what is left of the first
+  // attempt's request_timeout. Inside a transaction a lost connection abandons it.
+  template <class Attempt>
+  auto with_retry(bool idempotent, Attempt&& attempt);
   // The same over a WebSocket (Hrana 3): one stream per connection, opened at connect.
   json::array ws_pipeline(const json::array& requests, bool idempotent);
-  json::array ws_exchange(const json::array& requests);
-  void ws_open();
+  json::array ws_exchange(const json::array& requests, Deadline& deadline);
+  void ws_open(Deadline& deadline);
+  // An HTTP client for `url` with this connection's token, timeouts, limits and interrupter.
+  std::unique_ptr<HttpClient> make_http(const Url& url);
   void lose_transaction() noexcept;
   // Makes the stream free for another request: a cursor reading an answer on the
   // transaction's stream reads the rest of it into memory first.
@@ -210,6 +223,7 @@ class RemoteConnection final : public Connection {
   std::string ca_file_;  // ConnectOptions::tls_ca_file
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};
+  std::size_t max_response_size_ = 0;  // ConnectOptions::max_response_size
   std::string pipeline_path_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<WsClient> ws_;

@@ -62,9 +62,7 @@ void RemoteConnection::follow(const json::value* base_url) {
       url.path == current.path) {
     stream_http_.reset();
   } else {
-    stream_http_ = std::make_unique<HttpClient>(url, auth_token_, connect_timeout_,
-                                                request_timeout_, ca_file_);
-    stream_http_->set_interrupter(&interrupter_);
+    stream_http_ = make_http(url);
   }
 }
 
@@ -73,11 +71,7 @@ std::unique_ptr<CursorReader> RemoteConnection::stream(const std::string& sql,
   require_open();
   // One answer at a time on the cursor socket; the previous cursor keeps its rows in memory.
   if (active_cursor_ != nullptr) active_cursor_->drain();
-  if (!cursor_http_) {
-    cursor_http_ = std::make_unique<HttpClient>(http_->url(), auth_token_, connect_timeout_,
-                                                request_timeout_, ca_file_);
-    cursor_http_->set_interrupter(&interrupter_);
-  }
+  if (!cursor_http_) cursor_http_ = make_http(http_->url());
   json::array args_json;
   args_json.reserve(args.size());
   for (const Value& v : args)
@@ -143,6 +137,9 @@ void CursorReader::lost(const Error& error) {
   if (error.code() == kCodeInterrupt) {
     throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
   }
+  if (error.code() == kCodeTooBig) {
+    throw Error(kCodeTooBig, error.message() + "; the transaction was abandoned");
+  }
   if (error.code() == kCodeIoErr) {
     throw Error(kCodeIoErr,
                 "remote: connection lost inside a transaction; the transaction did not "
@@ -154,6 +151,9 @@ void CursorReader::lost(const Error& error) {
 }
 
 json::value CursorReader::next_entry() {
+  // request_timeout and max_response_size bound each entry (one row), not the answer.
+  Deadline deadline;
+  const std::size_t limit = conn_.max_response_size_;
   for (;;) {
     const std::size_t newline = pending_.find('\n', parsed_);
     if (newline != std::string::npos) {
@@ -182,9 +182,15 @@ json::value CursorReader::next_entry() {
       body_done_ = true;
       lost(Error(kCodeInterrupt, "interrupted"));
     }
+    if (limit != 0 && pending_.size() > limit) {
+      client_.disconnect();
+      body_done_ = true;
+      lost(too_big(client_.url().host + ":" + client_.url().port, limit));
+    }
     bool more = false;
+    const std::size_t before = pending_.size();
     try {
-      more = client_.read_streaming(pending_, kReadPiece);
+      more = client_.read_streaming(pending_, kReadPiece, &deadline);
     } catch (const TransportError& e) {
       body_done_ = true;
       lost(Error(kCodeIoErr, e.message(), "CONNECTION_LOST"));
@@ -195,6 +201,12 @@ json::value CursorReader::next_entry() {
     if (!more) {
       body_done_ = true;
       if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+    }
+    // What drain() keeps in memory is a buffered reply: the limit holds for it as a whole.
+    if (draining_ && limit != 0 && (drained_ += pending_.size() - before) > limit) {
+      client_.disconnect();
+      body_done_ = true;
+      lost(too_big(client_.url().host + ":" + client_.url().port, limit));
     }
   }
 }
@@ -308,6 +320,7 @@ Step CursorReader::step(const ExecBudget* /*budget*/) {
 
 void CursorReader::drain() {
   if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+  draining_ = true;
   try {
     while (!rows_done_) {
       const json::value entry = next_entry();
@@ -329,7 +342,10 @@ void CursorReader::drain() {
       body_done_ = true;
     }
     // The stream is lost when its answer could not be read: the request waiting for it fails.
-    if ((e.code() == kCodeIoErr || e.code() == kCodeInterrupt) && !own_stream_) throw;
+    if ((e.code() == kCodeIoErr || e.code() == kCodeInterrupt || e.code() == kCodeTooBig) &&
+        !own_stream_) {
+      throw;
+    }
   }
   finish();
 }

@@ -73,8 +73,12 @@ void WsClient::disconnect() noexcept {
   impl_->buffer.clear();
 }
 
-void WsClient::connect() {
+void WsClient::connect(const Deadline& deadline) {
   Impl& impl = *impl_;
+  const auto until = [&] {
+    const auto own = Clock::now() + connect_timeout_;
+    return deadline && *deadline < own ? *deadline : own;
+  }();
   beast::error_code ec;
   tcp::resolver resolver(impl.ioc);
   tcp::resolver::results_type endpoints;
@@ -89,7 +93,7 @@ void WsClient::connect() {
   const std::string host = url_.host + ":" + url_.port;
   auto handshake = [&](auto& ws) {
     auto& lowest = beast::get_lowest_layer(ws);
-    lowest.expires_after(connect_timeout_);
+    lowest.expires_at(until);
     lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     impl.drive();
     if (ec) {
@@ -114,7 +118,7 @@ void WsClient::connect() {
       req.set(beast::http::field::sec_websocket_protocol, "hrana3");
       req.set(beast::http::field::user_agent, "ecto_libsql");
     }));
-    ws.read_message_max(0);
+    ws.read_message_max(max_response_size_);
     websocket::response_type res;
     ws.async_handshake(res, url_.host, target, [&](beast::error_code e) { ec = e; });
     impl.drive();
@@ -144,12 +148,29 @@ void WsClient::connect() {
   }
 }
 
-void WsClient::send(const std::string& text) {
-  if (!connected()) connect();
+namespace {
+
+// Starts `deadline` when empty; answers false when it has passed.
+bool time_left(Deadline& deadline, std::chrono::milliseconds timeout) {
+  if (!deadline) deadline = Clock::now() + timeout;
+  return Clock::now() < *deadline;
+}
+
+}  // namespace
+
+void WsClient::send(const std::string& text, Deadline* deadline) {
+  Deadline own;
+  Deadline& until = deadline != nullptr ? *deadline : own;
+  if (!connected()) connect(until);
   Impl& impl = *impl_;
+  if (!time_left(until, request_timeout_)) {
+    disconnect();
+    throw TransportError("remote server " + url_.host + ":" + url_.port + ": request timed out",
+                         false);
+  }
   beast::error_code ec;
   auto run = [&](auto& ws) {
-    beast::get_lowest_layer(ws).expires_after(request_timeout_);
+    beast::get_lowest_layer(ws).expires_at(*until);
     ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) { ec = e; });
     impl.drive();
   };
@@ -163,18 +184,37 @@ void WsClient::send(const std::string& text) {
   }
 }
 
-std::string WsClient::receive() {
+std::string WsClient::receive(Deadline* deadline) {
   Impl& impl = *impl_;
   if (!connected()) throw TransportError("remote server: connection lost", true);
+  Deadline own;
+  Deadline& until = deadline != nullptr ? *deadline : own;
+  if (!time_left(until, request_timeout_)) {
+    disconnect();
+    throw TransportError("remote server " + url_.host + ":" + url_.port + ": request timed out",
+                         true);
+  }
   beast::error_code ec;
   impl.buffer.clear();
   auto run = [&](auto& ws) {
-    beast::get_lowest_layer(ws).expires_after(request_timeout_);
-    ws.async_read(impl.buffer, [&](beast::error_code e, std::size_t) { ec = e; });
-    impl.drive();
+    beast::get_lowest_layer(ws).expires_at(*until);
+    // Piece by piece, so that the deadline holds however the server trickles the message.
+    do {
+      if (Clock::now() >= *until) {
+        ec = beast::error::timeout;
+        return;
+      }
+      beast::get_lowest_layer(ws).expires_at(*until);
+      ws.async_read_some(impl.buffer, 0, [&](beast::error_code e, std::size_t) { ec = e; });
+      impl.drive();
+    } while (!ec && !ws.is_message_done());
   };
   run_interruptible(
       interrupter_, impl.fd(), [&] { impl.on_stream(run); }, [&] { disconnect(); });
+  if (ec == websocket::error::message_too_big) {
+    disconnect();
+    throw too_big(url_.host + ":" + url_.port, max_response_size_);
+  }
   if (ec) {
     disconnect();
     throw TransportError("remote server " + url_.host + ":" + url_.port + ": " +

@@ -19,10 +19,15 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  // Throws TransportError.
-  void connect();
-  void send(const std::string& text);
-  std::string receive();
+  // Throws TransportError. `deadline` (when set) bounds the connect too: a reconnect for a
+  // retried request has only what is left of its time.
+  void connect(const Deadline& deadline = {});
+  // `deadline`: when the exchange must have ended (set here when empty; null: request_timeout
+  // for this call alone). A message over max_response_size throws Error(kCodeTooBig).
+  void send(const std::string& text, Deadline* deadline = nullptr);
+  std::string receive(Deadline* deadline = nullptr);
+  // The largest message read (0: no limit, the default).
+  void set_max_response_size(std::size_t bytes) noexcept { max_response_size_ = bytes; }
   void disconnect() noexcept;
   [[nodiscard]] bool connected() const noexcept;
   // Sends and receives after this can be aborted through `interrupter` (it must outlive the
@@ -34,6 +39,7 @@ class WsClient {
   Url url_;
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds request_timeout_;
+  std::size_t max_response_size_ = 0;
   Interrupter* interrupter_ = nullptr;
   std::unique_ptr<Impl> impl_;
 };

@@ -263,6 +263,10 @@ void ReplicaConnection::set_busy_timeout(int milliseconds) {
   local_->set_busy_timeout(milliseconds);
 }
 
+std::uint64_t ReplicaConnection::interrupt_count() const noexcept {
+  return local_ ? local_->interrupt_count() : 0;
+}
+
 void ReplicaConnection::interrupt() noexcept {
   if (local_) local_->interrupt();
   if (remote_) remote_->interrupt();

@@ -56,6 +56,9 @@ class LocalConnection final : public Connection {
 
   void set_busy_timeout(int milliseconds) override;
   void interrupt() noexcept override;
+  [[nodiscard]] std::uint64_t interrupt_count() const noexcept override {
+    return interrupts_.load(std::memory_order_acquire);
+  }
   void reset() override;
 
   void set_update_hook(UpdateHook hook) override;
@@ -117,6 +120,7 @@ class LocalConnection final : public Connection {
   sqlite3* db_ = nullptr;
   // Guards db_ against close() while interrupt() reads it from another thread.
   std::mutex interrupt_mutex_;
+  std::atomic<std::uint64_t> interrupts_{0};  // interrupt() calls so far
   int busy_timeout_ms_ = 5000;
 
   // The budget of the statement stepping now (null when none).

@@ -56,6 +56,7 @@ class ReplicaConnection final : public Connection,
 
   void set_busy_timeout(int milliseconds) override;
   void interrupt() noexcept override;
+  [[nodiscard]] std::uint64_t interrupt_count() const noexcept override;
   void reset() override;
 
   void set_update_hook(UpdateHook hook) override;
