@@ -44,7 +44,7 @@ defmodule EctoLibSql.Options do
     show_sensitive_data_on_connection_error after_connect after_connect_timeout backoff_min
     backoff_max backoff_type max_restarts max_seconds configure connection_listeners
     checkout_retries idle_limit ssl cache_write_statements dump_path log_level
-    adapter driver deadline queue shutdown)a
+    adapter driver deadline queue shutdown shared_memory_keeper)a
 
   @modes """
   Modes: local (database: "path.db" or ":memory:"), remote (uri: "libsql://...", \
