@@ -91,7 +91,7 @@ excludes = [
   # (selects through a schema load it as the embed).
   test: "test embeds one with custom type",
   # SQLite has no boolean type: JSON true / false extract as 1 / 0 (the test's other JSON path
-  # checks pass, see test/ecto/connection_test.exs).
+  # checks pass, see test/ecto/connection/json_test.exs).
   test: "test json_extract_path with primitive values",
   # UUIDs are stored as text, as the original adapter stores them (existing databases keep
   # working); this test expects the dumped parameter to be the 16-byte binary form.

@@ -604,26 +604,67 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp update_join(%{joins: []}, _sources), do: {[], []}
 
+    # Inner joins become UPDATE ... FROM's tables, their ON conditions the WHERE.
     defp update_join(%{joins: joins} = query, sources) do
-      {inner, other} = Enum.split_while(joins, &(&1.qual == :inner))
+      if Enum.all?(joins, &(&1.qual == :inner)) do
+        froms =
+          Enum.map_intersperse(joins, ", ", fn %JoinExpr{ix: ix, source: source} ->
+            {join, name} = get_source(query, sources, ix, source)
+            [join, " AS " | name]
+          end)
 
-      if inner == [] and other != [] do
-        error!(query, "update_all needs an inner join first to use other joins in SQLite")
+        wheres =
+          for %JoinExpr{on: %QueryExpr{expr: value} = expr} <- joins,
+              value != true,
+              do: expr |> Map.put(:__struct__, BooleanExpr) |> Map.put(:op, :and)
+
+        {[" FROM ", froms], wheres}
+      else
+        update_outer_join(query, sources)
       end
+    end
 
-      froms =
-        Enum.map_intersperse(inner, ", ", fn %JoinExpr{ix: ix, source: source} ->
-          {join, name} = get_source(query, sources, ix, source)
-          [join, " AS " | name]
-        end)
+    # SQLite's UPDATE ... FROM cannot name the updated table in the ON of its joins, which a
+    # left (or cross, right, full) join needs: the joins start from a second instance of the
+    # table ("p0_"), matched to the updated row by primary key.
+    defp update_outer_join(query, sources) do
+      {table, name, _schema} = elem(sources, 0)
+      self_name = [name | "_"]
+
+      keys =
+        primary_key_columns(sources, 0) ||
+          error!(
+            query,
+            "update_all with a #{Enum.find(query.joins, &(&1.qual != :inner)).qual} join " <>
+              "needs a schema with a primary key in SQLite (its joins start from the updated " <>
+              "table again, matched by primary key)"
+          )
 
       wheres =
-        for %JoinExpr{on: %QueryExpr{expr: value} = expr} <- inner,
-            value != true,
-            do: expr |> Map.put(:__struct__, BooleanExpr) |> Map.put(:op, :and)
+        for key <- keys do
+          column = [self_name, ?. | quote_name(key)]
 
-      {[" FROM ", froms | join(%{query | joins: other}, sources)], wheres}
+          %BooleanExpr{
+            op: :and,
+            expr: {:fragment, [], [raw: column, raw: " = ", expr: key_expr(0, key)]}
+          }
+        end
+
+      self_sources = put_elem(sources, 0, {table, self_name, nil})
+      {[" FROM ", table, " AS ", self_name | join(query, self_sources)], wheres}
     end
+
+    # The columns of a binding's primary key, from its schema (nil without one).
+    defp primary_key_columns(sources, ix) do
+      with {_table, _name, schema} when schema != nil <- elem(sources, ix),
+           [_ | _] = keys <- schema.__schema__(:primary_key) do
+        Enum.map(keys, &schema.__schema__(:field_source, &1))
+      else
+        _ -> nil
+      end
+    end
+
+    defp key_expr(ix, column), do: {{:., [], [{:&, [], [ix]}, column]}, [], []}
 
     defp join(%{joins: []}, _sources), do: []
 
@@ -740,15 +781,25 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp offset(%{offset: %QueryExpr{expr: expr}} = query, sources),
       do: [" OFFSET " | expr(expr, sources, query)]
 
-    # Compound members cannot carry ORDER BY or LIMIT in SQLite, so each is a subquery.
     defp combinations(%{combinations: combinations}, as_prefix) do
       Enum.map(combinations, fn
-        {:union, query} -> [" UNION SELECT * FROM (", all(query, as_prefix), ")"]
-        {:union_all, query} -> [" UNION ALL SELECT * FROM (", all(query, as_prefix), ")"]
-        {:except, query} -> [" EXCEPT SELECT * FROM (", all(query, as_prefix), ")"]
-        {:intersect, query} -> [" INTERSECT SELECT * FROM (", all(query, as_prefix), ")"]
+        {:union, query} -> [" UNION ", combination(query, as_prefix)]
+        {:union_all, query} -> [" UNION ALL ", combination(query, as_prefix)]
+        {:except, query} -> [" EXCEPT ", combination(query, as_prefix)]
+        {:intersect, query} -> [" INTERSECT ", combination(query, as_prefix)]
         {op, query} -> error!(query, "SQLite does not support #{op}")
       end)
+    end
+
+    # A member of a compound SELECT cannot carry ORDER BY, LIMIT, OFFSET or WITH in SQLite,
+    # and one that is itself a compound would merge with it: such a member is a subquery.
+    # Others are written as they are, which the recursive member of a recursive CTE must be
+    # (SQLite finds the CTE's name only in that SELECT's own FROM).
+    defp combination(query, as_prefix) do
+      if query.order_bys != [] or query.limit != nil or query.offset != nil or
+           query.combinations != [] or match?(%WithExpr{queries: [_ | _]}, query.with_ctes),
+         do: ["SELECT * FROM (", all(query, as_prefix), ")"],
+         else: all(query, as_prefix)
     end
 
     defp lock(%{lock: nil}), do: []
@@ -775,8 +826,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp operator_to_boolean(:and), do: " AND "
     defp operator_to_boolean(:or), do: " OR "
 
+    # A fragment that is a query (SELECT, WITH ... SELECT, VALUES) is a subquery wherever it
+    # stands (a FROM or JOIN source, an expression).
     defp parens_for_select([first_expr | _] = expr) do
-      if is_binary(first_expr) and String.match?(first_expr, ~r/^\s*select\s/i),
+      if is_binary(first_expr) and String.match?(first_expr, ~r/^\s*(select\s|with\s|values\b)/i),
         do: [?(, expr, ?)],
         else: expr
     end
@@ -838,16 +891,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp expr({:exists, _, [%Ecto.SubQuery{} = subquery]}, sources, query),
       do: ["EXISTS ", expr(subquery, sources, query)]
 
-    defp expr(%Ecto.SubQuery{query: query}, sources, parent_query) do
-      combinations =
-        Enum.map(query.combinations, fn {type, combination_query} ->
-          {type, put_in(combination_query.aliases[@parent_as], {parent_query, sources})}
-        end)
-
-      query = put_in(query.combinations, combinations)
-      query = put_in(query.aliases[@parent_as], {parent_query, sources})
-      [?(, all(query, subquery_as_prefix(sources)), ?)]
-    end
+    defp expr(%Ecto.SubQuery{} = subquery, sources, parent_query),
+      do: subquery(subquery, sources, {parent_query, sources})
 
     defp expr({:fragment, _, [kw]}, _sources, query) when is_list(kw) or tuple_size(kw) == 3,
       do: error!(query, "SQLite does not support keyword or interpolated fragments")
@@ -992,6 +1037,22 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp expr({:count, _, []}, _sources, _query), do: "count(*)"
 
+    # count(p): the rows where the binding is present (a left join's missing rows are not), as
+    # its primary key tells: SQLite has no row values to count.
+    defp expr({:count, meta, [{:&, _, [ix]} | distinct]}, sources, query) do
+      case primary_key_columns(sources, ix) do
+        [key | _] ->
+          expr({:count, meta, [key_expr(ix, key) | distinct]}, sources, query)
+
+        nil ->
+          error!(
+            query,
+            "SQLite cannot count a binding without a schema that has a primary key " <>
+              "(count/1 of binding #{ix}): count one of its columns instead"
+          )
+      end
+    end
+
     defp expr({fun, _, args}, sources, query) when is_atom(fun) and is_list(args) do
       {modifier, args} =
         case args do
@@ -1031,13 +1092,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     # Binaries as the driver binds them: UTF-8 as TEXT (written as a cast BLOB literal when it
     # holds NUL, which an SQL string literal cannot), anything else as a BLOB.
-    defp expr(literal, _sources, _query) when is_binary(literal) do
-      cond do
-        not String.valid?(literal) -> ["x'", Base.encode16(literal, case: :lower), ?']
-        String.contains?(literal, <<0>>) -> ["CAST(x'", Base.encode16(literal), "' AS TEXT)"]
-        true -> [?', escape_string(literal), ?']
-      end
-    end
+    defp expr(literal, _sources, _query) when is_binary(literal), do: binary_literal(literal)
 
     defp expr(literal, _sources, _query) when is_integer(literal),
       do: Integer.to_string(literal)
@@ -1046,6 +1101,14 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     defp expr(expr, _sources, query),
       do: error!(query, "unsupported expression for SQLite: #{inspect(expr)}")
+
+    defp binary_literal(literal) do
+      cond do
+        not String.valid?(literal) -> ["x'", Base.encode16(literal, case: :lower), ?']
+        String.contains?(literal, <<0>>) -> ["CAST(x'", Base.encode16(literal), "' AS TEXT)"]
+        true -> [?', escape_string(literal), ?']
+      end
+    end
 
     defp cast_type(type) when type in [:integer, :id], do: "INTEGER"
     defp cast_type(:float), do: "REAL"
@@ -1063,6 +1126,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
         Enum.map(path, fn
           key when is_binary(key) ->
             {:literal, [?., ?", key, ?"]}
+
+          # SQLite counts from the end with "#-1" (the last element).
+          index when is_integer(index) and index < 0 ->
+            {:literal, [?[, ?#, Integer.to_string(index), ?]]}
 
           index when is_integer(index) ->
             {:literal, [?[, Integer.to_string(index), ?]]}
@@ -1170,6 +1237,20 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp returning(%{select: nil}, _sources), do: []
 
     defp returning(%{select: %{fields: fields}} = query, sources) do
+      {_, other} =
+        Macro.prewalk(fields, nil, fn
+          {:&, _, [ix]} = node, nil when ix != 0 -> {node, ix}
+          node, acc -> {node, acc}
+        end)
+
+      if other do
+        error!(
+          query,
+          "SQLite's RETURNING names columns of the updated or deleted table only, " <>
+            "not of joined tables (the select names binding #{other})"
+        )
+      end
+
       {table, _name, schema} = elem(sources, 0)
       sources = put_elem(sources, 0, {table, nil, schema})
       [" RETURNING " | select_fields(fields, sources, query)]
@@ -1218,15 +1299,49 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp get_source(query, sources, ix, source) do
       {expr, name, _schema} = elem(sources, ix)
       name = maybe_add_column_names(source, name)
-      {expr || expr(source, sources, query), name}
+
+      case {expr, source} do
+        # A subquery in FROM or JOIN: it may not name its query's bindings (see below).
+        {nil, %Ecto.SubQuery{}} -> {subquery(source, sources, {:source, query, sources}), name}
+        _ -> {expr || expr(source, sources, query), name}
+      end
+    end
+
+    # `parent` ({parent_query, sources}, or {:source, ...} for a FROM or JOIN source) is how
+    # parent_as/1 in the subquery finds the parent query's bindings.
+    defp subquery(%Ecto.SubQuery{query: query}, sources, parent) do
+      combinations =
+        Enum.map(query.combinations, fn {type, combination_query} ->
+          {type, put_in(combination_query.aliases[@parent_as], parent)}
+        end)
+
+      query = put_in(query.combinations, combinations)
+      query = put_in(query.aliases[@parent_as], parent)
+      [?(, all(query, subquery_as_prefix(sources)), ?)]
     end
 
     defp maybe_add_column_names(_, name), do: name
 
     defp get_parent_sources_ix(query, as) do
       case query.aliases[@parent_as] do
-        {%{aliases: %{^as => ix}}, sources} -> {ix, sources}
-        {%{} = parent, _sources} -> get_parent_sources_ix(parent, as)
+        {%{aliases: %{^as => ix}}, sources} ->
+          {ix, sources}
+
+        {%{} = parent, _sources} ->
+          get_parent_sources_ix(parent, as)
+
+        # A subquery in FROM or JOIN cannot see the other tables of that FROM in SQLite (that
+        # is a lateral join); the tables of queries around it it can.
+        {:source, %{aliases: %{^as => _}}, _sources} ->
+          error!(
+            query,
+            "SQLite cannot run a subquery in FROM or JOIN that names a binding of the query " <>
+              "it is joined in (parent_as(#{inspect(as)})): that is a lateral join, which " <>
+              "SQLite does not have"
+          )
+
+        {:source, parent, _sources} ->
+          get_parent_sources_ix(parent, as)
       end
     end
 
@@ -1275,6 +1390,14 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       end
     end
 
+    # SQLite drops a table's indexes and triggers with it, but not the views and foreign keys
+    # that name it: there is no CASCADE.
+    defp ddl({command, %Table{} = table, :cascade}) when command in @drops do
+      raise ArgumentError,
+            "SQLite's DROP TABLE has no CASCADE: drop the views and foreign keys that depend " <>
+              "on #{inspect(to_string(table.name))} first, then drop it without mode: :cascade"
+    end
+
     defp ddl({command, %Table{} = table, _mode}) when command in @drops do
       [
         [
@@ -1295,7 +1418,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       end)
     end
 
+    # `concurrently:` and `only:` (partitions) change nothing in SQLite, and comments have no
+    # place: they are left out. Options that would give another index than the one asked for
+    # raise.
     defp ddl({command, %Index{} = index}) when command in @creates do
+      check_index_options!(index)
       fields = Enum.map_intersperse(index.columns, ", ", &index_expr/1)
 
       [
@@ -1662,8 +1789,14 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp default_expr({:ok, true}, _type), do: " DEFAULT 1"
     defp default_expr({:ok, false}, _type), do: " DEFAULT 0"
 
-    defp default_expr({:ok, literal}, _type) when is_binary(literal),
-      do: [" DEFAULT '", escape_string(literal), ?']
+    # Binaries as queries write them (a BLOB literal for bytes that are not UTF-8 text): an
+    # expression default is parenthesised.
+    defp default_expr({:ok, literal}, _type) when is_binary(literal) do
+      case binary_literal(literal) do
+        [?' | _] = text -> [" DEFAULT " | text]
+        other -> [" DEFAULT (", other, ?)]
+      end
+    end
 
     defp default_expr({:ok, literal}, _type) when is_number(literal),
       do: [" DEFAULT ", to_string(literal)]
@@ -1728,6 +1861,43 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       )
 
       []
+    end
+
+    defp check_index_options!(%Index{} = index) do
+      cond do
+        index.include != [] ->
+          raise ArgumentError,
+                "SQLite indexes have no INCLUDE columns (index #{index.name}, include: " <>
+                  "#{inspect(index.include)}): add them to the indexed columns instead"
+
+        index.nulls_distinct == false ->
+          raise ArgumentError,
+                "SQLite's unique indexes always treat NULLs as distinct: nulls_distinct: false " <>
+                  "is not supported (index #{index.name})"
+
+        index.using not in [nil, :btree, "btree"] ->
+          raise ArgumentError,
+                "SQLite indexes are B-trees: using: #{inspect(index.using)} is not supported " <>
+                  "(index #{index.name})"
+
+        index.options != nil ->
+          raise ArgumentError,
+                "SQLite indexes take no storage options: options: #{inspect(index.options)} " <>
+                  "is not supported (index #{index.name})"
+
+        true ->
+          :ok
+      end
+    end
+
+    defp index_expr({dir, column}) when dir in [:asc, :desc],
+      do: [index_expr(column), if(dir == :asc, do: " ASC", else: " DESC")]
+
+    defp index_expr({dir, column})
+         when dir in [:asc_nulls_first, :asc_nulls_last, :desc_nulls_first, :desc_nulls_last] do
+      raise ArgumentError,
+            "SQLite indexes cannot order NULLs (#{inspect(dir)} on #{inspect(column)}): " <>
+              "use :asc or :desc (NULLs sort first ascending, last descending)"
     end
 
     defp index_expr(literal) when is_binary(literal), do: literal
@@ -1843,6 +2013,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       do: type |> Atom.to_string() |> String.upcase()
 
     def column_type(type, _opts) when is_binary(type), do: type
+
+    def column_type(type, _opts) do
+      raise ArgumentError,
+            "unsupported column type #{inspect(type)}: a type is an atom, a string (the SQL " <>
+              "type), {:array, type} or {:map, type}"
+    end
 
     defp size(opts) do
       case Keyword.get(opts, :size) do
