@@ -138,7 +138,7 @@ void roll_back_now(const std::string& database, std::optional<std::string_view> 
 
 void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size);
 
-void apply_locked(sqlite3* db, const PullReply& reply) {
+void apply_locked(sqlite3* db, const PageSet& reply) {
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   sqlite3_vfs* vfs = nullptr;
@@ -150,10 +150,8 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
   }
   const auto old_pages = static_cast<std::uint64_t>(size) / kPageSize;
 
-  // New content by 1-based page number; the latest copy of a page wins.
-  std::map<std::uint64_t, const std::string*> pages;
-  for (const PulledPage& p : reply.pages)
-    pages[p.page_id + 1] = &p.data;
+  // New content by 1-based page number.
+  std::map<std::uint64_t, std::string_view> pages = reply.pages();
   std::string old_first = old_pages > 0 ? read_page(file, 1) : std::string();
   if (old_pages > 0) {
     const auto* h = reinterpret_cast<const unsigned char*>(old_first.data());
@@ -161,16 +159,16 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
       throw Error(kCodeNotADb, "sync: the replica file does not use 4096-byte pages");
     }
   }
-  std::string first = pages.count(1) ? *pages[1] : old_first;
-  if (first.empty() || reply.db_size == 0) {
+  std::string first = pages.count(1) ? std::string(pages[1]) : old_first;
+  if (first.empty() || reply.db_size() == 0) {
     throw Error(15, "sync: the server's reply has no database header page");
   }
   localise_header(first,
                   old_pages > 0
                       ? get_be32(reinterpret_cast<const unsigned char*>(old_first.data()) + 24) + 1
                       : 1,
-                  reply.db_size);
-  pages[1] = &first;
+                  reply.db_size());
+  pages[1] = first;
   reached(ApplyStep::Locked);
 
   // Hot journal: the original content of every existing page about to change.
@@ -212,11 +210,11 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
 
   std::size_t written = 0;
   for (const auto& [pgno, data] : pages) {
-    write_at(file, data->data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
+    write_at(file, data.data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
              "write page");
     if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
-  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size) *
+  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size()) *
                                             static_cast<sqlite3_int64>(kPageSize)),
         "set size");
   reached(ApplyStep::PagesWritten);
@@ -254,13 +252,13 @@ void remove_bootstrap_files(const std::string& tmp) noexcept {
 }
 
 // Writes the bootstrap's pages to `tmp` (a new file) and makes them durable.
-void write_plain(const std::string& tmp, const std::vector<const std::string*>& pages) {
+void write_plain(const std::string& tmp, const std::vector<std::string_view>& pages) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) os_error("create", tmp);
   const std::string zero(kPageSize, '\0');
   bool ok = true;
   for (std::size_t i = 0; ok && i < pages.size(); ++i) {
-    const std::string& data = pages[i] ? *pages[i] : zero;
+    const std::string_view data = pages[i].empty() ? std::string_view(zero) : pages[i];
     ok = ::pwrite(fd, data.data(), kPageSize, static_cast<off_t>(i * kPageSize)) ==
          static_cast<ssize_t>(kPageSize);
     if (ok && i == pages.size() / 2) reached(ApplyStep::HalfWritten);
@@ -272,14 +270,14 @@ void write_plain(const std::string& tmp, const std::vector<const std::string*>& 
 
 // The same through the encryption VFS: the pages (and their tags, in `tmp`-integrity) reach the
 // disk encrypted only.
-void write_encrypted(const std::string& tmp, const std::vector<const std::string*>& pages,
+void write_encrypted(const std::string& tmp, const std::vector<std::string_view>& pages,
                      std::string_view key) {
   DbHandle db = open_private(tmp, key);
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   const std::string zero(kPageSize, '\0');
   for (std::size_t i = 0; i < pages.size(); ++i) {
-    const std::string& data = pages[i] ? *pages[i] : zero;
+    const std::string_view data = pages[i].empty() ? std::string_view(zero) : pages[i];
     write_at(file, data.data(), kPageSize, static_cast<std::int64_t>(i * kPageSize), "write page");
     if (i == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
@@ -287,17 +285,18 @@ void write_encrypted(const std::string& tmp, const std::vector<const std::string
 }
 
 // A new replica: the whole file is written aside and renamed into place.
-void bootstrap(const std::string& database, const PullReply& reply,
+void bootstrap(const std::string& database, const PageSet& reply,
                const std::function<void()>& save_state, std::optional<std::string_view> key) {
-  std::vector<const std::string*> pages(reply.db_size, nullptr);
-  for (const PulledPage& p : reply.pages)
-    pages[p.page_id] = &p.data;
-  if (pages.empty() || pages[0] == nullptr) {
+  std::vector<std::string_view> pages(reply.db_size());
+  for (const auto& [pgno, data] : reply.pages()) {
+    if (pgno <= pages.size()) pages[pgno - 1] = data;
+  }
+  if (pages.empty() || pages[0].empty()) {
     throw Error(15, "sync: the server's reply has no database header page");
   }
-  std::string first = *pages[0];
-  localise_header(first, 1, reply.db_size);
-  pages[0] = &first;
+  std::string first(pages[0]);
+  localise_header(first, 1, reply.db_size());
+  pages[0] = first;
   const std::string tmp = database + ".bootstrap";
   remove_bootstrap_files(tmp);
   try {
@@ -333,7 +332,7 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
   fault_hook() = std::move(hook);
 }
 
-void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+void apply_pull(const std::string& database, const PageSet& reply, int busy_timeout_ms,
                 const std::function<void()>& save_state, std::optional<std::string_view> key) {
   struct stat st {};
   if (::stat(database.c_str(), &st) != 0 || st.st_size == 0) {

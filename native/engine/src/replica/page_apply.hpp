@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "replica/sync_protocol.hpp"
+#include "replica/page_set.hpp"
 
 namespace ecto_libsql::replica {
 
@@ -32,7 +32,7 @@ enum class ApplyStep {
 // process (the next open rolls back). Pass an empty function to remove it. Not thread-safe.
 void set_apply_fault_hook(std::function<void(ApplyStep)> hook);
 
-// Applies `reply` to `database` (created if missing). Page 1 is rewritten for local use:
+// Applies `reply` (finished) to `database` (created if missing). Page 1 is rewritten for local use:
 // rollback-journal mode (header bytes 18/19 = 1), the file change counter bumped so that other
 // connections drop their caches, the in-header size set to db_size. Throws Error on failure,
 // leaving the old content. `save_state` records the new revision: it is called once the new
@@ -40,7 +40,7 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook);
 // file is renamed into place, so that a file never exists without its sync state). With `key`
 // the file is encrypted (docs/encryption.md): pages, journal records and page tags are written
 // through the encryption VFS, so no plaintext page reaches the disk.
-void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+void apply_pull(const std::string& database, const PageSet& reply, int busy_timeout_ms,
                 const std::function<void()>& save_state,
                 std::optional<std::string_view> key = std::nullopt);
 

@@ -8,8 +8,8 @@
 #include "ecto_libsql/local/local_connection.hpp"
 #include "replica/forwarded_statement.hpp"
 #include "replica/page_apply.hpp"
+#include "replica/sync_driver.hpp"
 #include "replica/sync_http.hpp"
-#include "replica/sync_protocol.hpp"
 #include "replica/sync_state.hpp"
 
 namespace ecto_libsql::replica {
@@ -74,7 +74,10 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
       options.database.rfind("file:", 0) == 0) {
     throw Error(kCodeMisuse, "Failed to connect: an embedded replica needs a database file path");
   }
-  endpoint_ = std::make_unique<SyncEndpoint>(parse_sync_url(options.uri));
+  const SyncTarget target{
+      parse_sync_url(options.uri),
+      SyncClientOptions{options.auth_token, options.request_timeout, options.tls_ca_file}};
+  const std::optional<ProtocolKind> forced = parse_protocol(options.sync_protocol);
   auto saved = load_sync_state(options.database);
   const bool file_has_content = has_content(options.database);
   if (!saved && file_has_content) {
@@ -84,6 +87,18 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
                                  "); open it in local mode or remove it");
   }
   if (saved && file_has_content) {
+    const std::optional<ProtocolKind> recorded = parse_protocol(saved->protocol);
+    const ProtocolKind kind = recorded.value_or(ProtocolKind::Turso);
+    if (forced && *forced != kind) {
+      throw Error(kCodeMisuse,
+                  "Failed to connect: " + options.database + " was bootstrapped with the " +
+                      std::string(protocol_title(kind)) +
+                      " (sync_protocol: :" + std::string(protocol_name(kind)) +
+                      ") and cannot sync with the " + std::string(protocol_title(*forced)) +
+                      "; remove the replica's files (" + options.database + " and " +
+                      sync_state_path(options.database) + ") to bootstrap it again");
+    }
+    driver_ = make_driver(kind, target);
     *state_ = *saved;
     // Opened first: a wrong key (or a missing one) is reported as in local mode.
     open_local(options);
@@ -95,6 +110,10 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
       }
     }
   } else {
+    // No probe when the protocol is forced; otherwise the server is asked, as libsql does.
+    const ProtocolKind kind = forced ? *forced : probe_protocol(target);
+    driver_ = make_driver(kind, target);
+    state_->protocol = std::string(protocol_name(kind));
     state_->client_id = saved ? saved->client_id : new_client_id();
     pull_locked();  // bootstrap
     open_local(options);
@@ -280,30 +299,24 @@ void ReplicaConnection::set_authorizer(Authorizer authorizer) {
   local_->set_authorizer(std::move(authorizer));
 }
 
+void ReplicaConnection::apply_locked(const PageSet& pages, const SyncState& next) {
+  // Recorded only once the pages are durable: a crash in between pulls them again.
+  auto save = [&] { save_sync_state(options_.database, next); };
+  if (pages.empty() && has_content(options_.database)) {
+    save();
+  } else {
+    apply_pull(options_.database, pages, busy_timeout_ms_.load(), save,
+               key_ ? std::optional<std::string_view>(*key_) : std::nullopt);
+  }
+  *state_ = next;
+}
+
 SyncStatus ReplicaConnection::pull_locked() {
-  const std::string request = encode_pull_request(state_->revision);
-  HttpReply reply = http_post(*endpoint_, "/pull-updates", request, "application/protobuf",
-                              options_.auth_token, options_.request_timeout, options_.tls_ca_file);
-  if (reply.status != 200) {
-    throw Error(kCodeIoErr, "sync failed: server answered HTTP " + std::to_string(reply.status) +
-                                ": " + reply.body.substr(0, 200));
-  }
-  PullReply pulled = decode_pull_reply(reply.body);
-  const std::int64_t after = revision_number(pulled.server_revision);
-  if (pulled.server_revision != state_->revision || state_->revision.empty()) {
-    SyncState next = *state_;
-    next.revision = pulled.server_revision;
-    // Saved only once the pages are durable: a crash in between pulls them again.
-    auto save = [&] { save_sync_state(options_.database, next); };
-    if (!pulled.pages.empty() || state_->revision.empty()) {
-      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save,
-                 key_ ? std::optional<std::string_view>(*key_) : std::nullopt);
-    } else {
-      save();
-    }
-    *state_ = std::move(next);
-  }
-  return SyncStatus{after, static_cast<std::int64_t>(pulled.pages.size())};
+  const bool bootstrap = !has_content(options_.database);
+  const std::int64_t frames = driver_->pull(
+      *state_, bootstrap,
+      [this](const PageSet& pages, const SyncState& next) { apply_locked(pages, next); });
+  return SyncStatus{revision_number(state_->revision), frames};
 }
 
 SyncStatus ReplicaConnection::sync() {
