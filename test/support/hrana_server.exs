@@ -28,36 +28,46 @@ defmodule EctoLibSql.HranaServer do
     File.mkdir_p!(dir)
 
     args =
-      ["test/support/hrana_server.js", "--db", Path.join(dir, "db.sqlite")] ++
+      ["--db", Path.join(dir, "db.sqlite")] ++
         if(t = opts[:token], do: ["--token", t], else: []) ++
         if(e = opts[:expire_ms], do: ["--expire-ms", Integer.to_string(e)], else: []) ++
         if(p = opts[:base_url_prefix], do: ["--base-url-prefix", p], else: []) ++
         if(opts[:v2_only], do: ["--v2-only"], else: []) ++
         if(p = opts[:port], do: ["--port", Integer.to_string(p)], else: [])
 
+    start_node!("test/support/hrana_server.js", args, dir)
+  end
+
+  @doc """
+  Runs a Node test server script of test/support (NODE_PATH: the npm peers) that prints
+  "listening PORT" once ready; answers %{url:, port:, os_pid:, port_ref:, dir:}.
+  """
+  def start_node!(script, args, dir) do
     ref =
       Port.open({:spawn_executable, System.find_executable("node")}, [
         :binary,
         :exit_status,
         {:line, 1024},
-        args: args,
+        args: [script | args],
         env: [{~c"NODE_PATH", String.to_charlist(Path.expand(@peers))}]
       ])
 
     {:os_pid, os_pid} = Port.info(ref, :os_pid)
+    name = Path.basename(script)
 
     port =
       receive do
         {^ref, {:data, {:eol, "listening " <> port}}} -> String.to_integer(port)
-        {^ref, {:exit_status, status}} -> raise "hrana_server.js exited with #{status}"
+        {^ref, {:exit_status, status}} -> raise "#{name} exited with #{status}"
       after
-        10_000 -> raise "hrana_server.js did not start"
+        10_000 -> raise "#{name} did not start"
       end
 
     %{url: "http://127.0.0.1:#{port}", port: port, os_pid: os_pid, port_ref: ref, dir: dir}
   end
 
-  def stop(%{os_pid: os_pid, port_ref: ref, dir: dir}) do
+  @doc "Kills the server's process (kill -9); its files stay."
+  def kill(%{os_pid: os_pid, port_ref: ref}) do
     System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
 
     try do
@@ -66,6 +76,11 @@ defmodule EctoLibSql.HranaServer do
       ArgumentError -> :ok
     end
 
+    :ok
+  end
+
+  def stop(%{dir: dir} = server) do
+    kill(server)
     File.rm_rf(dir)
     :ok
   end

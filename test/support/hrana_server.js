@@ -7,22 +7,33 @@
 // node hrana_server.js --db FILE [--port N] [--token T] [--expire-ms N] [--base-url-prefix /p]
 //                      [--v2-only]
 // Prints "listening PORT" once ready. Needs NODE_PATH to hold the npm libsql package.
+// Required as a module (libsql_sync_server.js), it serves Hrana inside another server:
+// configure(options), then serveHttp(req, res) and serveUpgrade(req, socket, head); the options
+// onOpen(db) and afterRequest() are called when a database connection is opened and after each
+// request that may have written.
 "use strict";
 const http = require("http");
 const crypto = require("crypto");
 const Database = require("libsql");
 
-const opts = { port: 0, token: null, expireMs: 10000, prefix: null, v2Only: false };
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i];
-  if (a === "--db") opts.db = process.argv[++i];
-  else if (a === "--port") opts.port = Number(process.argv[++i]);
-  else if (a === "--token") opts.token = process.argv[++i];
-  else if (a === "--expire-ms") opts.expireMs = Number(process.argv[++i]);
-  else if (a === "--base-url-prefix") opts.prefix = process.argv[++i];
-  else if (a === "--v2-only") opts.v2Only = true;
+const opts = { port: 0, token: null, expireMs: 10000, prefix: null, v2Only: false, onOpen: null, afterRequest: null };
+if (require.main === module) {
+  for (let i = 2; i < process.argv.length; i++) {
+    const a = process.argv[i];
+    if (a === "--db") opts.db = process.argv[++i];
+    else if (a === "--port") opts.port = Number(process.argv[++i]);
+    else if (a === "--token") opts.token = process.argv[++i];
+    else if (a === "--expire-ms") opts.expireMs = Number(process.argv[++i]);
+    else if (a === "--base-url-prefix") opts.prefix = process.argv[++i];
+    else if (a === "--v2-only") opts.v2Only = true;
+  }
+  if (!opts.db) throw new Error("--db is required");
 }
-if (!opts.db) throw new Error("--db is required");
+let server = null; // the HTTP server, for base_url
+
+function afterRequest() {
+  if (opts.afterRequest) opts.afterRequest();
+}
 
 class HranaError extends Error {
   constructor(message, code) {
@@ -44,11 +55,19 @@ function openStream() {
     db.defaultSafeIntegers(true);
     // As sqld: readers in open transactions do not block writers.
     db.exec("PRAGMA journal_mode=WAL");
+    if (opts.onOpen) opts.onOpen(db);
   }
-  return { db, sqls: new Map(), lastUsed: Date.now(), prefix: opts.prefix || "" };
+  const stream = { db, sqls: new Map(), lastUsed: Date.now(), prefix: opts.prefix || "" };
+  openStreams.add(stream);
+  return stream;
 }
 
+// Every open stream (HTTP batons, WebSocket streams, and those of a server requiring this one),
+// so that a caller can tell whether a transaction is open anywhere.
+const openStreams = new Set();
+
 function closeStream(stream) {
+  openStreams.delete(stream);
   try {
     if (stream.db.inTransaction) stream.db.exec("ROLLBACK");
   } catch (_) {}
@@ -361,10 +380,11 @@ async function cursor(reqBody, pathPrefix, res) {
     stream.lastUsed = Date.now();
     stream.busy = null;
     release();
+    afterRequest();
   }
 }
 
-const server = http.createServer((req, res) => {
+function serveHttp(req, res) {
   let path = req.url.split("?")[0];
   let prefix = "";
   if (opts.prefix && path.startsWith(opts.prefix + "/")) {
@@ -400,10 +420,10 @@ const server = http.createServer((req, res) => {
     if (waiting && waiting.busy) await waiting.busy;
     if (isCursor) return cursor(body, prefix, res);
     const [status, reply] = pipeline(body, prefix, version);
+    afterRequest();
     send(res, status, reply);
   });
-});
-server.keepAliveTimeout = 60000;
+}
 
 // Hrana 3 (or 2) over WebSocket (`hrana3` / `hrana2` subprotocols, JSON text frames).
 const { WebSocketServer } = require("ws");
@@ -412,9 +432,9 @@ const wss = new WebSocketServer({
   handleProtocols: (protocols) =>
     protocols.has("hrana3") ? "hrana3" : protocols.has("hrana2") ? "hrana2" : false,
 });
-server.on("upgrade", (req, socket, head) => {
+function serveUpgrade(req, socket, head) {
   wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
-});
+}
 
 function serveSocket(ws) {
   const version = ws.protocol === "hrana3" ? 3 : 2;
@@ -468,6 +488,7 @@ function serveSocket(ws) {
     } catch (err) {
       reply = { type: "response_error", request_id: msg.request_id, error: sqliteError(err) };
     }
+    afterRequest();
     ws.send(JSON.stringify(reply));
   });
   ws.on("close", () => {
@@ -486,8 +507,28 @@ setInterval(() => {
   }
 }, 1000).unref();
 
-server.listen(opts.port, "127.0.0.1", () => {
-  process.stdout.write(`listening ${server.address().port}\n`);
-});
-process.stdin.on("end", () => process.exit(0));
-process.stdin.resume();
+module.exports = {
+  configure: (options) => Object.assign(opts, options),
+  useServer: (httpServer) => (server = httpServer),
+  serveHttp,
+  serveUpgrade,
+  openStream,
+  closeStream,
+  executeStmt,
+  decodeValue,
+  encodeValue,
+  sqliteError,
+  openStreams,
+  stats,
+};
+
+if (require.main === module) {
+  server = http.createServer(serveHttp);
+  server.keepAliveTimeout = 60000;
+  server.on("upgrade", serveUpgrade);
+  server.listen(opts.port, "127.0.0.1", () => {
+    process.stdout.write(`listening ${server.address().port}\n`);
+  });
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
