@@ -51,11 +51,6 @@ void check(int rc, const char* what) {
   }
 }
 
-struct DbCloser {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-
 // A file opened through a VFS (the journal). `name` is SQLite's own name for it
 // (sqlite3_filename_journal), through which the encryption VFS finds the database's key.
 class VfsFile {
@@ -90,8 +85,12 @@ class VfsFile {
   bool open_ = false;
 };
 
-// A private connection to the replica file: through the encryption VFS when there is a key, so
-// that every page written to the file or its journal is encrypted as SQLite's would be.
+}  // namespace
+
+void DbCloser::operator()(sqlite3* db) const noexcept {
+  sqlite3_close_v2(db);
+}
+
 DbHandle open_private(const std::string& database, std::optional<std::string_view> key) {
   constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   sqlite3* raw = nullptr;
@@ -109,8 +108,31 @@ DbHandle open_private(const std::string& database, std::optional<std::string_vie
   if (encrypted && crypto::encrypted_main(db.get()) != encrypted) {
     throw Error(kCodeCantOpen, "sync: cannot open the replica file through the encryption");
   }
+  if (key) sqlite3_exec(db.get(), "PRAGMA temp_store = MEMORY", nullptr, nullptr, nullptr);
   return db;
 }
+
+void attach_private(sqlite3* db, const std::string& path, const std::string& name,
+                    std::optional<std::string_view> key) {
+  const std::string sql = "ATTACH DATABASE ?1 AS \"" + name + "\"";
+  sqlite3_stmt* raw = nullptr;
+  check(sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr), "attach");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  sqlite3_bind_text(raw, 1, path.c_str(), -1, SQLITE_TRANSIENT);
+  int rc = SQLITE_OK;
+  if (key) {
+    const crypto::PendingOpen pending(std::make_shared<crypto::EncryptedDb>(*key));
+    rc = sqlite3_step(raw);
+  } else {
+    rc = sqlite3_step(raw);
+  }
+  if (rc != SQLITE_DONE) {
+    throw Error(sqlite3_extended_errcode(db),
+                "sync: cannot attach " + path + ": " + sqlite3_errmsg(db));
+  }
+}
+
+namespace {
 
 void write_at(sqlite3_file* f, const void* data, std::size_t n, std::int64_t offset,
               const char* what) {
@@ -332,6 +354,76 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
   fault_hook() = std::move(hook);
 }
 
+struct ReplicaFile::Impl {
+  DbHandle db;
+};
+
+ReplicaFile::ReplicaFile(const std::string& path, std::optional<std::string_view> key,
+                         int busy_timeout_ms, bool exclusive)
+    : path_(path), key_(key), impl_(std::make_unique<Impl>()) {
+  impl_->db = open_private(path, key);
+  sqlite3* db = impl_->db.get();
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  // A read takes SQLite's SHARED lock (and rolls a hot journal back); BEGIN EXCLUSIVE its
+  // EXCLUSIVE lock at once.
+  const char* sql = exclusive ? "BEGIN EXCLUSIVE" : "BEGIN; SELECT count(*) FROM sqlite_schema";
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw Error(sqlite3_extended_errcode(db),
+                std::string("sync: cannot lock ") + path + ": " + sqlite3_errmsg(db));
+  }
+  exclusive_ = exclusive;
+}
+
+ReplicaFile::~ReplicaFile() {
+  release();
+}
+
+void ReplicaFile::release() noexcept {
+  if (impl_->db) {
+    // SQLite itself changed nothing: ending its transaction only releases the lock.
+    sqlite3_exec(impl_->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    impl_->db.reset();
+  }
+}
+
+sqlite3* ReplicaFile::handle() const {
+  if (!impl_->db) throw Error(kCodeMisuse, "sync: " + path_ + " is no longer locked");
+  return impl_->db.get();
+}
+
+sqlite3_file* ReplicaFile::file() const {
+  sqlite3_file* f = nullptr;
+  check(sqlite3_file_control(handle(), "main", SQLITE_FCNTL_FILE_POINTER, &f), "file pointer");
+  return f;
+}
+
+std::uint64_t ReplicaFile::page_count() const {
+  sqlite3_int64 size = 0;
+  sqlite3_file* f = file();
+  check(f->pMethods->xFileSize(f, &size), "file size");
+  return static_cast<std::uint64_t>(size) / kPageSize;
+}
+
+std::string ReplicaFile::read(std::uint64_t pgno) const {
+  return read_page(file(), pgno);
+}
+
+std::uint32_t ReplicaFile::change_counter() const {
+  const std::string first = read(1);
+  return get_be32(reinterpret_cast<const unsigned char*>(first.data()) + 24);
+}
+
+void ReplicaFile::apply(const PageSet& pages) {
+  if (!exclusive_) throw Error(kCodeMisuse, "sync: pages applied without the exclusive lock");
+  try {
+    apply_locked(handle(), pages);
+  } catch (...) {
+    impl_->db.reset();  // releases the lock; a journal left behind is hot now
+    roll_back_now(path_, key_);
+    throw;
+  }
+}
+
 void apply_pull(const std::string& database, const PageSet& reply, int busy_timeout_ms,
                 const std::function<void()>& save_state, std::optional<std::string_view> key) {
   struct stat st {};
@@ -339,23 +431,9 @@ void apply_pull(const std::string& database, const PageSet& reply, int busy_time
     bootstrap(database, reply, save_state, key);
     return;
   }
-  DbHandle db = open_private(database, key);
-  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  const int begin = sqlite3_exec(db.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
-  if (begin != SQLITE_OK) {
-    throw Error(sqlite3_extended_errcode(db.get()),
-                std::string("sync: cannot lock the replica: ") + sqlite3_errmsg(db.get()));
-  }
-  try {
-    apply_locked(db.get(), reply);
-  } catch (...) {
-    db.reset();  // releases the lock; a journal left behind is hot now
-    roll_back_now(database, key);
-    throw;
-  }
-  // SQLite itself changed nothing: ending its transaction only releases the lock.
-  sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-  db.reset();
+  ReplicaFile file(database, key, busy_timeout_ms, true);
+  file.apply(reply);
+  // Recorded before the lock is released: no other writer can come in between.
   save_state();
 }
 

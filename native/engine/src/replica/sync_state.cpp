@@ -1,6 +1,7 @@
 #include "replica/sync_state.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +63,22 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   fsync_directory_of(path);
 }
 
+SyncFileLock::SyncFileLock(const std::string& database) {
+  const std::string path = database + "-sync.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) io_error("cannot open", path);
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      ::close(fd_);
+      io_error("cannot lock", path);
+    }
+  }
+}
+
+SyncFileLock::~SyncFileLock() {
+  ::close(fd_);  // releases the lock
+}
+
 std::string sync_state_path(const std::string& database) {
   return database + "-sync";
 }
@@ -87,6 +104,7 @@ std::optional<SyncState> load_sync_state(const std::string& database) {
     if (key == "log_id") state.log_id = value;
     if (key == "offline") state.offline = value == "1";
     if (key == "synced_counter") state.synced_counter = number(value, path);
+    if (key == "pushed_counter") state.pushed_counter = number(value, path);
     if (key == "push_id") state.push_id = number(value, path);
   }
   if (state.protocol.empty()) state.protocol = "turso";
@@ -101,8 +119,8 @@ void save_sync_state(const std::string& database, const SyncState& state) {
   if (state.protocol == "libsql_http") text << "generation " << state.generation << "\n";
   if (!state.log_id.empty()) text << "log_id " << state.log_id << "\n";
   if (state.offline) {
-    text << "offline 1\nsynced_counter " << state.synced_counter << "\npush_id " << state.push_id
-         << "\n";
+    text << "offline 1\nsynced_counter " << state.synced_counter << "\npushed_counter "
+         << state.pushed_counter << "\npush_id " << state.push_id << "\n";
   }
   write_file_atomically(sync_state_path(database), text.str());
 }

@@ -23,9 +23,12 @@ struct SyncState {
   std::string log_id;            // libSQL gRPC replication log
   // Offline writes (docs/replica.md): writes go to the file; `<db>-base` holds the server's
   // content at `revision`; `synced_counter` is the file change counter of `<db>` when it last
-  // equalled the base (no local change since); `push_id` the last Turso change id pushed.
+  // equalled the base (no local change since); `pushed_counter` (Turso) the counter when its
+  // changes were pushed as SQL (the next pull makes it a copy of the base again); `push_id` the
+  // last Turso change id pushed.
   bool offline = false;
   std::uint64_t synced_counter = 0;
+  std::uint64_t pushed_counter = 0;
   std::uint64_t push_id = 0;
 };
 
@@ -34,6 +37,19 @@ std::string sync_state_path(const std::string& database);
 std::optional<SyncState> load_sync_state(const std::string& database);
 void save_sync_state(const std::string& database, const SyncState& state);
 void remove_sync_state(const std::string& database);
+
+// Serialises the sync work of every connection (and process) on one replica: an exclusive
+// flock on `<db>-sync.lock`, held while alive.
+class SyncFileLock {
+ public:
+  explicit SyncFileLock(const std::string& database);
+  ~SyncFileLock();
+  SyncFileLock(const SyncFileLock&) = delete;
+  SyncFileLock& operator=(const SyncFileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 // Writes `bytes` to `path` atomically and durably (aside, fsync, rename, fsync the directory).
 void write_file_atomically(const std::string& path, const std::string& bytes);

@@ -30,6 +30,9 @@ namespace ecto_libsql::replica {
 struct SyncState;
 class SyncDriver;
 class PageSet;
+class OfflineWrites;
+struct SyncTarget;
+enum class ProtocolKind;
 
 class ReplicaConnection final : public Connection,
                                 public std::enable_shared_from_this<ReplicaConnection> {
@@ -102,7 +105,12 @@ class ReplicaConnection final : public Connection,
   // that background sync never waits for the connection's users (or they for the network).
   std::mutex sync_mutex_;
   std::unique_ptr<SyncState> state_;
+  // The *_locked functions need sync_mutex_ and a SyncFileLock.
   SyncStatus pull_locked();
+  // Pulls; with offline writes, pushes first.
+  SyncStatus sync_locked();
+  void leave_offline_mode(const SyncTarget& target, ProtocolKind kind);
+  std::unique_ptr<OfflineWrites> offline_;
   // Applies pulled pages atomically and records `next` once they are durable.
   void apply_locked(const PageSet& pages, const SyncState& next);
 
