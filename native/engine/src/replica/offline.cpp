@@ -22,6 +22,15 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::uint32_t kPushBatch = 128;
+
+std::function<void(OfflineStep)>& fault_hook() {
+  static std::function<void(OfflineStep)> hook;
+  return hook;
+}
+
+void reached(OfflineStep step) {
+  if (fault_hook()) fault_hook()(step);
+}
 constexpr int kCodeProtocol = 15;
 
 void remove_if_present(const std::string& path) {
@@ -76,6 +85,10 @@ std::string conflict_message(const std::string& database, const std::string& det
 }
 
 }  // namespace
+
+void set_offline_fault_hook(std::function<void(OfflineStep)> hook) {
+  fault_hook() = std::move(hook);
+}
 
 std::string base_path(const std::string& database) {
   return database + "-base";
@@ -276,6 +289,7 @@ std::int64_t OfflineWrites::push_frames(SyncState& state) {
     plan.payload = encode_wal_frames(pages, static_cast<std::uint32_t>(db_size), rd(), rd());
     write_intent(push_intent_path(database_), plan);
     intent = std::move(plan);
+    reached(OfflineStep::PushPlanned);
   }
 
   const std::uint64_t generation = intent->number("generation");
@@ -335,6 +349,7 @@ std::int64_t OfflineWrites::push_frames(SyncState& state) {
   }
   intent->fields["answered_generation_or_same"] = std::to_string(answered);
   write_intent(push_intent_path(database_), *intent);
+  reached(OfflineStep::PushSent);
 
   // The server holds the pages now: so does the base.
   {
@@ -350,11 +365,13 @@ std::int64_t OfflineWrites::push_frames(SyncState& state) {
       base.apply(pages);
     }
   }
+  reached(OfflineStep::PushApplied);
   state.revision = std::to_string(end - 1);
   state.generation = answered;
   state.synced_counter = intent->number("db_counter");
   state.pushed_counter = 0;
   save_sync_state(database_, state);
+  reached(OfflineStep::PushRecorded);
   remove_if_present(push_intent_path(database_));
   return static_cast<std::int64_t>(count);
 }
@@ -399,6 +416,7 @@ std::int64_t OfflineWrites::push_logical(SyncState& state) {
     plan.payload = encode_push_pipeline(changes, state.client_id, state.push_id + 1);
     write_intent(push_intent_path(database_), plan);
     intent = std::move(plan);
+    reached(OfflineStep::PushPlanned);
   }
   const std::uint64_t change_id = intent->number("change_id");
   const std::string title(protocol_title(kind_));
@@ -472,14 +490,17 @@ std::int64_t OfflineWrites::push_logical(SyncState& state) {
                                                                        "); nothing was applied"));
     }
   }
+  reached(OfflineStep::PushSent);
   state.push_id = change_id;
   state.pushed_counter = intent->number("db_counter");
   save_sync_state(database_, state);
+  reached(OfflineStep::PushRecorded);
   remove_if_present(push_intent_path(database_));
   return static_cast<std::int64_t>(intent->number("rows"));
 }
 
 void OfflineWrites::apply(const PageSet& pages, const SyncState& next, SyncState& state) {
+  // The file's lock is held throughout: local readers and writers wait for the whole pull.
   ReplicaFile db(database_, key_, busy(), true);
   const std::uint32_t counter = db.change_counter();
   const bool pushed = state.pushed_counter != 0 && counter == state.pushed_counter;
@@ -496,24 +517,45 @@ void OfflineWrites::apply(const PageSet& pages, const SyncState& next, SyncState
     return;
   }
   ReplicaFile base(base_path(database_), key_, busy(), true);
-  const std::uint32_t base_counter = base.change_counter();
   Intent intent;
   intent.fields["revision"] = next.revision;
   intent.fields["generation"] = std::to_string(next.generation);
   intent.fields["db_counter"] = std::to_string(counter);
-  intent.fields["base_target"] = std::to_string(base_counter + (pages.empty() ? 0 : 1));
+  intent.fields["base_counter"] = std::to_string(base.change_counter());
   write_intent(pull_intent_path(database_), intent);
-  if (!pages.empty()) base.apply(pages);
+  reached(OfflineStep::PullPlanned);
+
+  // The file first: if that fails, nothing changed. After a Turso push the server's pages are
+  // not ours, so the file becomes the base's content with the pulled pages on top.
+  PageSet for_file;
   if (pushed) {
-    // After a Turso push the server's pages are not ours: the file becomes a copy of the base.
-    db.apply(differing_pages(base, db));
-  } else {
-    db.apply(pages);
+    for_file = differing_pages(base, db);
+    for (const auto& [pgno, data] : pages.pages())
+      for_file.put(pgno, data);
+    if (pages.committed()) for_file.set_db_size(pages.db_size());
   }
+  try {
+    db.apply(pushed ? for_file : pages);
+  } catch (...) {
+    remove_if_present(pull_intent_path(database_));
+    throw;
+  }
+  reached(OfflineStep::PullFile);
+  if (!pages.empty()) {
+    try {
+      base.apply(pages);
+    } catch (...) {
+      // The file holds the pull and the base does not: the file (still locked) is copied.
+      ReplicaFile again(base_path(database_), key_, busy(), true);
+      again.apply(differing_pages(db, again));
+    }
+  }
+  reached(OfflineStep::PullBase);
   SyncState done = next;
   done.synced_counter = db.change_counter();
   done.pushed_counter = 0;
   save_sync_state(database_, done);
+  reached(OfflineStep::PullRecorded);
   remove_if_present(pull_intent_path(database_));
   state = std::move(done);
 }
@@ -530,25 +572,26 @@ void OfflineWrites::finish_pull(const Intent& intent, SyncState& state) {
     return;
   }
   ReplicaFile db(database_, key_, busy(), true);
-  ReplicaFile base(base_path(database_), key_, busy(), true);
-  if (base.change_counter() != intent.number("base_target")) {
-    // The base was not changed, so neither was the file (it comes second).
+  const std::uint32_t counter = db.change_counter();
+  if (counter == before) {
+    // The file comes first: it was not changed, nor was the base.
     remove_if_present(pull_intent_path(database_));
     return;
   }
-  const std::uint32_t counter = db.change_counter();
-  if (counter == before) {
-    db.apply(differing_pages(base, db));
-  } else if (counter != before + 1 && !differing_pages(base, db).empty()) {
+  ReplicaFile base(base_path(database_), key_, busy(), true);
+  if (counter != before + 1 && !differing_pages(db, base).empty()) {
     throw Error(kCodeCantOpen,
                 "sync: " + database_ +
-                    " was written while a pull was being applied to it; its local changes "
-                    "cannot be told apart from the pull's. freeze_replica/1 keeps the file as a "
-                    "plain local database");
+                    " was written after a pull was applied to it and before the pull was "
+                    "recorded; its local changes cannot be told apart from the pull's. "
+                    "freeze_replica/1 keeps the file as a plain local database");
+  }
+  if (base.change_counter() == intent.number("base_counter")) {
+    base.apply(differing_pages(db, base));
   }
   state.revision = revision->second;
   state.generation = intent.number("generation");
-  state.synced_counter = db.change_counter();
+  state.synced_counter = counter;
   state.pushed_counter = 0;
   save_sync_state(database_, state);
   remove_if_present(pull_intent_path(database_));

@@ -10,7 +10,7 @@
 //   differ from ours, so the next pull makes `<db>` a copy of the base again, pulled pages
 //   included.
 // A pull is applied only when nothing waits to be pushed (the file change counter of `<db>`
-// tells), to the base and to `<db>` under `<db>`'s exclusive lock.
+// tells), to `<db>` and then to the base, under `<db>`'s exclusive lock.
 //
 // Each step that must not be lost or done twice is announced in an intent file first: `<db>-push`
 // (the frames or the SQL to push, and the counters of both files) and `<db>-pull` (the position
@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +51,20 @@ PageSet differing_pages(const ReplicaFile& from, const ReplicaFile& to);
 
 // Removes the base and its companion files.
 void remove_base(const std::string& database);
+
+enum class OfflineStep {
+  PushPlanned,   // the push intent is durable, nothing sent
+  PushSent,      // the server answered the whole push; the base and the state not updated
+  PushApplied,   // HTTP sync: the base holds the pushed pages; the state not updated
+  PushRecorded,  // the state records the push; the intent not removed
+  PullPlanned,   // the pull intent is durable, nothing applied
+  PullFile,      // the file holds the pulled pages; the base does not
+  PullBase,      // both hold them; the state not updated
+  PullRecorded,  // the state records the pull; the intent not removed
+};
+
+// Test hook called after each step; it may throw or end the process. Not thread-safe.
+void set_offline_fault_hook(std::function<void(OfflineStep)> hook);
 
 class OfflineWrites {
  public:

@@ -140,8 +140,8 @@ struct Column {
 
 std::vector<Column> columns(sqlite3* db, const char* schema_name, const std::string& table) {
   std::vector<Column> out;
-  Stmt s = prepare(db, std::string("SELECT name, type, \"notnull\", dflt_value, pk FROM ") +
-                           schema_name + ".pragma_table_info(" + literal(table) + ")");
+  Stmt s = prepare(db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(" +
+                           literal(table) + ", " + literal(schema_name) + ")");
   while (step(db, s.get())) {
     Column c;
     c.name = text(s.get(), 0);
