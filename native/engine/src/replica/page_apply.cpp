@@ -369,7 +369,7 @@ ReplicaFile::ReplicaFile(const std::string& path, std::optional<std::string_view
   const char* sql = exclusive ? "BEGIN EXCLUSIVE" : "BEGIN; SELECT count(*) FROM sqlite_schema";
   if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
     throw Error(sqlite3_extended_errcode(db),
-                std::string("sync: cannot lock ") + path + ": " + sqlite3_errmsg(db));
+                "sync: cannot lock the replica file " + path + ": " + sqlite3_errmsg(db));
   }
   exclusive_ = exclusive;
 }
