@@ -130,9 +130,9 @@ defmodule EctoLibSql.LibsqlSyncServer do
     target = String.to_charlist(url <> route)
 
     request =
-      if body == nil,
-        do: {target, []},
-        else: {target, [], ~c"application/json", encode(body)}
+      if method == :post,
+        do: {target, [], ~c"application/json", encode(body || %{})},
+        else: {target, []}
 
     case :httpc.request(method, request, [timeout: 30_000], body_format: :binary) do
       {:ok, {{_, 200, _}, _, reply}} -> decode(reply)
@@ -186,7 +186,7 @@ defmodule EctoLibSql.LibsqlSyncServer do
   defp value("{" <> rest), do: object(skip(rest), %{})
 
   defp value(text) do
-    [number] = Regex.run(~r/^-?\d+(\.\d+)?([eE][-+]?\d+)?/, text)
+    [number] = Regex.run(~r/^-?\d+(\.\d+)?([eE][-+]?\d+)?/, text, capture: :first)
     rest = binary_part(text, byte_size(number), byte_size(text) - byte_size(number))
 
     if String.contains?(number, [".", "e", "E"]) do

@@ -43,16 +43,21 @@
 //                                        from its WAL (same format) ->
 //                                        200 {"status":"ok"|"conflict","generation":G,
 //                                             "max_frame_no":M,"baton":B|null}
-//        - start = the log's next frame: appended; M = end - 1. A transaction may span several
-//          pushes: its frames wait under the returned baton and are applied (database and log)
-//          when its commit frame arrives; a push without that baton, or a commit by someone else
-//          in between, is a conflict.
-//        - frames at positions the log already holds with the same page number, page and commit
-//          size: nothing is applied again (idempotent re-push); M = end - 1.
-//        - different content at a held position, or g not the current generation: "conflict".
-//        - start past the log's next frame: "ok" with M = the log's last frame (the client
-//          resends from M + 1).
-//        - a body that is not whole frames, a frame not of 4096 bytes: 400.
+//        - start = the log's next frame: appended; M = end - 1. Each transaction is applied
+//          (log, then database) when its commit frame arrives; one that spans several pushes
+//          waits under the returned baton, which the next push sends back. If anyone commits in
+//          between, that next push is a conflict; frames whose baton never comes back are
+//          never applied.
+//        - frames at positions the log (or the baton's waiting frames) already holds with the
+//          same page number, page and commit size: nothing is applied again (idempotent
+//          re-push); M = end - 1.
+//        - different content at a held position, or g not the current generation: "conflict"
+//          (M = the current generation's last frame).
+//        - start past the next frame: "ok" with M = the last frame held (the client resends
+//          from M + 1).
+//        - a body that is not end - start frames of 4120 bytes, a page number 0: 400.
+//        While a transaction is open on the server (Hrana, Proxy) a push waits for it (503
+//        after 10 s; the client retries 5xx).
 // gRPC-web replication log ("v1", libsql-replication/proto/*.proto), HTTP/1.1, request and
 // answer `application/grpc-web+proto`, 5-byte message frames, a trailers frame carrying
 // grpc-status and grpc-message (errors also carry them as HTTP headers, "trailers-only"):
@@ -71,7 +76,10 @@
 //        transaction stays open across requests); values bincode-encoded as the crate does
 //   Errors: x-session-token missing or not this run's -> FAILED_PRECONDITION "NO_HELLO";
 //        next_offset before the compacted part of the log -> FAILED_PRECONDITION
-//        "NEED_SNAPSHOT"; wrong token -> UNAUTHENTICATED "AuthError: ...".
+//        "NEED_SNAPSHOT"; Snapshot when nothing is compacted past next_offset -> UNAVAILABLE;
+//        wrong token -> UNAUTHENTICATED "AuthError: ..."; Describe of bad SQL ->
+//        PERMISSION_DENIED (as sqld); SQL errors in Execute -> a QueryResult error {code 3,
+//        SQLite's message, extended code}; StreamExec and unknown methods -> UNIMPLEMENTED.
 //   Frames: 24-byte little-endian header {frame_no u64, checksum u64 (sqld's rolling
 //   CRC-64/GO-ISO; the client does not check it), page_no u32, size_after u32 (database pages,
 //   not 0 on a commit frame)} + the 4096-byte page. Frame numbers start at 0: frames 0..P-1 are
@@ -105,8 +113,9 @@
 //     snapshot's first (highest) frame_no + 1. Writes: exec() -> Execute; prepare() of a write
 //     -> Describe, then Execute; each followed by Hello + BatchLogEntries; BEGIN, each statement
 //     (reads too) and COMMIT are separate Executes of one client_id; PRAGMAs too. A wrong token:
-//     three Hello answered
-//     UNAUTHENTICATED, a second apart, then "Replication(PrimaryHandshakeTimeout)".
+//     three Hello answered UNAUTHENTICATED, a second apart, then
+//     "Replication(PrimaryHandshakeTimeout)"; an unknown namespace:
+//     "Replication(NamespaceDoesntExist)".
 //   Not the server's doing: on a gRPC replica a named parameter (run({x: 1})) panics npm libsql
 //   (the crate's RemoteStatement::parameter_name reads param_names one place off), and a
 //   Statement.get() left unfinished pins the connection's snapshot across sync() (all() does
@@ -411,6 +420,8 @@ function appendTxn(frames) {
   }
 }
 
+const walScratch = Buffer.alloc(256 * WAL_FRAME);
+
 // Reads the transactions committed to the -wal file since the last call (salts and checksums
 // checked, so that frames of an earlier WAL or an unfinished transaction are never taken) and
 // appends them to the logs.
@@ -440,7 +451,7 @@ function scanWal() {
     let ck = [w.s1, w.s2];
     let txn = [];
     const txns = [];
-    const buf = Buffer.alloc(256 * WAL_FRAME);
+    const buf = walScratch;
     scan: while (pos + WAL_FRAME <= size) {
       const n = Math.min(256, Math.floor((size - pos) / WAL_FRAME));
       fs.readSync(fd, buf, 0, n * WAL_FRAME, pos);
@@ -475,7 +486,8 @@ function scanWal() {
 function checkpointTruncate() {
   const c = new Database(opts.db);
   try {
-    return Number(c.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get().busy) === 0;
+    // all(), not get(): npm libsql's get() leaves the statement running and close() waits for it.
+    return Number(c.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all()[0].busy) === 0;
   } finally {
     c.close();
   }
@@ -579,7 +591,7 @@ function startGeneration(g) {
 const anchor = new Database(opts.db);
 anchor.exec("PRAGMA journal_mode=WAL");
 anchor.exec("PRAGMA wal_autocheckpoint=0");
-if (Number(anchor.prepare("PRAGMA page_size").raw(true).get()[0]) !== PAGE) {
+if (Number(anchor.prepare("PRAGMA page_size").raw(true).all()[0][0]) !== PAGE) {
   throw new Error(`${opts.db} must use ${PAGE}-byte pages`);
 }
 fs.mkdirSync(stateDir, { recursive: true });
@@ -1097,7 +1109,7 @@ function execDebug(body) {
         const n = BigInt(v.value);
         return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : v.value;
       }
-      if (v.type === "blob") return { base64: v.base64 };
+      if (v.type === "blob") return { base64: Buffer.from(v.base64, "base64").toString("base64") }; // padded
       return v.type === "null" ? null : v.value;
     };
     return {

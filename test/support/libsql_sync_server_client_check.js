@@ -10,6 +10,9 @@
 //
 // Exits non-zero on the first failed check; prints the number of checks passed.
 "use strict";
+// npm libsql logs (to stderr) the errors the faults below cause on purpose; RUST_LOG=error shows
+// them again.
+if (!process.env.RUST_LOG) process.env.RUST_LOG = "off";
 const { spawn } = require("child_process");
 const path = require("path");
 const os = require("os");
@@ -23,6 +26,7 @@ const printSequences = process.argv.includes("--sequences");
 const TOKEN = "sync-secret";
 const ROWS = 10000;
 let checks = 0;
+const surprises = new Set(); // what npm libsql does that one might not expect, seen by the checks
 
 function check(condition, what) {
   assert.ok(condition, what);
@@ -197,9 +201,15 @@ async function httpSync() {
   checkEqual((await server.exec("SELECT count(*) FROM items WHERE name = 'written by a'")).rows[0][0], 1, "a's write reached the server");
   seq = await server.requests("a write on a replica (forwarded, then pulled)");
   checkEqual(seq[0], "POST /v3/pipeline 200", "writes are forwarded as Hrana over /v3/pipeline");
+  a.exec("BEGIN");
+  a.exec("INSERT INTO items(name, payload) VALUES ('in a transaction', x'04')");
+  checkEqual(rowsOf(a, "SELECT count(*) FROM items WHERE name = 'in a transaction'")[0][0], 1, "a read inside a's transaction runs on the server");
+  a.exec("COMMIT");
+  seq = await server.requests("BEGIN, INSERT, SELECT, COMMIT on a replica");
+  check(seq.includes("POST /v3/cursor 200"), "the read inside the transaction went to the server");
   const b = replica("b.db", server.url);
   b.sync();
-  checkEqual(digest(rowsOf(b, ITEMS)), await serverDigest(server), "a fresh replica b sees a's write");
+  checkEqual(digest(rowsOf(b, ITEMS)), await serverDigest(server), "a fresh replica b sees a's writes");
   await server.requests();
 
   // A new generation: a follows it (checkpoint, then generation 2 from frame 1); a fresh replica
@@ -219,6 +229,11 @@ async function httpSync() {
   seq = await server.requests("open + sync() of a new replica (generation 2)");
   checkEqual(seq.slice(0, 3), ["GET /info 200", "GET /info 200", "GET /export/2 200"], "c bootstrapped from the export of generation 2");
   check(integrityOk("c.db"), "replica c passes integrity_check");
+  await server.requests();
+  rowsOf(c, "PRAGMA integrity_check");
+  seq = await server.requests("PRAGMA integrity_check on a replica");
+  check(seq[0] === "POST /v3/pipeline 200", "npm libsql sends a replica's PRAGMA to the server");
+  surprises.add("on a replica, PRAGMA statements (integrity_check too) and reads inside a transaction run on the server");
 
   // Offline writes: local transactions pushed as WAL frames; one spans three pushes (a baton).
   const o = replica("o.db", server.url, { offline: true });
@@ -260,6 +275,7 @@ async function httpSync() {
   await server.fault({ method: "POST", path: "/sync/", request_bytes: 1000 });
   const cut = o.sync();
   checkEqual(cut.frames_synced, 0, "sync() with its push cut off reports no frames (no error)");
+  surprises.add("offline: a connection error during a push is swallowed; sync() answers {frames_synced: 0}");
   check(!(await notes()).includes("cut request"), "a push cut off while read is not applied");
   o.sync();
   checkEqual((await notes()).filter((n) => n === "cut request").length, 1, "the next sync() pushes it once");
@@ -274,6 +290,8 @@ async function httpSync() {
   o.sync();
   checkEqual((await notes()).filter((n) => n === "lost answer").length, 1, "re-pushed after a lost answer, it is not applied twice");
   check((await server.stats()).push_replays > before, "the server counted the replayed frames");
+  const durable = () => JSON.parse(fs.readFileSync(path.join(tmp, "o.db-info"), "utf8")).durable_frame_num;
+  checkEqual((await server.stats()).frames, durable(), "the replayed frames were not logged again");
   await server.requests("a push whose answer is lost, then the next sync()");
 
   // A transaction over several pushes cut off at its second push: the first part waits under its
@@ -299,6 +317,7 @@ async function httpSync() {
   checkEqual((await notes()).filter((n) => n === "server died").length, 1, "a push applied before the server died survives its restart");
   o.sync();
   checkEqual((await notes()).filter((n) => n === "server died").length, 1, "re-pushed to the restarted server, it is not applied twice");
+  checkEqual((await server.stats()).frames, durable(), "nor logged twice");
   o.prepare("INSERT INTO notes(body) VALUES (?)").run("after restart");
   o.sync();
   a.sync();
@@ -336,6 +355,14 @@ async function httpSync() {
     conflict = err;
   }
   check(conflict && /InvalidPushFrameConflict/.test(conflict.message), `a push over another's frames is a conflict (${conflict && conflict.message})`);
+  let again = null;
+  try {
+    q.sync();
+  } catch (err) {
+    again = err;
+  }
+  check(again && /InvalidPushFrameConflict/.test(again.message), "the conflicting replica stays in conflict at the next sync()");
+  surprises.add("offline: after a conflict every later sync() fails the same way (" + conflict.message + "); nothing rebases");
   checkEqual((await notes()).filter((n) => n === "q conflicts").length, 0, "the conflicting push is not applied");
   stats = await server.stats();
   check(stats.conflicts >= 1, "the server counted the conflict");
@@ -393,7 +420,8 @@ async function grpcOnly() {
   a.sync();
   checkEqual(rowsOf(a, "SELECT count(*) FROM items WHERE name = 'remote write'")[0][0], 1, "ga pulls a write made through the server");
   seq = await server.requests("sync() after one remote write");
-  checkEqual(seq, ["POST /wal_log.ReplicationLog/Hello 200", "POST /wal_log.ReplicationLog/BatchLogEntries 200"], "a pull is Hello then BatchLogEntries");
+  // From the second handshake on, both are sent at once (the batch is prefetched).
+  checkEqual([...seq].sort(), ["POST /wal_log.ReplicationLog/BatchLogEntries 200", "POST /wal_log.ReplicationLog/Hello 200"], "a pull is Hello and BatchLogEntries");
 
   // Writes from the replica go through proxy.Proxy/Execute and are pulled back at once.
   a.exec("INSERT INTO items(name, payload) VALUES ('written by ga', x'02')");
@@ -402,8 +430,10 @@ async function grpcOnly() {
   checkEqual((await server.exec("SELECT count(*) FROM items WHERE name LIKE '% by ga'")).rows[0][0], 2, "ga's writes reached the server");
   seq = await server.requests("writes on a v1 replica (exec, then prepare + run with arguments)");
   check(seq.includes("POST /proxy.Proxy/Execute 200") && seq.includes("POST /proxy.Proxy/Describe 200"), "writes go through Describe and Execute");
+  surprises.add("gRPC: every write is followed by Hello + BatchLogEntries (read-your-writes), BEGIN and COMMIT included");
   a.exec("BEGIN");
   a.exec("INSERT INTO items(name, payload) VALUES ('in a transaction', x'04')");
+  checkEqual(rowsOf(a, "SELECT count(*) FROM items WHERE name = 'in a transaction'")[0][0], 1, "a read inside ga's transaction runs on the server");
   a.exec("COMMIT");
   checkEqual(rowsOf(a, "SELECT count(*) FROM items WHERE name = 'in a transaction'")[0][0], 1, "a transaction on ga commits on the server");
   let failure = null;
@@ -472,6 +502,7 @@ async function grpcOnly() {
     authError = err;
   }
   check(authError && /PrimaryHandshakeTimeout/.test(authError.message), `a wrong token fails the handshake (${authError && authError.message})`);
+  surprises.add("gRPC: a wrong token is retried three times a second apart, then fails as PrimaryHandshakeTimeout");
   seq = await server.requests("open + sync() with a wrong token");
   checkEqual(seq.filter((l) => l === "POST /wal_log.ReplicationLog/Hello 200 grpc-status 16").length, 3, "three Hello answered UNAUTHENTICATED");
   const raw = await grpcCall(server.url, "/wal_log.ReplicationLog/BatchLogEntries", Buffer.alloc(0));
@@ -506,6 +537,7 @@ async function main() {
     await httpSync();
     await grpcOnly();
     console.log(`libsql sync test server: ${checks} checks passed against npm libsql 0.5.29 replicas (HTTP sync and gRPC-web, offline writes, faults)`);
+    console.log("npm libsql, observed:\n" + [...surprises].map((s) => "  - " + s).join("\n"));
   } finally {
     for (const child of children) child.kill();
     fs.rmSync(tmp, { recursive: true, force: true });
