@@ -447,6 +447,8 @@ void ReplicaConnection::freeze() {
   const std::lock_guard lock(sync_mutex_);
   const SyncFileLock file_lock(options_.database);
   remove_sync_state(options_.database);
+  // The journal file kept for the next pull holds earlier page images.
+  ::unlink((options_.database + std::string(kSpareJournalSuffix)).c_str());
   if (offline_) {
     // What was written offline and not pushed stays in the file, now a plain local database.
     remove_base(options_.database);
