@@ -356,7 +356,7 @@ void ReplicaConnection::set_authorizer(Authorizer authorizer) {
 
 void ReplicaConnection::apply_locked(const PageSet& pages, const SyncState& next) {
   // Recorded only once the pages are durable: a crash in between pulls them again.
-  auto save = [&] { save_sync_state(options_.database, next); };
+  auto save = [&] { save_sync_state(options_.database, next, false); };
   if (pages.empty() && has_content(options_.database)) {
     save();
   } else {
