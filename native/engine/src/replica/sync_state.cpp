@@ -42,8 +42,7 @@ void fsync_directory_of(const std::string& path) {
   ::close(fd);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes,
-                           bool sync_directory) {
+void write_file_atomically(const std::string& path, const std::string& bytes, bool sync_directory) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) io_error("cannot write", tmp);
