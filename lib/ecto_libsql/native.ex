@@ -29,7 +29,9 @@ defmodule EctoLibSql.Native do
   `:sync_interval` (ms), `:encryption_key` (at least 32 characters; see
   `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
-  `:transport` (`:http` or `:websocket`), `:tls_ca_file` (PEM file of the certificate
+  `:transport` (`:http` or `:websocket`), `:sync_protocol` (replicas: `:auto` (default),
+  `:libsql_http`, `:libsql_grpc` or `:turso`), `:offline` (replicas: `true` writes to the local
+  file and `sync/1` pushes; see docs/replica.md), `:tls_ca_file` (PEM file of the certificate
   authorities trusted for `https://`, `libsql://` and `wss://` instead of the system store; remote
   connections and replica sync), `:foreign_keys` (boolean), `:journal_mode`, `:synchronous`, `:attach`
   (local and replica modes: `[name: path]`, databases attached on every connection with
@@ -133,7 +135,9 @@ defmodule EctoLibSql.Native do
       read_your_writes: &boolean_option/2,
       read_only: &boolean_option/2,
       transport: &transport_option/2,
-      tls_ca_file: &string_option/2
+      tls_ca_file: &string_option/2,
+      sync_protocol: &sync_protocol_option/2,
+      offline: &boolean_option/2
     ]
 
     map =
@@ -179,6 +183,17 @@ defmodule EctoLibSql.Native do
       raise(
         ArgumentError,
         "option #{inspect(key)} must be :http or :websocket, got #{Options.kind(value)}"
+      )
+
+  @sync_protocols [:auto, :libsql_http, :libsql_grpc, :turso]
+
+  defp sync_protocol_option(_key, value) when value in @sync_protocols, do: Atom.to_string(value)
+
+  defp sync_protocol_option(key, value),
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be one of #{inspect(@sync_protocols)}, got: #{inspect(value)}"
       )
 
   # Connection settings applied after open: busy timeout, then optional PRAGMAs.
