@@ -66,15 +66,24 @@ defmodule EctoLibSql.Options do
     token? = token? or uri_token?(uri)
     database = Keyword.get(opts, :database)
 
+    replica? = replica?(opts)
+
     cond do
-      uri && token? && database && Keyword.has_key?(opts, :sync) -> {:ok, :remote_replica}
+      uri && token? && database && replica? -> {:ok, :remote_replica}
       uri && token? -> {:ok, :remote}
-      uri && database && Keyword.has_key?(opts, :sync) -> {:error, missing_token(:replica)}
+      uri && database && replica? -> {:error, missing_token(:replica)}
       database -> {:ok, :local}
       uri -> {:error, missing_token(:remote)}
       true -> {:error, no_mode(opts)}
     end
   end
+
+  @doc """
+  True when the options ask for an embedded replica (with `uri:` and `database:`): the `sync:`
+  key, whatever its value, or `offline: true`.
+  """
+  @spec replica?(keyword()) :: boolean()
+  def replica?(opts), do: Keyword.has_key?(opts, :sync) or Keyword.get(opts, :offline) == true
 
   defp missing_token(mode) do
     what = if mode == :replica, do: "an embedded replica", else: "remote mode"

@@ -43,8 +43,7 @@ defmodule EctoLibSql.State do
     database = Keyword.get(opts, :database)
 
     cond do
-      uri && token && database &&
-          (Keyword.has_key?(opts, :sync) or Keyword.get(opts, :offline) == true) ->
+      uri && token && database && EctoLibSql.Options.replica?(opts) ->
         :remote_replica
 
       uri && token ->
