@@ -56,7 +56,13 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
   defp install_precompiled do
     config = Mix.Project.config()
     checksum_file = Path.join(root(), "checksum.exs")
-    checksums = Precompiled.read_checksums(checksum_file)
+
+    checksums =
+      try do
+        Precompiled.read_checksums(checksum_file)
+      rescue
+        e in ArgumentError -> Mix.raise("ecto_libsql: #{Exception.message(e)}")
+      end
 
     with {:ok, target} <- Precompiled.current_target(),
          :ok <- Precompiled.system_supported(target),

@@ -1,7 +1,8 @@
 # Compile-time options of SQLite when it is built from the amalgamation
 # (ECTO_LIBSQL_SQLITE_SOURCE): those of Debian's libsqlite3 (debian/rules of sqlite3 3.40.1 and
-# its configure defaults), the build every test suite runs against, so that a NIF with SQLite
-# built in behaves as the one tested (R*Tree, FTS5, column metadata, 250,000 host parameters).
+# its configure defaults; PRAGMA compile_options of the two builds agree), the build every test
+# suite runs against, so that a NIF with SQLite built in behaves as the one tested (R*Tree, FTS5,
+# column metadata, 250,000 host parameters).
 set(ECTO_LIBSQL_SQLITE_OPTIONS
   SQLITE_THREADSAFE=1
   SQLITE_USE_URI=1
@@ -26,6 +27,7 @@ set(ECTO_LIBSQL_SQLITE_OPTIONS
   SQLITE_ENABLE_SESSION
   SQLITE_ENABLE_STMTVTAB
   SQLITE_MAX_VARIABLE_NUMBER=250000
+  SQLITE_MAX_DEFAULT_PAGE_SIZE=32768
   HAVE_USLEEP=1
   HAVE_LOCALTIME_R=1
   HAVE_ISNAN=1)

@@ -190,6 +190,19 @@ defmodule EctoLibSql.PackageBuildTest do
       assert Package.cmake_ran?(dir)
     end
 
+    test "a malformed checksum.exs stops the build, naming the file", %{
+      name: name,
+      artefact: artefact
+    } do
+      {dir, url} = package("malformed", %{}, %{name => artefact})
+      File.write!(Path.join(dir, "checksum.exs"), ~s|%{"#{name}" => "md5:0"}|)
+      {out, status} = Package.mix(dir, ["compile"], [{"ECTO_LIBSQL_PRECOMPILED_URL", url}])
+      assert status != 0
+      assert out =~ "ecto_libsql: #{dir}/checksum.exs: expected a map of artefact name"
+      refute out =~ "downloading"
+      refute Package.cmake_ran?(dir)
+    end
+
     test "is what a source checkout (checksum.exs empty) does, quietly" do
       {dir, url} = package("checkout", %{}, %{})
       {out, status} = Package.mix(dir, ["compile"], [{"ECTO_LIBSQL_PRECOMPILED_URL", url}])
