@@ -65,10 +65,10 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
       end
 
     with {:ok, target} <- Precompiled.current_target(),
-         :ok <- Precompiled.system_supported(target),
          {:ok, nif_version} <- Precompiled.nif_version(),
          name = Precompiled.artefact_name(nif_version, target, config[:version]),
          :ok <- listed(name, target, nif_version, checksums),
+         :ok <- Precompiled.system_supported(target),
          {:ok, contents} <- artefact(name, config, checksums),
          {:ok, library} <- Precompiled.library_from_artefact(contents) do
       status = install(library)
