@@ -28,6 +28,8 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
 
   @impl true
   def run(_args) do
+    recompile_when_optional_deps_change()
+
     cond do
       truthy?(System.get_env("ECTO_LIBSQL_SKIP_NATIVE")) -> {:noop, []}
       reason = source_build_reason() -> build(reason)
@@ -50,6 +52,41 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
   end
 
   defp truthy?(value), do: value in ["1", "true", "TRUE", "yes"]
+
+  # EctoLibSql and the Ecto adapter are compiled only when DBConnection and Ecto are loadable
+  # (their files test it with Code.ensure_loaded?/1), which Mix does not track: when that
+  # changes (the no-Hex build and the full one share _build/<env>; dependencies added through
+  # ERL_LIBS), this application's Elixir code is compiled again from scratch, so that no module
+  # is missing or left over.
+  @optional_modules [DBConnection, Ecto.Type, Ecto.Adapters.SQL]
+
+  defp recompile_when_optional_deps_change do
+    manifests = Mix.Project.manifest_path()
+    stamp = Path.join(manifests, "ecto_libsql.optional_deps")
+    loadable = inspect(for module <- @optional_modules, do: {module, Code.ensure_loaded?(module)})
+
+    case File.read(stamp) do
+      {:ok, ^loadable} ->
+        :ok
+
+      previous ->
+        elixir_manifest = Path.join(manifests, "compile.elixir")
+
+        if match?({:ok, _}, previous) or File.exists?(elixir_manifest) do
+          ebin = Mix.Project.compile_path()
+
+          for {:ok, files} <- [File.ls(ebin)],
+              file <- files,
+              String.ends_with?(file, ".beam"),
+              do: File.rm!(Path.join(ebin, file))
+
+          File.rm(elixir_manifest)
+        end
+
+        File.mkdir_p!(manifests)
+        File.write!(stamp, loadable)
+    end
+  end
 
   ## Precompiled
 

@@ -272,6 +272,42 @@ defmodule EctoLibSql.PackageBuildTest do
       end
     end
 
+    test "follow the dependencies when they come and go in the same build directory",
+         %{name: name, artefact: artefact} do
+      build = Mix.Project.build_path()
+      libs = Enum.map(@hex_packages, &Path.join([build, "lib", &1]))
+
+      if Enum.all?(libs, &File.dir?(Path.join(&1, "ebin"))) do
+        {dir, url} =
+          package("deps_change", %{name => Precompiled.checksum(artefact)}, %{name => artefact})
+
+        erl_libs = Path.join(dir, "erl_libs")
+        File.mkdir_p!(erl_libs)
+        for lib <- libs, do: File.ln_s!(lib, Path.join(erl_libs, Path.basename(lib)))
+        ebin = Path.join(dir, "_build/dev/lib/ecto_libsql/ebin")
+        url_env = {"ECTO_LIBSQL_PRECOMPILED_URL", url}
+
+        {out, 0} = Package.mix(dir, ["compile"], [url_env])
+        refute File.exists?(Path.join(ebin, "Elixir.EctoLibSql.beam")), out
+
+        {out, 0} = Package.mix(dir, ["compile"], [url_env, {"ERL_LIBS", erl_libs}])
+        assert File.exists?(Path.join(ebin, "Elixir.EctoLibSql.beam")), out
+        assert File.exists?(Path.join(ebin, "Elixir.Ecto.Adapters.LibSql.beam"))
+
+        {out, 0} = Package.mix(dir, ["compile"], [url_env, {"ERL_LIBS", erl_libs}])
+        refute out =~ "Compiling", "compiled again with nothing changed: #{out}"
+
+        {out, 0} = Package.mix(dir, ["compile"], [url_env])
+        refute File.exists?(Path.join(ebin, "Elixir.EctoLibSql.beam")), out
+        refute File.exists?(Path.join(ebin, "Elixir.Ecto.Adapters.LibSql.beam"))
+        assert File.exists?(Path.join(ebin, "Elixir.EctoLibSql.Native.beam"))
+      else
+        IO.puts(
+          "driver/adapter rebuild not checked: the Hex packages are not compiled in this run"
+        )
+      end
+    end
+
     test "are left out when the dependencies are absent; the native layer still builds and works",
          %{name: name, artefact: artefact} do
       {dir, url} =
