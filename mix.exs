@@ -1,3 +1,4 @@
+Code.require_file("mix/precompiled.exs", __DIR__)
 Code.require_file("mix/native_build.exs", __DIR__)
 
 if System.get_env("ECTO_LIBSQL_DEPS_PATH") not in [nil, ""] and not Code.ensure_loaded?(Hex) do
@@ -32,13 +33,25 @@ defmodule EctoLibSql.MixProject do
         "Ecto adapter for libSQL and Turso: local files, remote servers and embedded replicas",
       package: package(),
       source_url: @source_url,
-      docs: [main: "readme", extras: ["README.md", "CHANGELOG.md"]],
+      docs: [main: "readme", extras: ["README.md", "CHANGELOG.md" | Path.wildcard("docs/*.md")]],
+      # Precompiled NIFs (mix/native_build.exs): one artefact per target on the release.
+      ecto_libsql_precompiled_url:
+        "#{@source_url}/releases/download/v#{@version}/@{artefact_filename}",
       ecto_libsql_offline: offline?()
     ]
   end
 
   def application do
-    [extra_applications: [:logger, :crypto], mod: {EctoLibSql.Application, []}]
+    [extra_applications: [:logger, :crypto] ++ provided_apps(), mod: {EctoLibSql.Application, []}]
+  end
+
+  # Without Hex packages declared as dependencies, those a build provides otherwise (ERL_LIBS,
+  # a release's lib directory) are still this application's: lib/ compiles against them, and
+  # they must be started first.
+  defp provided_apps do
+    if offline?(),
+      do: Enum.filter(@hex_packages, &match?(dir when is_list(dir), :code.lib_dir(&1))),
+      else: []
   end
 
   @doc false
@@ -75,23 +88,18 @@ defmodule EctoLibSql.MixProject do
     end
   end
 
-  # The native-driver layer needs no Hex package; the DBConnection module and the Ecto adapter do.
-  defp elixirc_paths(env) do
-    native = ["lib/ecto_libsql"]
-    full = ["lib"]
-
-    cond do
-      offline?() -> native
-      env == :test -> full ++ ["test/support"]
-      true -> full
-    end
-  end
+  # Everything in lib/ is always compiled: the DBConnection driver (EctoLibSql) and the Ecto
+  # adapter compile themselves only when DBConnection and Ecto are loadable
+  # (`Code.ensure_loaded?/1` in their files), whichever way those arrived (Hex, path
+  # dependencies, ERL_LIBS), and the native-driver layer (lib/ecto_libsql) needs neither.
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_), do: ["lib"]
 
   defp test_paths do
     cond do
-      offline?() -> ["test/native"]
+      offline?() -> ["test/native", "test/package"]
       System.get_env("ECTO_LIBSQL_INTEGRATION") in ["1", "true"] -> ["integration_test/libsql"]
-      true -> ["test/native", "test/driver", "test/ecto"]
+      true -> ["test/native", "test/driver", "test/ecto", "test/package"]
     end
   end
 
@@ -101,12 +109,17 @@ defmodule EctoLibSql.MixProject do
     ]
   end
 
+  # Everything a build needs (a precompiled NIF or a source build) and the documentation;
+  # test/package/package_files_test.exs checks the list against the repository.
   defp package do
     [
       licenses: ["Apache-2.0"],
-      links: %{"GitHub" => @source_url},
-      files:
-        ~w(lib mix native/CMakeLists.txt native/engine native/nif priv/.gitkeep mix.exs README.md CHANGELOG.md LICENSE)
+      links: %{"GitHub" => @source_url, "Changelog" => "#{@source_url}/blob/main/CHANGELOG.md"},
+      files: ~w(
+        lib mix mix.exs .formatter.exs checksum.exs priv/.gitkeep
+        native/CMakeLists.txt native/cmake native/engine native/nif native/package
+        README.md CHANGELOG.md LICENSE docs
+      )
     ]
   end
 end

@@ -1,4 +1,8 @@
-defmodule EctoLibSql do
+# The DBConnection driver: compiled when DBConnection is loadable, whichever way it arrived
+# (Hex, a path dependency, ERL_LIBS). The native-driver layer (EctoLibSql.Native) needs no
+# dependency.
+if Code.ensure_loaded?(DBConnection) do
+  defmodule EctoLibSql do
   @moduledoc """
   A `DBConnection` driver for libSQL and Turso: a local SQLite database file, a remote
   libSQL/Turso server, or an embedded replica (a local file kept in sync with a server).
@@ -301,5 +305,6 @@ defmodule EctoLibSql do
       :ok -> {:error, error, state}
       {:error, _} -> {:disconnect, error, state}
     end
+  end
   end
 end
