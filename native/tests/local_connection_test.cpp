@@ -350,3 +350,24 @@ TEST(LocalConnection, ClosingConnectionClosesUserStatements) {
   EXPECT_TRUE(stmt->closed());
   EXPECT_THROW(stmt->bind(Params{}), Error);
 }
+
+// EXPLAIN is compiled against the schema the connection last read: it must see an index that
+// another connection created since, and a cached EXPLAIN must not keep the older plan.
+TEST(LocalConnection, ExplainSeesAnIndexAnotherConnectionCreated) {
+  TempDir dir;
+  auto reader = open_local(dir.file("a.db"));
+  auto writer = open_local(dir.file("a.db"));
+  run(*writer, "CREATE TABLE t(id INTEGER PRIMARY KEY, age INTEGER)");
+  const std::string explain = "EXPLAIN QUERY PLAN SELECT * FROM t WHERE age > 25";
+  auto plan = [&] {
+    std::string details;
+    for (const auto& row : rows(*reader, explain))
+      details += row.back() + "\n";
+    return details;
+  };
+  EXPECT_EQ(plan().find("t_age"), std::string::npos);  // the reader has read the schema
+  run(*writer, "CREATE INDEX t_age ON t(age)");
+  EXPECT_NE(plan().find("INDEX t_age"), std::string::npos) << plan();
+  run(*writer, "DROP INDEX t_age");
+  EXPECT_EQ(plan().find("t_age"), std::string::npos) << plan();
+}

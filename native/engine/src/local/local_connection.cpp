@@ -125,8 +125,15 @@ std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
   prepare_vector_indexes(nullptr);
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  if (rc == SQLITE_OK && raw != nullptr && sqlite3_stmt_isexplain(raw) != 0) {
+    sqlite3_finalize(raw);
+    raw = nullptr;
+    refresh_schema();
+    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                            SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  }
   if (rc != SQLITE_OK) {
     sqlite3_finalize(raw);
     throw_error(rc);
@@ -184,8 +191,16 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   enter_budget(budget, false);
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  const bool explain = rc == SQLITE_OK && raw != nullptr && sqlite3_stmt_isexplain(raw) != 0;
+  if (explain) {
+    sqlite3_finalize(raw);
+    raw = nullptr;
+    refresh_schema();
+    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                            SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  }
   const bool yielded = leave_budget();
   if (rc != SQLITE_OK) {
     sqlite3_finalize(raw);
@@ -201,8 +216,24 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
     throw SeveralStatements();
   }
   std::unique_ptr<Statement> stmt = std::make_unique<LocalStatement>(*this, raw, sql);
+  // A cached EXPLAIN would keep answering the plan of the schema it was prepared on.
+  if (explain) return {std::move(stmt), nullptr};
   if (vector_ && vector_->wants(*stmt)) return {vector_->wrap(std::move(stmt)), back};
   return {std::move(stmt), back};
+}
+
+// SQLite compiles an EXPLAIN against the schema this connection last read without checking
+// that it is current: a statement that runs checks it (and is prepared again when another
+// connection changed it), but an EXPLAIN never runs, so it could answer the plan of a schema
+// without an index another connection has since created. Reading sqlite_schema checks it.
+void LocalConnection::refresh_schema() noexcept {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, &stmt, nullptr) ==
+      SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+    }
+  }
+  sqlite3_finalize(stmt);
 }
 
 void LocalConnection::return_to_cache(std::unique_ptr<Statement> stmt) noexcept {

@@ -116,6 +116,7 @@ class LocalConnection final : public Connection {
   void settle();
   void clear_cache() noexcept;
   void return_to_cache(std::unique_ptr<Statement> stmt) noexcept;
+  void refresh_schema() noexcept;
 
   sqlite3* db_ = nullptr;
   // Guards db_ against close() while interrupt() reads it from another thread.
