@@ -109,7 +109,9 @@ defmodule EctoLibSql.Native do
       read_your_writes: &boolean_option/2,
       read_only: &boolean_option/2,
       transport: &transport_option/2,
-      tls_ca_file: &string_option/2
+      tls_ca_file: &string_option/2,
+      sync_protocol: &sync_protocol_option/2,
+      offline: &boolean_option/2
     ]
 
     map =
@@ -153,6 +155,17 @@ defmodule EctoLibSql.Native do
       raise(
         ArgumentError,
         "option #{inspect(key)} must be :http or :websocket, got: #{inspect(value)}"
+      )
+
+  @sync_protocols [:auto, :libsql_http, :libsql_grpc, :turso]
+
+  defp sync_protocol_option(_key, value) when value in @sync_protocols, do: Atom.to_string(value)
+
+  defp sync_protocol_option(key, value),
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be one of #{inspect(@sync_protocols)}, got: #{inspect(value)}"
       )
 
   # Connection settings applied after open: busy timeout, then optional PRAGMAs.

@@ -24,7 +24,8 @@ defmodule EctoLibSql.State do
   @doc """
   The connection mode the options ask for:
 
-    * `:remote_replica` - `:uri`, `:auth_token`, `:database` and a `:sync` key (any value)
+    * `:remote_replica` - `:uri`, `:auth_token`, `:database` and a `:sync` key (any value) or
+      `offline: true`
     * `:remote` - `:uri` and `:auth_token`
     * `:local` - `:database`
     * `:unknown` - none of these
@@ -36,10 +37,18 @@ defmodule EctoLibSql.State do
     database = Keyword.get(opts, :database)
 
     cond do
-      uri && token && database && Keyword.has_key?(opts, :sync) -> :remote_replica
-      uri && token -> :remote
-      database -> :local
-      true -> :unknown
+      uri && token && database &&
+          (Keyword.has_key?(opts, :sync) or Keyword.get(opts, :offline) == true) ->
+        :remote_replica
+
+      uri && token ->
+        :remote
+
+      database ->
+        :local
+
+      true ->
+        :unknown
     end
   end
 

@@ -62,6 +62,7 @@ ConnectOptions decode_options(ErlNifEnv* env, ERL_NIF_TERM map) {
   o.remote_encryption_key = string_option(env, map, "remote_encryption_key");
   o.transport = string_option(env, map, "transport").value_or("http");
   o.tls_ca_file = string_option(env, map, "tls_ca_file").value_or("");
+  o.sync_protocol = string_option(env, map, "sync_protocol").value_or("");
   if (auto v = int_option(env, map, "busy_timeout"))
     o.busy_timeout_ms = static_cast<int>(std::min<std::int64_t>(*v, INT32_MAX));
   if (auto v = int_option(env, map, "sync_interval"))
@@ -73,6 +74,7 @@ ConnectOptions decode_options(ErlNifEnv* env, ERL_NIF_TERM map) {
   if (auto v = bool_option(env, map, "sync")) o.sync_on_connect = *v;
   if (auto v = bool_option(env, map, "read_your_writes")) o.read_your_writes = *v;
   if (auto v = bool_option(env, map, "read_only")) o.read_only = *v;
+  if (auto v = bool_option(env, map, "offline")) o.offline = *v;
   return o;
 }
 

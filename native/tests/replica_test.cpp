@@ -514,7 +514,7 @@ TEST(SyncProtocol, RejectsMalformedReplies) {
   EXPECT_THROW(replica::decode_pull_reply(header + short_page), Error);
   const auto ok = replica::decode_pull_reply(header);
   EXPECT_EQ(ok.server_revision, "3");
-  EXPECT_EQ(ok.db_size, 1U);
+  EXPECT_EQ(ok.pages.db_size(), 1U);
   EXPECT_TRUE(ok.pages.empty());
 }
 

@@ -4,6 +4,9 @@ unless Code.ensure_loaded?(EctoLibSql.TursoServer),
 unless Code.ensure_loaded?(EctoLibSql.TlsProxy),
   do: Code.require_file("../support/tls_proxy.exs", __DIR__)
 
+unless Code.ensure_loaded?(EctoLibSql.LibsqlSyncServer),
+  do: Code.require_file("../support/libsql_sync_server.exs", __DIR__)
+
 defmodule EctoLibSql.Native.ReplicaTlsTest do
   # Embedded replicas syncing over https:// and libsql:// through a real TLS endpoint on
   # loopback: test/support/tls_proxy.js (Node https) in front of tursodb --sync-server, with a
@@ -12,7 +15,7 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
   use ExUnit.Case, async: true
 
   import EctoLibSql.TestHelpers
-  alias EctoLibSql.{Native, TlsProxy, TursoServer}
+  alias EctoLibSql.{LibsqlSyncServer, Native, TlsProxy, TursoServer}
 
   cond do
     TursoServer.binary() == nil ->
@@ -38,7 +41,7 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
     ])
 
     port = TlsProxy.start!(cert, key, server.port)
-    %{server: server, port: port, dir: dir, cert: cert}
+    %{server: server, port: port, dir: dir, cert: cert, key: key}
   end
 
   defp connect_replica(uri, path, ca_file) do
@@ -87,5 +90,55 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
                "certificate verify failed (SSL routines) (self-signed certificate)"
 
     refute File.exists?(path)
+  end
+
+  test "libSQL's HTTP sync and gRPC replication log over TLS, writes forwarded too", %{
+    cert: cert,
+    key: key
+  } do
+    if reason = LibsqlSyncServer.missing(), do: flunk(reason)
+
+    for mode <- [:both, :grpc] do
+      server = LibsqlSyncServer.start!(token: "tls-token", mode: mode)
+      on_exit(fn -> LibsqlSyncServer.stop(server) end)
+      LibsqlSyncServer.exec!(server, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+      port = TlsProxy.start!(cert, key, server.port)
+      path = tmp_db("tls_#{mode}")
+      on_exit(fn -> for f <- Path.wildcard(path <> "-*"), do: File.rm(f) end)
+
+      s =
+        connect!(
+          database: path,
+          uri: "libsql://localhost:#{port}",
+          auth_token: "tls-token",
+          sync: true,
+          tls_ca_file: cert
+        )
+
+      LibsqlSyncServer.exec!(server, "INSERT INTO t(v) VALUES ('pulled over TLS')")
+      assert {:ok, "success sync"} = Native.sync(s)
+      assert {:ok, _} = Native.execute(s, "INSERT INTO t(v) VALUES ('written over TLS')", [])
+
+      assert rows!(s, "SELECT v FROM t ORDER BY id") == [
+               ["pulled over TLS"],
+               ["written over TLS"]
+             ]
+
+      Native.close(s)
+
+      # Without the CA, the certificate is refused before anything is written.
+      other = tmp_db("tls_untrusted_#{mode}")
+
+      assert {:error, %EctoLibSql.Error{message: message}} =
+               Native.connect(
+                 database: other,
+                 uri: "https://localhost:#{port}",
+                 auth_token: "tls-token",
+                 sync: true
+               )
+
+      assert message =~ "certificate verify failed"
+      refute File.exists?(other)
+    end
   end
 end

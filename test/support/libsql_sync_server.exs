@@ -140,7 +140,13 @@ defmodule EctoLibSql.LibsqlSyncServer do
     end
   end
 
-  # JSON, enough for the debug routes.
+  # JSON, enough for the debug routes (and the npm libsql replica driver of the replica tests).
+
+  @doc "JSON text of nil, booleans, numbers, strings, lists and maps."
+  def json_encode(value), do: encode(value)
+
+  @doc "The value of a JSON text (objects as maps with string keys)."
+  def json_decode(text), do: decode(text)
 
   defp encode(nil), do: "null"
   defp encode(true), do: "true"

@@ -21,6 +21,10 @@ struct ConnectOptions {
   bool sync_on_connect = false;
   std::optional<std::chrono::milliseconds> sync_interval;
   bool read_your_writes = true;
+  // Replica mode: "auto" (or empty), "libsql_http", "libsql_grpc" or "turso".
+  std::string sync_protocol;
+  // Replica mode: writes go to the local file and sync() pushes them (offline writes).
+  bool offline = false;
   int busy_timeout_ms = 5000;
   bool read_only = false;  // open the file read-only
   std::chrono::milliseconds connect_timeout{30000};

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <optional>
 
 #include "tls_context.hpp"
@@ -237,8 +238,21 @@ void HttpClient::connect() {
   }
 }
 
+std::string_view HttpResponse::header(std::string_view name) const noexcept {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
 HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
                                  std::string_view content_type) {
+  static const HttpExtras kNone;
+  return request(post, path, body, content_type, kNone);
+}
+
+HttpResponse HttpClient::request(bool post, std::string_view path, std::string_view body,
+                                 std::string_view content_type, const HttpExtras& extras) {
   Impl& impl = *impl_;
   if (impl.streaming) disconnect();  // an unfinished streamed answer
   if (impl.connected() && peer_closed(impl.lowest().socket())) disconnect();
@@ -249,7 +263,11 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   req.set(http::field::host, impl.host_header);
   req.set(http::field::user_agent, "ecto_libsql");
   req.keep_alive(true);
-  if (!impl.authorization.empty()) req.set(http::field::authorization, impl.authorization);
+  if (!impl.authorization.empty() && extras.authorization) {
+    req.set(http::field::authorization, impl.authorization);
+  }
+  for (const auto& [name, value] : extras.headers)
+    req.set(name, value);
   if (post) {
     req.set(http::field::content_type, content_type);
     req.body() = std::string(body);
@@ -278,7 +296,7 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
     disconnect();
     if (ec) throw Error(kCodeInterrupt, "interrupted");
     auto res = parser.release();
-    return HttpResponse{res.result_int(), std::move(res.body())};
+    return HttpResponse{res.result_int(), std::move(res.body()), {}};
   }
   if (ec) {
     // A request written in full may have run even though its answer was lost.
@@ -289,6 +307,14 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   HttpResponse out;
   out.status = res.result_int();
   out.body = std::move(res.body());
+  if (extras.keep_headers) {
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+  }
   if (!res.keep_alive()) disconnect();
   return out;
 }

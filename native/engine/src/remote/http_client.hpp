@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ecto_libsql/error.hpp"
 
@@ -96,6 +98,18 @@ void run_interruptible(Interrupter* gate, int fd, Exchange&& exchange, OnInterru
 struct HttpResponse {
   unsigned status = 0;
   std::string body;
+  // Response headers (names in lower case), filled only when asked for (HttpExtras).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The first header named `name` (lower case), or empty.
+  [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
+};
+
+// What some requests need beyond the Hrana defaults (replica sync: gRPC-web metadata, other
+// content types, response headers).
+struct HttpExtras {
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+  bool authorization = true;  // send the constructor's token as `Authorization: Bearer`
+  bool keep_headers = false;  // fill HttpResponse::headers
 };
 
 class HttpClient {
@@ -111,6 +125,8 @@ class HttpClient {
   // GET when `body` is empty and `post` is false, POST otherwise. `path` starts with '/'.
   HttpResponse request(bool post, std::string_view path, std::string_view body,
                        std::string_view content_type = "application/json");
+  HttpResponse request(bool post, std::string_view path, std::string_view body,
+                       std::string_view content_type, const HttpExtras& extras);
   // A POST whose answer is read piece by piece (Hrana cursors). Answers the status; for a
   // status other than 200 the whole body is read into `body` and the answer is complete.
   unsigned start_streaming(std::string_view path, std::string_view body, std::string& error_body);

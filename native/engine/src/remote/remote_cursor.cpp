@@ -111,7 +111,7 @@ std::unique_ptr<CursorReader> RemoteConnection::stream(const std::string& sql,
     throw;
   }
   if (status != 200) {
-    Error error = http_error(HttpResponse{status, std::move(error_body)});
+    Error error = http_error(HttpResponse{status, std::move(error_body), {}});
     if (!own) {
       lose_transaction();
       throw Error(error.code(), "remote: the transaction was abandoned: " + error.message(),

@@ -51,11 +51,6 @@ void check(int rc, const char* what) {
   }
 }
 
-struct DbCloser {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-
 // A file opened through a VFS (the journal). `name` is SQLite's own name for it
 // (sqlite3_filename_journal), through which the encryption VFS finds the database's key.
 class VfsFile {
@@ -90,8 +85,12 @@ class VfsFile {
   bool open_ = false;
 };
 
-// A private connection to the replica file: through the encryption VFS when there is a key, so
-// that every page written to the file or its journal is encrypted as SQLite's would be.
+}  // namespace
+
+void DbCloser::operator()(sqlite3* db) const noexcept {
+  sqlite3_close_v2(db);
+}
+
 DbHandle open_private(const std::string& database, std::optional<std::string_view> key) {
   constexpr int kFlags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   sqlite3* raw = nullptr;
@@ -109,8 +108,31 @@ DbHandle open_private(const std::string& database, std::optional<std::string_vie
   if (encrypted && crypto::encrypted_main(db.get()) != encrypted) {
     throw Error(kCodeCantOpen, "sync: cannot open the replica file through the encryption");
   }
+  if (key) sqlite3_exec(db.get(), "PRAGMA temp_store = MEMORY", nullptr, nullptr, nullptr);
   return db;
 }
+
+void attach_private(sqlite3* db, const std::string& path, const std::string& name,
+                    std::optional<std::string_view> key) {
+  const std::string sql = "ATTACH DATABASE ?1 AS \"" + name + "\"";
+  sqlite3_stmt* raw = nullptr;
+  check(sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr), "attach");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  sqlite3_bind_text(raw, 1, path.c_str(), -1, SQLITE_TRANSIENT);
+  int rc = SQLITE_OK;
+  if (key) {
+    const crypto::PendingOpen pending(std::make_shared<crypto::EncryptedDb>(*key));
+    rc = sqlite3_step(raw);
+  } else {
+    rc = sqlite3_step(raw);
+  }
+  if (rc != SQLITE_DONE) {
+    throw Error(sqlite3_extended_errcode(db),
+                "sync: cannot attach " + path + ": " + sqlite3_errmsg(db));
+  }
+}
+
+namespace {
 
 void write_at(sqlite3_file* f, const void* data, std::size_t n, std::int64_t offset,
               const char* what) {
@@ -138,7 +160,7 @@ void roll_back_now(const std::string& database, std::optional<std::string_view> 
 
 void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size);
 
-void apply_locked(sqlite3* db, const PullReply& reply) {
+void apply_locked(sqlite3* db, const PageSet& reply) {
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   sqlite3_vfs* vfs = nullptr;
@@ -150,10 +172,8 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
   }
   const auto old_pages = static_cast<std::uint64_t>(size) / kPageSize;
 
-  // New content by 1-based page number; the latest copy of a page wins.
-  std::map<std::uint64_t, const std::string*> pages;
-  for (const PulledPage& p : reply.pages)
-    pages[p.page_id + 1] = &p.data;
+  // New content by 1-based page number.
+  std::map<std::uint64_t, std::string_view> pages = reply.pages();
   std::string old_first = old_pages > 0 ? read_page(file, 1) : std::string();
   if (old_pages > 0) {
     const auto* h = reinterpret_cast<const unsigned char*>(old_first.data());
@@ -161,16 +181,16 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
       throw Error(kCodeNotADb, "sync: the replica file does not use 4096-byte pages");
     }
   }
-  std::string first = pages.count(1) ? *pages[1] : old_first;
-  if (first.empty() || reply.db_size == 0) {
+  std::string first = pages.count(1) ? std::string(pages[1]) : old_first;
+  if (first.empty() || reply.db_size() == 0) {
     throw Error(15, "sync: the server's reply has no database header page");
   }
   localise_header(first,
                   old_pages > 0
                       ? get_be32(reinterpret_cast<const unsigned char*>(old_first.data()) + 24) + 1
                       : 1,
-                  reply.db_size);
-  pages[1] = &first;
+                  reply.db_size());
+  pages[1] = first;
   reached(ApplyStep::Locked);
 
   // Hot journal: the original content of every existing page about to change.
@@ -212,11 +232,11 @@ void apply_locked(sqlite3* db, const PullReply& reply) {
 
   std::size_t written = 0;
   for (const auto& [pgno, data] : pages) {
-    write_at(file, data->data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
+    write_at(file, data.data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
              "write page");
     if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
-  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size) *
+  check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size()) *
                                             static_cast<sqlite3_int64>(kPageSize)),
         "set size");
   reached(ApplyStep::PagesWritten);
@@ -254,13 +274,13 @@ void remove_bootstrap_files(const std::string& tmp) noexcept {
 }
 
 // Writes the bootstrap's pages to `tmp` (a new file) and makes them durable.
-void write_plain(const std::string& tmp, const std::vector<const std::string*>& pages) {
+void write_plain(const std::string& tmp, const std::vector<std::string_view>& pages) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) os_error("create", tmp);
   const std::string zero(kPageSize, '\0');
   bool ok = true;
   for (std::size_t i = 0; ok && i < pages.size(); ++i) {
-    const std::string& data = pages[i] ? *pages[i] : zero;
+    const std::string_view data = pages[i].empty() ? std::string_view(zero) : pages[i];
     ok = ::pwrite(fd, data.data(), kPageSize, static_cast<off_t>(i * kPageSize)) ==
          static_cast<ssize_t>(kPageSize);
     if (ok && i == pages.size() / 2) reached(ApplyStep::HalfWritten);
@@ -272,14 +292,14 @@ void write_plain(const std::string& tmp, const std::vector<const std::string*>& 
 
 // The same through the encryption VFS: the pages (and their tags, in `tmp`-integrity) reach the
 // disk encrypted only.
-void write_encrypted(const std::string& tmp, const std::vector<const std::string*>& pages,
+void write_encrypted(const std::string& tmp, const std::vector<std::string_view>& pages,
                      std::string_view key) {
   DbHandle db = open_private(tmp, key);
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   const std::string zero(kPageSize, '\0');
   for (std::size_t i = 0; i < pages.size(); ++i) {
-    const std::string& data = pages[i] ? *pages[i] : zero;
+    const std::string_view data = pages[i].empty() ? std::string_view(zero) : pages[i];
     write_at(file, data.data(), kPageSize, static_cast<std::int64_t>(i * kPageSize), "write page");
     if (i == pages.size() / 2) reached(ApplyStep::HalfWritten);
   }
@@ -287,17 +307,18 @@ void write_encrypted(const std::string& tmp, const std::vector<const std::string
 }
 
 // A new replica: the whole file is written aside and renamed into place.
-void bootstrap(const std::string& database, const PullReply& reply,
+void bootstrap(const std::string& database, const PageSet& reply,
                const std::function<void()>& save_state, std::optional<std::string_view> key) {
-  std::vector<const std::string*> pages(reply.db_size, nullptr);
-  for (const PulledPage& p : reply.pages)
-    pages[p.page_id] = &p.data;
-  if (pages.empty() || pages[0] == nullptr) {
+  std::vector<std::string_view> pages(reply.db_size());
+  for (const auto& [pgno, data] : reply.pages()) {
+    if (pgno <= pages.size()) pages[pgno - 1] = data;
+  }
+  if (pages.empty() || pages[0].empty()) {
     throw Error(15, "sync: the server's reply has no database header page");
   }
-  std::string first = *pages[0];
-  localise_header(first, 1, reply.db_size);
-  pages[0] = &first;
+  std::string first(pages[0]);
+  localise_header(first, 1, reply.db_size());
+  pages[0] = first;
   const std::string tmp = database + ".bootstrap";
   remove_bootstrap_files(tmp);
   try {
@@ -333,30 +354,86 @@ void set_apply_fault_hook(std::function<void(ApplyStep)> hook) {
   fault_hook() = std::move(hook);
 }
 
-void apply_pull(const std::string& database, const PullReply& reply, int busy_timeout_ms,
+struct ReplicaFile::Impl {
+  DbHandle db;
+};
+
+ReplicaFile::ReplicaFile(const std::string& path, std::optional<std::string_view> key,
+                         int busy_timeout_ms, bool exclusive)
+    : path_(path), key_(key), impl_(std::make_unique<Impl>()) {
+  impl_->db = open_private(path, key);
+  sqlite3* db = impl_->db.get();
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  // A read takes SQLite's SHARED lock (and rolls a hot journal back); BEGIN EXCLUSIVE its
+  // EXCLUSIVE lock at once.
+  const char* sql = exclusive ? "BEGIN EXCLUSIVE" : "BEGIN; SELECT count(*) FROM sqlite_schema";
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    throw Error(sqlite3_extended_errcode(db),
+                "sync: cannot lock the replica file " + path + ": " + sqlite3_errmsg(db));
+  }
+  exclusive_ = exclusive;
+}
+
+ReplicaFile::~ReplicaFile() {
+  release();
+}
+
+void ReplicaFile::release() noexcept {
+  if (impl_->db) {
+    // SQLite itself changed nothing: ending its transaction only releases the lock.
+    sqlite3_exec(impl_->db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    impl_->db.reset();
+  }
+}
+
+sqlite3* ReplicaFile::handle() const {
+  if (!impl_->db) throw Error(kCodeMisuse, "sync: " + path_ + " is no longer locked");
+  return impl_->db.get();
+}
+
+sqlite3_file* ReplicaFile::file() const {
+  sqlite3_file* f = nullptr;
+  check(sqlite3_file_control(handle(), "main", SQLITE_FCNTL_FILE_POINTER, &f), "file pointer");
+  return f;
+}
+
+std::uint64_t ReplicaFile::page_count() const {
+  sqlite3_int64 size = 0;
+  sqlite3_file* f = file();
+  check(f->pMethods->xFileSize(f, &size), "file size");
+  return static_cast<std::uint64_t>(size) / kPageSize;
+}
+
+std::string ReplicaFile::read(std::uint64_t pgno) const {
+  return read_page(file(), pgno);
+}
+
+std::uint32_t ReplicaFile::change_counter() const {
+  const std::string first = read(1);
+  return get_be32(reinterpret_cast<const unsigned char*>(first.data()) + 24);
+}
+
+void ReplicaFile::apply(const PageSet& pages) {
+  if (!exclusive_) throw Error(kCodeMisuse, "sync: pages applied without the exclusive lock");
+  try {
+    apply_locked(handle(), pages);
+  } catch (...) {
+    impl_->db.reset();  // releases the lock; a journal left behind is hot now
+    roll_back_now(path_, key_);
+    throw;
+  }
+}
+
+void apply_pull(const std::string& database, const PageSet& reply, int busy_timeout_ms,
                 const std::function<void()>& save_state, std::optional<std::string_view> key) {
   struct stat st {};
   if (::stat(database.c_str(), &st) != 0 || st.st_size == 0) {
     bootstrap(database, reply, save_state, key);
     return;
   }
-  DbHandle db = open_private(database, key);
-  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  const int begin = sqlite3_exec(db.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
-  if (begin != SQLITE_OK) {
-    throw Error(sqlite3_extended_errcode(db.get()),
-                std::string("sync: cannot lock the replica: ") + sqlite3_errmsg(db.get()));
-  }
-  try {
-    apply_locked(db.get(), reply);
-  } catch (...) {
-    db.reset();  // releases the lock; a journal left behind is hot now
-    roll_back_now(database, key);
-    throw;
-  }
-  // SQLite itself changed nothing: ending its transaction only releases the lock.
-  sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
-  db.reset();
+  ReplicaFile file(database, key, busy_timeout_ms, true);
+  file.apply(reply);
+  // Recorded before the lock is released: no other writer can come in between.
   save_state();
 }
 

@@ -7,9 +7,10 @@
 
 #include "ecto_libsql/local/local_connection.hpp"
 #include "replica/forwarded_statement.hpp"
+#include "replica/offline.hpp"
 #include "replica/page_apply.hpp"
+#include "replica/sync_driver.hpp"
 #include "replica/sync_http.hpp"
-#include "replica/sync_protocol.hpp"
 #include "replica/sync_state.hpp"
 
 namespace ecto_libsql::replica {
@@ -50,6 +51,11 @@ bool has_content(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
 }
 
+// A failed first connect leaves nothing behind, its lock file included.
+void forget_lock_file(const std::string& database) noexcept {
+  ::unlink((database + "-sync.lock").c_str());
+}
+
 }  // namespace
 
 std::shared_ptr<ReplicaConnection> ReplicaConnection::open(const ConnectOptions& options) {
@@ -74,7 +80,12 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
       options.database.rfind("file:", 0) == 0) {
     throw Error(kCodeMisuse, "Failed to connect: an embedded replica needs a database file path");
   }
-  endpoint_ = std::make_unique<SyncEndpoint>(parse_sync_url(options.uri));
+  const SyncTarget target{
+      parse_sync_url(options.uri),
+      SyncClientOptions{options.auth_token, options.request_timeout, options.tls_ca_file}};
+  const std::optional<ProtocolKind> forced = parse_protocol(options.sync_protocol);
+  // Connections of a pool (and other processes) open, bootstrap and sync one at a time.
+  const SyncFileLock file_lock(options.database);
   auto saved = load_sync_state(options.database);
   const bool file_has_content = has_content(options.database);
   if (!saved && file_has_content) {
@@ -83,22 +94,81 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
                                  sync_state_path(options.database) +
                                  "); open it in local mode or remove it");
   }
-  if (saved && file_has_content) {
-    *state_ = *saved;
-    // Opened first: a wrong key (or a missing one) is reported as in local mode.
-    open_local(options);
-    if (options.sync_on_connect) {
-      try {
-        pull_locked();
-      } catch (const Error&) {
-        // The server is down: the replica still serves reads; sync() reports the error.
-      }
+  ProtocolKind kind = ProtocolKind::Turso;
+  const bool bootstrap = !(saved && file_has_content);
+  if (!bootstrap) {
+    kind = parse_protocol(saved->protocol).value_or(ProtocolKind::Turso);
+    if (forced && *forced != kind) {
+      throw Error(kCodeMisuse,
+                  "Failed to connect: " + options.database + " was bootstrapped with the " +
+                      std::string(protocol_title(kind)) +
+                      " (sync_protocol: :" + std::string(protocol_name(kind)) +
+                      ") and cannot sync with the " + std::string(protocol_title(*forced)) +
+                      "; remove the replica's files (" + options.database + " and " +
+                      sync_state_path(options.database) + ") to bootstrap it again");
     }
+    *state_ = *saved;
   } else {
+    // No probe when the protocol is forced; otherwise the server is asked, as libsql does.
+    try {
+      kind = forced ? *forced : probe_protocol(target);
+    } catch (...) {
+      if (!saved) forget_lock_file(options.database);
+      throw;
+    }
+    state_->protocol = std::string(protocol_name(kind));
     state_->client_id = saved ? saved->client_id : new_client_id();
-    pull_locked();  // bootstrap
-    open_local(options);
   }
+  if (options.offline && kind == ProtocolKind::LibsqlGrpc) {
+    throw Error(kCodeMisuse,
+                "Failed to connect: offline writes need libSQL's HTTP sync or the Turso sync "
+                "protocol, and " +
+                    options.uri +
+                    " serves the libSQL gRPC replication log, which cannot take pushed writes");
+  }
+  driver_ = make_driver(kind, target);
+  if (bootstrap) {
+    try {
+      pull_locked();
+    } catch (...) {
+      if (!saved) forget_lock_file(options.database);
+      throw;
+    }
+  }
+  // Opened first: a wrong key (or a missing one) is reported as in local mode.
+  open_local(options);
+  if (options.offline) {
+    offline_ = std::make_unique<OfflineWrites>(
+        options.database, key_ ? std::optional<std::string_view>(*key_) : std::nullopt,
+        busy_timeout_ms_, target, kind);
+    offline_->recover(*state_);  // creates the base copy of a new offline replica
+  } else if (state_->offline) {
+    leave_offline_mode(target, kind);
+  }
+  if (!bootstrap && options.sync_on_connect) {
+    try {
+      sync_locked();
+    } catch (const Error&) {
+      // The server is down: the replica still serves reads; sync() reports the error.
+    }
+  }
+}
+
+// A replica written offline is opened without `offline: true`: allowed when nothing waits to be
+// pushed (its base copy is removed), refused otherwise.
+void ReplicaConnection::leave_offline_mode(const SyncTarget& target, ProtocolKind kind) {
+  OfflineWrites writes(options_.database,
+                       key_ ? std::optional<std::string_view>(*key_) : std::nullopt,
+                       busy_timeout_ms_, target, kind);
+  writes.recover(*state_);
+  if (writes.local_state(*state_) != OfflineWrites::Local::Clean) {
+    throw Error(kCodeMisuse, "Failed to connect: " + options_.database +
+                                 " holds offline writes that were not pushed yet; connect with "
+                                 "offline: true and sync to push them");
+  }
+  remove_base(options_.database);
+  state_->offline = false;
+  save_sync_state(options_.database, *state_);
 }
 
 void ReplicaConnection::open_local(const ConnectOptions& options) {
@@ -111,7 +181,8 @@ void ReplicaConnection::open_local(const ConnectOptions& options) {
     crypto::refuse_encrypted_without_key(local_options.database);
     local_ = std::make_shared<local::LocalConnection>(local_options);
   }
-  local_->exec("PRAGMA query_only = 1");
+  // Only pulls change the file, unless the application writes it (offline writes).
+  if (!options.offline) local_->exec("PRAGMA query_only = 1");
 }
 
 ReplicaConnection::~ReplicaConnection() {
@@ -143,7 +214,9 @@ std::shared_ptr<Statement> ReplicaConnection::wrap(std::string_view sql,
                                                    std::shared_ptr<Statement> local) {
   const bool local_pragma = local->classification().command == sql::Command::Pragma;
   if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
-  if (frozen_ || local_pragma || (local->readonly() && !remote_transaction_)) return local;
+  if (frozen_ || offline_ || local_pragma || (local->readonly() && !remote_transaction_)) {
+    return local;
+  }
   return std::make_shared<ForwardedStatement>(weak_from_this(), std::string(sql), std::move(local));
 }
 
@@ -158,7 +231,7 @@ StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget
   if (!lease) return lease;
   const bool local_pragma = lease->classification().command == sql::Command::Pragma;
   if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
-  if (frozen_ || local_pragma || (lease->readonly() && !remote_transaction_)) {
+  if (frozen_ || offline_ || local_pragma || (lease->readonly() && !remote_transaction_)) {
     last_was_remote_ = false;
     return lease;  // the common case: a read served by the local file's statement cache
   }
@@ -171,9 +244,9 @@ StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget
 
 std::uint64_t ReplicaConnection::begin(TransactionBehaviour behaviour, const ExecBudget* budget) {
   require_open();
-  // A local read transaction gives reads a stable snapshot; the server's transaction starts
-  // with the first write.
-  (void)behaviour;
+  // Offline writes: the transaction is the local file's. Otherwise a local read transaction
+  // gives reads a stable snapshot; the server's transaction starts with the first write.
+  if (offline_) return local_->begin(behaviour, budget);
   return local_->begin(TransactionBehaviour::Deferred, budget);
 }
 
@@ -202,7 +275,8 @@ void ReplicaConnection::after_forwarded_write() {
     // retry would write twice). The next sync catches up.
     try {
       const std::lock_guard lock(sync_mutex_);
-      pull_locked();
+      const SyncFileLock file_lock(options_.database);
+      sync_locked();
       state_->max_write_revision = state_->revision;
       save_sync_state(options_.database, *state_);
     } catch (const Error&) {
@@ -280,37 +354,53 @@ void ReplicaConnection::set_authorizer(Authorizer authorizer) {
   local_->set_authorizer(std::move(authorizer));
 }
 
+void ReplicaConnection::apply_locked(const PageSet& pages, const SyncState& next) {
+  // Recorded only once the pages are durable: a crash in between pulls them again.
+  auto save = [&] { save_sync_state(options_.database, next); };
+  if (pages.empty() && has_content(options_.database)) {
+    save();
+  } else {
+    apply_pull(options_.database, pages, busy_timeout_ms_.load(), save,
+               key_ ? std::optional<std::string_view>(*key_) : std::nullopt);
+  }
+  *state_ = next;
+}
+
 SyncStatus ReplicaConnection::pull_locked() {
-  const std::string request = encode_pull_request(state_->revision);
-  HttpReply reply = http_post(*endpoint_, "/pull-updates", request, "application/protobuf",
-                              options_.auth_token, options_.request_timeout, options_.tls_ca_file);
-  if (reply.status != 200) {
-    throw Error(kCodeIoErr, "sync failed: server answered HTTP " + std::to_string(reply.status) +
-                                ": " + reply.body.substr(0, 200));
+  const bool bootstrap = !has_content(options_.database);
+  const std::int64_t frames = driver_->pull(
+      *state_, bootstrap, [this, bootstrap](const PageSet& pages, const SyncState& next) {
+        if (offline_ && !bootstrap) {
+          offline_->apply(pages, next, *state_);
+        } else {
+          apply_locked(pages, next);
+        }
+      });
+  return SyncStatus{revision_number(state_->revision), frames};
+}
+
+SyncStatus ReplicaConnection::sync_locked() {
+  // Another connection to the file may have synced since this one last did.
+  if (auto saved = load_sync_state(options_.database)) *state_ = std::move(*saved);
+  if (!offline_) return pull_locked();
+  // Offline writes: push what the application wrote, then pull when nothing waits any more.
+  offline_->recover(*state_);
+  std::int64_t frames = 0;
+  if (offline_->local_state(*state_) == OfflineWrites::Local::Changed) {
+    frames += offline_->push(*state_);
   }
-  PullReply pulled = decode_pull_reply(reply.body);
-  const std::int64_t after = revision_number(pulled.server_revision);
-  if (pulled.server_revision != state_->revision || state_->revision.empty()) {
-    SyncState next = *state_;
-    next.revision = pulled.server_revision;
-    // Saved only once the pages are durable: a crash in between pulls them again.
-    auto save = [&] { save_sync_state(options_.database, next); };
-    if (!pulled.pages.empty() || state_->revision.empty()) {
-      apply_pull(options_.database, pulled, busy_timeout_ms_.load(), save,
-                 key_ ? std::optional<std::string_view>(*key_) : std::nullopt);
-    } else {
-      save();
-    }
-    *state_ = std::move(next);
+  if (offline_->local_state(*state_) != OfflineWrites::Local::Changed) {
+    frames += pull_locked().frames_synced;
   }
-  return SyncStatus{after, static_cast<std::int64_t>(pulled.pages.size())};
+  return SyncStatus{revision_number(state_->revision), frames};
 }
 
 SyncStatus ReplicaConnection::sync() {
   require_open();
   if (frozen_) return SyncStatus{};
   const std::lock_guard lock(sync_mutex_);
-  return pull_locked();
+  const SyncFileLock file_lock(options_.database);
+  return sync_locked();
 }
 
 std::int64_t ReplicaConnection::replication_index() {
@@ -326,7 +416,8 @@ void ReplicaConnection::sync_until(std::int64_t frame_no) {
     {
       const std::lock_guard lock(sync_mutex_);
       if (revision_number(state_->revision) >= frame_no) return;
-      pull_locked();
+      const SyncFileLock file_lock(options_.database);
+      sync_locked();
       if (revision_number(state_->revision) >= frame_no) return;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -354,7 +445,15 @@ void ReplicaConnection::freeze() {
   if (remote_transaction_) throw Error(kCodeMisuse, "cannot freeze inside a transaction");
   stop_background_sync();
   const std::lock_guard lock(sync_mutex_);
+  const SyncFileLock file_lock(options_.database);
   remove_sync_state(options_.database);
+  if (offline_) {
+    // What was written offline and not pushed stays in the file, now a plain local database.
+    remove_base(options_.database);
+    ::unlink(push_intent_path(options_.database).c_str());
+    ::unlink(pull_intent_path(options_.database).c_str());
+    offline_.reset();
+  }
   local_->exec("PRAGMA query_only = 0");
   if (remote_) remote_->close();
   remote_.reset();
@@ -370,7 +469,8 @@ void ReplicaConnection::start_background_sync(std::chrono::milliseconds interval
       bool ok = true;
       try {
         const std::lock_guard sync_lock(sync_mutex_);
-        pull_locked();
+        const SyncFileLock file_lock(options_.database);
+        sync_locked();
       } catch (...) {
         ok = false;
       }

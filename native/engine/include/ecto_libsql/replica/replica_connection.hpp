@@ -1,7 +1,9 @@
-// An embedded replica: a local SQLite file that serves reads and is kept in sync with a Turso
-// server over the sync protocol (POST /pull-updates). Writes go to the server through a remote
-// connection and are pulled back (read_your_writes). With an encryption key the local file is
-// encrypted as a local encrypted database is, pulled pages included.
+// An embedded replica: a local SQLite file that serves reads and is kept in sync with a server
+// over one of three protocols (libSQL's HTTP sync, libSQL's gRPC replication log, the Turso
+// sync protocol; docs/replica.md). Writes go to the server through a remote connection and are
+// pulled back (read_your_writes), or, with offline writes, go to the local file and are pushed
+// by sync(). With an encryption key the local file is encrypted as a local encrypted database
+// is, pulled pages included.
 #pragma once
 
 #include <atomic>
@@ -26,6 +28,11 @@ struct Url;
 namespace ecto_libsql::replica {
 
 struct SyncState;
+class SyncDriver;
+class PageSet;
+class OfflineWrites;
+struct SyncTarget;
+enum class ProtocolKind;
 
 class ReplicaConnection final : public Connection,
                                 public std::enable_shared_from_this<ReplicaConnection> {
@@ -89,7 +96,7 @@ class ReplicaConnection final : public Connection,
   std::atomic<int> busy_timeout_ms_;  // read by background pulls
   std::shared_ptr<local::LocalConnection> local_;
   std::shared_ptr<Connection> remote_;
-  std::unique_ptr<remote::Url> endpoint_;
+  std::unique_ptr<SyncDriver> driver_;
   bool frozen_ = false;
   bool remote_transaction_ = false;
   bool last_was_remote_ = false;
@@ -98,7 +105,14 @@ class ReplicaConnection final : public Connection,
   // that background sync never waits for the connection's users (or they for the network).
   std::mutex sync_mutex_;
   std::unique_ptr<SyncState> state_;
+  // The *_locked functions need sync_mutex_ and a SyncFileLock.
   SyncStatus pull_locked();
+  // Pulls; with offline writes, pushes first.
+  SyncStatus sync_locked();
+  void leave_offline_mode(const SyncTarget& target, ProtocolKind kind);
+  std::unique_ptr<OfflineWrites> offline_;
+  // Applies pulled pages atomically and records `next` once they are durable.
+  void apply_locked(const PageSet& pages, const SyncState& next);
 
   std::thread background_;
   std::mutex background_mutex_;
