@@ -18,6 +18,7 @@ inline constexpr int kCodeBusy = 5;         // SQLITE_BUSY
 inline constexpr int kCodeCantOpen = 14;    // SQLITE_CANTOPEN
 inline constexpr int kCodeNotADb = 26;      // SQLITE_NOTADB
 inline constexpr int kCodeConstraint = 19;  // SQLITE_CONSTRAINT
+inline constexpr int kCodeReadOnly = 8;     // SQLITE_READONLY
 
 class Error : public std::exception {
  public:
