@@ -420,6 +420,25 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # server (its local files removed by storage_down); a database on a server is created and
     # dropped with the server's own tools, never here.
 
+    # Every file of a local database or replica: journals, encryption tags, the migration lock
+    # file, and a replica's sync state, lock, offline-write copies and bootstrap leftovers.
+    @local_files [
+      "",
+      "-journal",
+      "-wal",
+      "-shm",
+      "-integrity",
+      "-migration-lock",
+      "-sync",
+      "-sync.lock",
+      "-base",
+      "-base-integrity",
+      "-push",
+      "-pull",
+      ".bootstrap",
+      ".bootstrap-integrity"
+    ]
+
     @impl Ecto.Adapter.Storage
     def storage_up(opts) do
       case storage_mode(opts) do
@@ -473,25 +492,6 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           error
       end
     end
-
-    # Every file of a local database or replica: journals, encryption tags, the migration lock
-    # file, and a replica's sync state, lock, offline-write copies and bootstrap leftovers.
-    @local_files [
-      "",
-      "-journal",
-      "-wal",
-      "-shm",
-      "-integrity",
-      "-migration-lock",
-      "-sync",
-      "-sync.lock",
-      "-base",
-      "-base-integrity",
-      "-push",
-      "-pull",
-      ".bootstrap",
-      ".bootstrap-integrity"
-    ]
 
     defp storage_mode(opts) do
       case EctoLibSql.State.detect_mode(opts) do
