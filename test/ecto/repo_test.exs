@@ -435,13 +435,21 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
     end
 
     if mode != :local do
-      test "storage calls on a remote database say it is managed on the server", %{
+      test "a remote database is created and dropped on its server, not by the adapter", %{
         config: config
       } do
-        message = "storage of a remote database is managed on its server, not by this adapter"
-        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_down(config) == {:error, message}
-        assert Ecto.Adapters.LibSql.storage_status(config) == {:error, message}
+        # It answers: it exists.
+        assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
+        assert Ecto.Adapters.LibSql.storage_status(config) == :up
+        assert {:error, message} = Ecto.Adapters.LibSql.storage_down(config)
+        assert message =~ "a remote database is dropped on its server"
+        assert Repo.aggregate(Item, :count) == 0
+
+        down = Keyword.put(config, :uri, "http://127.0.0.1:1")
+        assert {:error, reason} = Ecto.Adapters.LibSql.storage_up(down)
+        assert reason =~ "the remote database at http://127.0.0.1:1 does not answer"
+        assert reason =~ "turso db create"
+        assert {:error, ^reason} = Ecto.Adapters.LibSql.storage_status(down)
       end
     end
   end
