@@ -278,6 +278,28 @@ for {kind, name} <- EctoLibSql.ReplicaServers.kinds() do
       assert ReplicaServers.rows!(server, "SELECT count(*) FROM schema_migrations_lock") == [[0]]
     end
 
+    if kind == :tursodb do
+      @tag skip:
+             "tursodb --sync-server runs every client's statements on one connection: a write " <>
+               "of another client runs inside the open transaction instead of waiting for it"
+    end
+
+    test "Ecto's migrations table waits while another client holds the server's write lock", %{
+      server: server,
+      dir: dir
+    } do
+      start_replica!(Repo1, server, dir, "one.db")
+      {:ok, other} = EctoLibSql.Native.connect(ReplicaServers.remote_options(server))
+      {:ok, tx} = EctoLibSql.Native.begin(other, behavior: :immediate)
+      {:ok, _} = EctoLibSql.Native.execute(tx, "CREATE TABLE elsewhere(x)", [])
+      migrator = Task.async(fn -> migrate(Repo1, [{1, CreateUsers}], :up) end)
+      refute Task.yield(migrator, 1_500)
+      assert {:ok, _} = EctoLibSql.Native.commit(tx)
+      EctoLibSql.Native.close(other)
+      assert Task.await(migrator, 30_000) == [1]
+      assert rows(Repo1, "SELECT count(*) FROM users") == [[3]]
+    end
+
     test "a replica migrating after another one catches up before reading the versions", %{
       server: server,
       dir: dir

@@ -319,9 +319,36 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @impl true
     def execute_ddl(meta, definition, opts) do
       case Rebuild.plan(definition) do
-        :sql -> super(meta, definition, opts)
-        {:adapter, fun} -> fun.(meta, opts)
+        :sql ->
+          run = fn -> super(meta, definition, opts) end
+          if migrations_table?(meta, definition, opts), do: wait_while_busy(run), else: run.()
+
+        {:adapter, fun} ->
+          fun.(meta, opts)
       end
+    end
+
+    # Ecto creates its migrations table before it takes the migration lock. On a server another
+    # migrator's migration may hold the write lock meanwhile: the creation waits for it (up to
+    # @busy_wait ms), as the migrators wait for the lock.
+    @busy_wait 120_000
+
+    defp migrations_table?(meta, definition, opts) do
+      opts[:schema_migration] == true and
+        match?({:create_if_not_exists, %Ecto.Migration.Table{}, _}, definition) and
+        match?({:server, _}, lock_place(Map.get(meta, :libsql, [])))
+    end
+
+    defp wait_while_busy(run, waited \\ 0) do
+      run.()
+    rescue
+      e in EctoLibSql.Error ->
+        if e.sqlite[:code] in [:busy, :locked] and waited < @busy_wait do
+          Process.sleep(500)
+          wait_while_busy(run, waited + 500)
+        else
+          reraise e, __STACKTRACE__
+        end
     end
 
     @impl true
