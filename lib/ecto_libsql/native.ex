@@ -29,7 +29,9 @@ defmodule EctoLibSql.Native do
   `:sync_interval` (ms), `:encryption_key` (at least 32 characters; see
   `EctoLibSql.Encryption`), `:remote_encryption_key`, `:busy_timeout`
   (ms, default 5000), `:read_only`, `:connect_timeout` and `:request_timeout` (ms),
-  `:transport` (`:http` or `:websocket`), `:tls_ca_file` (PEM file of the certificate
+  `:transport` (`:http` or `:websocket`), `:sync_protocol` (replicas: `:auto` (default),
+  `:libsql_http`, `:libsql_grpc` or `:turso`), `:offline` (replicas: `true` writes to the local
+  file and `sync/1` pushes; see docs/replica.md), `:tls_ca_file` (PEM file of the certificate
   authorities trusted for `https://`, `libsql://` and `wss://` instead of the system store; remote
   connections and replica sync), `:foreign_keys` (boolean), `:journal_mode`, `:synchronous`, `:attach`
   (local and replica modes: `[name: path]`, databases attached on every connection with

@@ -456,6 +456,26 @@ TEST_P(LibsqlReplicaTest, NewGenerationOrSnapshot) {
   EXPECT_EQ(rows(*conn, "PRAGMA integrity_check")[0][0], "ok");
 }
 
+// gRPC: a server whose log was replaced (a new log id at Hello) is replicated again from its
+// start, over the local file.
+TEST_P(LibsqlReplicaTest, NewLogIsReplicatedFromItsStart) {
+  if (http()) GTEST_SKIP() << "log ids are the gRPC replication log's";
+  auto conn = open_connection(options());
+  const std::string old_log = replica::load_sync_state(dir_.file("replica.db"))->log_id;
+  const int port = server_->port();
+  server_->kill();
+  server_ =
+      std::make_unique<testing::LibsqlSyncServer>(dir_.file("other.db"), "grpc", "secret", port);
+  server_->exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+  server_->exec("CREATE TABLE other(x)");
+  server_->exec("INSERT INTO t(v) VALUES ('replaced')");
+  sync(*conn);
+  EXPECT_EQ(rows(*conn, "SELECT v FROM t"), (std::vector<std::vector<std::string>>{{"replaced"}}));
+  EXPECT_EQ(count(*conn, "other"), "0");
+  EXPECT_EQ(rows(*conn, "PRAGMA integrity_check")[0][0], "ok");
+  EXPECT_NE(replica::load_sync_state(dir_.file("replica.db"))->log_id, old_log);
+}
+
 TEST_P(LibsqlReplicaTest, WrongTokenAndServerDown) {
   auto o = options("wrong.db");
   o.auth_token = "not-the-secret";

@@ -73,7 +73,8 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
     env = [{"ECTO_LIBSQL_PEERS", TursoServer.peers()}]
 
     case System.cmd(@node, [@libsql_client, spec], env: env, stderr_to_stdout: true) do
-      {out, 0} -> LibsqlSyncServer.json_decode(out)
+      # The last element is the time the open took.
+      {out, 0} -> out |> LibsqlSyncServer.json_decode() |> Enum.drop(-1)
       {out, status} -> flunk("npm libsql replica exited with #{status}: #{out}")
     end
   end
@@ -393,6 +394,54 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
       assert {:ok, _} = Native.sync(s)
       assert count(s) == 4
       assert rows!(s, "PRAGMA integrity_check") == [["ok"]]
+    end
+
+    test "5xx answers are retried with back-off, pulls and pushes alike", %{server: server} do
+      s = replica!(server, offline: true)
+      LibsqlSyncServer.exec!(server, "INSERT INTO t(v) VALUES ('after 503')")
+
+      LibsqlSyncServer.fault(server, %{
+        method: "GET",
+        path: "/sync/",
+        action: "status",
+        status: 503,
+        body: %{},
+        times: 2
+      })
+
+      assert {:ok, _} = Native.sync(s)
+      assert count(s) == 4
+
+      assert {:ok, _} = Native.execute(s, "INSERT INTO t(v) VALUES ('pushed after 503')", [])
+
+      LibsqlSyncServer.fault(server, %{
+        method: "POST",
+        path: "/sync/",
+        action: "status",
+        status: 503,
+        body: %{},
+        times: 2
+      })
+
+      assert {:ok, _} = Native.sync(s)
+      assert server_rows(server, "SELECT count(*) FROM t WHERE v = 'pushed after 503'") == [[1]]
+
+      # A 4xx is not retried: it is reported, and the push waits for the next sync.
+      assert {:ok, _} = Native.execute(s, "INSERT INTO t(v) VALUES ('after 403')", [])
+
+      LibsqlSyncServer.fault(server, %{
+        method: "POST",
+        path: "/sync/",
+        action: "status",
+        status: 403,
+        body: %{"error" => "forbidden for now"}
+      })
+
+      assert {:error, "Sync error: " <> message} = Native.sync(s)
+      assert message =~ "answered HTTP 403"
+      assert message =~ "forbidden for now"
+      assert {:ok, _} = Native.sync(s)
+      assert server_rows(server, "SELECT count(*) FROM t WHERE v = 'after 403'") == [[1]]
     end
 
     test "sync_interval pushes in the background", %{server: server} do

@@ -20,6 +20,23 @@ defmodule EctoLibSql.StructsTest do
       assert State.detect_mode(uri: "libsql://x", auth_token: "t", database: "a.db", sync: false) ==
                :remote_replica
 
+      # Offline writes (offline: true) are a replica's, with or without :sync.
+      assert State.detect_mode(
+               uri: "libsql://x",
+               auth_token: "t",
+               database: "a.db",
+               offline: true
+             ) ==
+               :remote_replica
+
+      assert State.detect_mode(
+               uri: "libsql://x",
+               auth_token: "t",
+               database: "a.db",
+               offline: false
+             ) ==
+               :remote
+
       assert State.detect_mode(uri: "libsql://x", database: "a.db", sync: true) == :local
       assert State.detect_mode(uri: "libsql://x") == :unknown
       assert State.detect_mode([]) == :unknown

@@ -6,7 +6,7 @@
 //      "steps": [{"exec": sql} | {"query": sql} | {"sync": true}]}
 //   Opens `new Database(db, {syncUrl, authToken, offline})`, runs the steps in order and prints
 //   one JSON line: one result per step (rows as arrays for a query, blobs as {"base64"}; the
-//   sync answer for a sync; "ok" for an exec).
+//   sync answer with "ms", the time it took, for a sync; "ok" for an exec), then {"open_ms"}.
 "use strict";
 
 const path = require("path");
@@ -21,7 +21,9 @@ function cell(v) {
 
 function main() {
   const spec = JSON.parse(process.argv[2]);
+  const opened = process.hrtime.bigint();
   const db = new Database(spec.db, { syncUrl: spec.url, authToken: spec.token, offline: !!spec.offline });
+  const openMs = Number(process.hrtime.bigint() - opened) / 1e6;
   const out = [];
   for (const step of spec.steps) {
     if (step.exec !== undefined) {
@@ -30,12 +32,15 @@ function main() {
     } else if (step.query !== undefined) {
       out.push(db.prepare(step.query).raw().all().map((row) => row.map(cell)));
     } else if (step.sync) {
-      out.push(db.sync());
+      const started = process.hrtime.bigint();
+      const answer = db.sync();
+      out.push({ ...answer, ms: Number(process.hrtime.bigint() - started) / 1e6 });
     } else {
       throw new Error("unknown step " + JSON.stringify(step));
     }
   }
   db.close();
+  out.push({ open_ms: openMs });
   console.log(JSON.stringify(out));
 }
 

@@ -80,7 +80,9 @@ Answer read_answer(const remote::HttpResponse& response, std::string_view body) 
   // A trailers-only answer carries the status in the HTTP headers.
   std::string header_block;
   for (const auto& [name, value] : response.headers) {
-    if (name == "grpc-status" || name == "grpc-message") header_block += name + ":" + value + "\n";
+    if (name == "grpc-status" || name == "grpc-message") {
+      header_block.append(name).append(":").append(value).append("\n");
+    }
   }
   read_trailers(header_block, answer);
   while (!body.empty()) {

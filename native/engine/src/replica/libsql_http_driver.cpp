@@ -4,7 +4,10 @@
 // {"generation": G} ends a generation. Committed transactions are applied together, up to
 // kApplyBytes at a time.
 #include <boost/json.hpp>
+#include <deque>
+#include <future>
 #include <thread>
+#include <vector>
 
 #include "ecto_libsql/error.hpp"
 #include "replica/libsql_http.hpp"
@@ -36,13 +39,17 @@ std::optional<std::uint64_t> json_number(const std::string& body, std::string_vi
 
 class LibsqlHttpDriver final : public SyncDriver {
  public:
-  explicit LibsqlHttpDriver(const SyncTarget& target) : http_(target) {}
+  explicit LibsqlHttpDriver(const SyncTarget& target) {
+    for (std::size_t i = 0; i < kLanes; ++i)
+      lanes_.push_back(std::make_unique<LibsqlHttp>(target));
+  }
   [[nodiscard]] ProtocolKind kind() const noexcept override { return ProtocolKind::LibsqlHttp; }
 
   std::int64_t pull(SyncState& state, bool bootstrap, const ApplyFn& apply) override {
+    LibsqlHttp& http = *lanes_[0];
     if (bootstrap) {
-      const std::uint64_t generation = http_.current_generation();
-      PageSet file = http_.export_database(generation);
+      const std::uint64_t generation = http.current_generation();
+      PageSet file = http.export_database(generation);
       SyncState next = state;
       next.generation = generation;
       next.revision = "0";
@@ -60,9 +67,18 @@ class LibsqlHttpDriver final : public SyncDriver {
       apply(assembler.take_committed(), next);
       state = std::move(next);
     };
+    Window window(lanes_);
+    window.start(state.generation, next_frame);
     while (true) {
-      LibsqlHttp::Pulled pulled = http_.pull(state.generation, next_frame, kPullBatch);
+      if (window.empty()) window.start(state.generation, next_frame);
+      auto [start, pulled] = window.next();
+      if (start != next_frame) {
+        // Fetched ahead from where an earlier answer did not reach: asked again from there.
+        window.start(state.generation, next_frame);
+        continue;
+      }
       if (pulled.end_of_generation) {
+        window.stop();
         if (*pulled.end_of_generation <= state.generation) break;
         // A new generation: it starts from this one's final content, frames from 1.
         if (assembler.in_transaction()) {
@@ -78,15 +94,20 @@ class LibsqlHttpDriver final : public SyncDriver {
         state = std::move(next);
         durable = 0;
         next_frame = 1;
+        window.start(state.generation, next_frame);
         continue;
       }
       auto body = std::make_shared<const std::string>(std::move(pulled.frames));
       assembler.hold(body);
+      std::uint64_t got = 0;
       for (const WalFrameView& f : split_wal_frames(*body)) {
         if (assembler.add(f.page_no, f.page, f.size_after)) durable = next_frame;
         ++next_frame;
-        ++frames;
+        ++got;
       }
+      frames += static_cast<std::int64_t>(got);
+      // A full batch: more may follow, so the next ones are fetched ahead, in parallel.
+      if (got == kPullBatch) window.widen(state.generation);
       if (assembler.committed_bytes() >= kApplyBytes) flush();
     }
     flush();
@@ -94,11 +115,92 @@ class LibsqlHttpDriver final : public SyncDriver {
   }
 
  private:
+  // Requests for consecutive ranges of kPullBatch frames, up to kLanes of them in flight on
+  // their own connections (a pull of one batch sends one request at a time, as libsql does;
+  // a long one fetches ahead). Answers come back in order.
+  class Window {
+   public:
+    explicit Window(std::vector<std::unique_ptr<LibsqlHttp>>& lanes) : lanes_(lanes) {}
+    ~Window() { stop(); }
+    Window(const Window&) = delete;
+    Window& operator=(const Window&) = delete;
+
+    // Forgets what is in flight and asks for the range from `from`.
+    void start(std::uint64_t generation, std::uint64_t from) {
+      stop();
+      next_start_ = from;
+      launch(generation, 0);
+    }
+    // Fills the window.
+    void widen(std::uint64_t generation) {
+      for (std::size_t lane = 0; lane < lanes_.size(); ++lane) {
+        if (busy_ & (1U << lane)) continue;
+        launch(generation, lane);
+      }
+    }
+    [[nodiscard]] bool empty() const noexcept { return inflight_.empty(); }
+    std::pair<std::uint64_t, LibsqlHttp::Pulled> next() {
+      Fetch f = std::move(inflight_.front());
+      inflight_.pop_front();
+      busy_ &= ~(1U << f.lane);
+      try {
+        LibsqlHttp::Pulled pulled = f.result.get();
+        return {f.start, std::move(pulled)};
+      } catch (...) {
+        stop();
+        throw;
+      }
+    }
+    // Waits for what is in flight; its answers are dropped.
+    void stop() noexcept {
+      for (auto& f : inflight_) {
+        if (f.deferred) continue;  // never sent
+        try {
+          f.result.get();
+        } catch (...) {
+        }
+      }
+      inflight_.clear();
+      busy_ = 0;
+    }
+
+   private:
+    struct Fetch {
+      std::uint64_t start;
+      std::size_t lane;
+      bool deferred;
+      std::future<LibsqlHttp::Pulled> result;
+    };
+    void launch(std::uint64_t generation, std::size_t lane) {
+      LibsqlHttp* http = lanes_[lane].get();
+      const std::uint64_t start = next_start_;
+      Fetch f{start, lane, inflight_.empty(), {}};
+      if (f.deferred) {
+        // The first request of a window runs on this thread when it is answered.
+        f.result = std::async(std::launch::deferred, [http, generation, start] {
+          return http->pull(generation, start, kPullBatch);
+        });
+      } else {
+        f.result = std::async(std::launch::async, [http, generation, start] {
+          return http->pull(generation, start, kPullBatch);
+        });
+      }
+      inflight_.push_back(std::move(f));
+      busy_ |= 1U << lane;
+      next_start_ += kPullBatch;
+    }
+    std::vector<std::unique_ptr<LibsqlHttp>>& lanes_;
+    std::deque<Fetch> inflight_;
+    unsigned busy_ = 0;
+    std::uint64_t next_start_ = 0;
+  };
+
   static std::uint64_t position(const SyncState& state) {
     return state.revision.empty() ? 0 : std::stoull(state.revision);
   }
 
-  LibsqlHttp http_;
+  static constexpr std::size_t kLanes = 3;
+  std::vector<std::unique_ptr<LibsqlHttp>> lanes_;
 };
 
 }  // namespace

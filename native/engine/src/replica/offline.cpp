@@ -112,8 +112,9 @@ std::uint64_t Intent::number(const std::string& key) const {
 
 void write_intent(const std::string& path, const Intent& intent) {
   std::string bytes = "ecto_libsql-intent 1\n";
-  for (const auto& [key, value] : intent.fields)
-    bytes += key + " " + value + "\n";
+  for (const auto& [key, value] : intent.fields) {
+    bytes.append(key).append(" ").append(value).append("\n");
+  }
   bytes += "\n";
   bytes += intent.payload;
   write_file_atomically(path, bytes);

@@ -31,6 +31,8 @@ void reached(ApplyStep step) {
 constexpr std::array<unsigned char, 8> kJournalMagic = {0xd9, 0xd5, 0x05, 0xf9,
                                                         0x20, 0xa1, 0x63, 0xd7};
 constexpr std::uint32_t kJournalSector = 4096;
+// The spare journal (kSpareJournalSuffix) is kept up to this size.
+constexpr sqlite3_int64 kSpareJournalLimit = sqlite3_int64{16} << 20;
 
 void put_be32(unsigned char* out, std::uint32_t v) {
   out[0] = static_cast<unsigned char>(v >> 24);
@@ -68,13 +70,14 @@ class VfsFile {
   VfsFile(const VfsFile&) = delete;
   VfsFile& operator=(const VfsFile&) = delete;
   sqlite3_file* get() const noexcept { return file_; }
+  // Closes and deletes the file, without syncing its directory.
+  void remove() {
+    close();
+    check(vfs_->xDelete(vfs_, name_, 0), "delete journal");
+  }
   void close() noexcept {
     if (open_) file_->pMethods->xClose(file_);
     open_ = false;
-  }
-  void remove() {
-    close();
-    check(vfs_->xDelete(vfs_, name_, 1), "delete journal");
   }
 
  private:
@@ -160,7 +163,7 @@ void roll_back_now(const std::string& database, std::optional<std::string_view> 
 
 void localise_header(std::string& first, std::uint32_t counter, std::uint64_t db_size);
 
-void apply_locked(sqlite3* db, const PageSet& reply) {
+void apply_locked(sqlite3* db, const PageSet& reply, bool encrypted) {
   sqlite3_file* file = nullptr;
   check(sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file), "file pointer");
   sqlite3_vfs* vfs = nullptr;
@@ -193,8 +196,16 @@ void apply_locked(sqlite3* db, const PageSet& reply) {
   pages[1] = first;
   reached(ApplyStep::Locked);
 
-  // Hot journal: the original content of every existing page about to change.
-  VfsFile journal(vfs, sqlite3_filename_journal(sqlite3_db_filename(db, "main")));
+  // Hot journal: the original content of every existing page about to change. The file of the
+  // last pull's journal is reused (its blocks are allocated already): it waits under another
+  // name, which SQLite does not look at, and takes the journal's name now. Under the exclusive
+  // lock, a file already under that name is nobody's hot journal (taking the lock played any
+  // back), so it may be replaced.
+  const char* journal_name = sqlite3_filename_journal(sqlite3_db_filename(db, "main"));
+  const std::string spare =
+      std::string(sqlite3_db_filename(db, "main")) + std::string(kSpareJournalSuffix);
+  std::rename(spare.c_str(), journal_name);  // none yet: a new file is made
+  VfsFile journal(vfs, journal_name);
   std::vector<unsigned char> header(kJournalSector, 0);
   std::uint32_t records = 0;
   for (const auto& [pgno, _] : pages)
@@ -207,34 +218,90 @@ void apply_locked(sqlite3* db, const PageSet& reply) {
   put_be32(header.data() + 20, kJournalSector);
   put_be32(header.data() + 24, static_cast<std::uint32_t>(kPageSize));
   write_at(journal.get(), header.data(), header.size(), 0, "write journal");
+  constexpr std::size_t kRecord = 4 + kPageSize + 4;
+  // Plain files are read and written in runs of up to kRun bytes (SQLite's unix VFS handles at
+  // most 128 KiB per call); through the encryption VFS page by page, as SQLite does (it
+  // encrypts one page image per write, and reads whole pages).
+  constexpr std::size_t kRun = std::size_t{64} * 1024;
+  std::string buffer;
   std::int64_t offset = kJournalSector;
-  std::string record(4 + kPageSize + 4, '\0');
+  auto flush_journal = [&] {
+    if (buffer.empty()) return;
+    write_at(journal.get(), buffer.data(), buffer.size(), offset, "write journal");
+    offset += static_cast<std::int64_t>(buffer.size());
+    buffer.clear();
+  };
+  std::vector<std::uint64_t> existing;
   for (const auto& [pgno, _] : pages) {
-    if (pgno > old_pages) continue;
-    auto* r = reinterpret_cast<unsigned char*>(record.data());
-    put_be32(r, static_cast<std::uint32_t>(pgno));
-    const std::string original = read_page(file, pgno);
-    std::memcpy(r + 4, original.data(), kPageSize);
-    std::uint32_t sum = kChecksumInit;  // SQLite's pager_cksum()
-    for (auto i = static_cast<std::int64_t>(kPageSize) - 200; i > 0; i -= 200)
-      sum += r[4 + i];
-    put_be32(r + 4 + kPageSize, sum);
-    // In three writes, as SQLite makes them: the encryption VFS encrypts the page image that
-    // follows a page number.
-    write_at(journal.get(), r, 4, offset, "write journal");
-    write_at(journal.get(), r + 4, kPageSize, offset + 4, "write journal");
-    write_at(journal.get(), r + 4 + kPageSize, 4, offset + 4 + kPageSize, "write journal");
-    offset += static_cast<std::int64_t>(record.size());
+    if (pgno <= old_pages) existing.push_back(pgno);
   }
+  std::string originals;
+  for (std::size_t i = 0; i < existing.size();) {
+    // A run of consecutive pages, read at once when the file is plain.
+    std::size_t n = 1;
+    while (!encrypted && i + n < existing.size() && existing[i + n] == existing[i] + n &&
+           (n + 1) * kPageSize <= kRun) {
+      ++n;
+    }
+    originals.resize(n * kPageSize);
+    const int rc = file->pMethods->xRead(file, originals.data(), static_cast<int>(n * kPageSize),
+                                         static_cast<std::int64_t>((existing[i] - 1) * kPageSize));
+    if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) check(rc, "read page");
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t at = buffer.size();
+      buffer.resize(at + kRecord);
+      auto* r = reinterpret_cast<unsigned char*>(buffer.data() + at);
+      put_be32(r, static_cast<std::uint32_t>(existing[i + k]));
+      std::memcpy(r + 4, originals.data() + k * kPageSize, kPageSize);
+      std::uint32_t sum = kChecksumInit;  // SQLite's pager_cksum()
+      for (auto j = static_cast<std::int64_t>(kPageSize) - 200; j > 0; j -= 200)
+        sum += r[4 + j];
+      put_be32(r + 4 + kPageSize, sum);
+      if (encrypted) {
+        // In three writes, as SQLite makes them: the encryption VFS encrypts the page image
+        // that follows a page number.
+        write_at(journal.get(), r, 4, offset, "write journal");
+        write_at(journal.get(), r + 4, kPageSize, offset + 4, "write journal");
+        write_at(journal.get(), r + 4 + kPageSize, 4, offset + 4 + kPageSize, "write journal");
+        offset += static_cast<std::int64_t>(kRecord);
+        buffer.clear();
+      } else if (buffer.size() + kRecord > kRun) {
+        flush_journal();
+      }
+    }
+    i += n;
+  }
+  flush_journal();
+  // A journal kept from an earlier pull may be longer: nothing of it may follow the records.
+  sqlite3_int64 journal_size = 0;
+  check(journal.get()->pMethods->xFileSize(journal.get(), &journal_size), "journal size");
+  if (journal_size > offset)
+    check(journal.get()->pMethods->xTruncate(journal.get(), offset), "cut journal");
   reached(ApplyStep::JournalWritten);
   check(journal.get()->pMethods->xSync(journal.get(), SQLITE_SYNC_NORMAL), "sync journal");
   reached(ApplyStep::JournalSynced);
 
   std::size_t written = 0;
-  for (const auto& [pgno, data] : pages) {
-    write_at(file, data.data(), kPageSize, static_cast<std::int64_t>((pgno - 1) * kPageSize),
-             "write page");
-    if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
+  const std::size_t half = pages.size() / 2;
+  for (auto it = pages.begin(); it != pages.end();) {
+    const std::uint64_t first_pgno = it->first;
+    buffer.clear();
+    auto next = it;
+    std::size_t index = written;
+    // Consecutive pages in one write when the file is plain (a run ends at the half, where the
+    // fault tests stop).
+    do {
+      buffer.append(next->second.data(), kPageSize);
+      ++next;
+      ++index;
+    } while (!encrypted && next != pages.end() &&
+             next->first == first_pgno + buffer.size() / kPageSize &&
+             buffer.size() + kPageSize <= kRun && index != half);
+    write_at(file, buffer.data(), buffer.size(),
+             static_cast<std::int64_t>((first_pgno - 1) * kPageSize), "write page");
+    for (; it != next; ++it) {
+      if (++written == pages.size() / 2) reached(ApplyStep::HalfWritten);
+    }
   }
   check(file->pMethods->xTruncate(file, static_cast<sqlite3_int64>(reply.db_size()) *
                                             static_cast<sqlite3_int64>(kPageSize)),
@@ -242,7 +309,17 @@ void apply_locked(sqlite3* db, const PageSet& reply) {
   reached(ApplyStep::PagesWritten);
   check(file->pMethods->xSync(file, SQLITE_SYNC_NORMAL), "sync database");
   reached(ApplyStep::DatabaseSynced);
-  journal.remove();
+  // The commit point: the journal's header is zeroed and synced (a journal whose first byte is
+  // 0 is not hot, as in SQLite's journal_mode=PERSIST), then the file is deleted without
+  // syncing its directory: should the deletion be lost, the journal left is not hot. (Deleting
+  // as the commit point needs the directory synced, which cost as much as the rest of a pull;
+  // keeping the file would make every local read open it to look at its first byte.)
+  const std::array<unsigned char, 28> zero{};
+  write_at(journal.get(), zero.data(), zero.size(), 0, "commit");
+  check(journal.get()->pMethods->xSync(journal.get(), SQLITE_SYNC_NORMAL), "commit");
+  if (offset > kSpareJournalLimit) journal.get()->pMethods->xTruncate(journal.get(), 0);
+  journal.close();
+  if (std::rename(journal_name, spare.c_str()) != 0) journal.remove();
   reached(ApplyStep::Committed);
 }
 
@@ -416,7 +493,7 @@ std::uint32_t ReplicaFile::change_counter() const {
 void ReplicaFile::apply(const PageSet& pages) {
   if (!exclusive_) throw Error(kCodeMisuse, "sync: pages applied without the exclusive lock");
   try {
-    apply_locked(handle(), pages);
+    apply_locked(handle(), pages, key_.has_value());
   } catch (...) {
     impl_->db.reset();  // releases the lock; a journal left behind is hot now
     roll_back_now(path_, key_);

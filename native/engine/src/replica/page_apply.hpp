@@ -23,6 +23,9 @@ struct sqlite3_file;
 
 namespace ecto_libsql::replica {
 
+// The journal of the last pull is kept for the next one as `<db>` + kSpareJournalSuffix.
+inline constexpr std::string_view kSpareJournalSuffix = "-journal-spare";
+
 enum class ApplyStep {
   Locked,          // exclusive lock held, nothing written
   JournalWritten,  // journal written, not yet fsynced

@@ -590,7 +590,7 @@ void ReplicaConnection::set_authorizer(Authorizer authorizer) {
 
 void ReplicaConnection::apply_locked(const PageSet& pages, const SyncState& next) {
   // Recorded only once the pages are durable: a crash in between pulls them again.
-  auto save = [&] { save_sync_state(options_.database, next); };
+  auto save = [&] { save_sync_state(options_.database, next, false); };
   if (pages.empty() && has_content(options_.database)) {
     save();
   } else if (pages.empty() && pages.db_size() == 0) {
@@ -695,6 +695,8 @@ void ReplicaConnection::freeze() {
   const std::lock_guard lock(sync_mutex_);
   const SyncFileLock file_lock(options_.database);
   remove_sync_state(options_.database);
+  // The journal file kept for the next pull holds earlier page images.
+  ::unlink((options_.database + std::string(kSpareJournalSuffix)).c_str());
   if (offline_) {
     // What was written offline and not pushed stays in the file, now a plain local database.
     remove_base(options_.database);

@@ -42,7 +42,7 @@ void fsync_directory_of(const std::string& path) {
   ::close(fd);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
+void write_file_atomically(const std::string& path, const std::string& bytes, bool sync_directory) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) io_error("cannot write", tmp);
@@ -60,7 +60,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     errno = saved;
     io_error("cannot write", path);
   }
-  fsync_directory_of(path);
+  if (sync_directory) fsync_directory_of(path);
 }
 
 SyncFileLock::SyncFileLock(const std::string& database) {
@@ -111,7 +111,7 @@ std::optional<SyncState> load_sync_state(const std::string& database) {
   return state;
 }
 
-void save_sync_state(const std::string& database, const SyncState& state) {
+void save_sync_state(const std::string& database, const SyncState& state, bool sync_directory) {
   std::ostringstream text;
   text << kMagic << "\nprotocol " << state.protocol << "\nrevision " << state.revision
        << "\nclient_id " << state.client_id << "\nmax_write_revision " << state.max_write_revision
@@ -122,7 +122,7 @@ void save_sync_state(const std::string& database, const SyncState& state) {
     text << "offline 1\nsynced_counter " << state.synced_counter << "\npushed_counter "
          << state.pushed_counter << "\npush_id " << state.push_id << "\n";
   }
-  write_file_atomically(sync_state_path(database), text.str());
+  write_file_atomically(sync_state_path(database), text.str(), sync_directory);
 }
 
 void remove_sync_state(const std::string& database) {

@@ -35,7 +35,10 @@ struct SyncState {
 std::string sync_state_path(const std::string& database);
 // nullopt when the file does not exist; throws Error on a malformed file.
 std::optional<SyncState> load_sync_state(const std::string& database);
-void save_sync_state(const std::string& database, const SyncState& state);
+// `sync_directory`: whether the rename is made durable too. Not needed after a pull: a rename
+// lost in a power failure leaves the older position, and the next pull fetches again.
+void save_sync_state(const std::string& database, const SyncState& state,
+                     bool sync_directory = true);
 void remove_sync_state(const std::string& database);
 
 // Serialises the sync work of every connection (and process) on one replica: an exclusive
@@ -52,7 +55,8 @@ class SyncFileLock {
 };
 
 // Writes `bytes` to `path` atomically and durably (aside, fsync, rename, fsync the directory).
-void write_file_atomically(const std::string& path, const std::string& bytes);
+void write_file_atomically(const std::string& path, const std::string& bytes,
+                           bool sync_directory = true);
 void fsync_directory_of(const std::string& path);
 
 }  // namespace ecto_libsql::replica

@@ -1,6 +1,7 @@
 #include "replica/turso_push.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstring>
@@ -73,9 +74,9 @@ bool same_value(sqlite3_stmt* s, int a, int b) {
     case SQLITE_INTEGER:
       return sqlite3_column_int64(s, a) == sqlite3_column_int64(s, b);
     case SQLITE_FLOAT: {
-      const double x = sqlite3_column_double(s, a);
-      const double y = sqlite3_column_double(s, b);
-      return std::memcmp(&x, &y, sizeof x) == 0;
+      // Bit for bit: 0.0 and -0.0 differ.
+      return std::bit_cast<std::uint64_t>(sqlite3_column_double(s, a)) ==
+             std::bit_cast<std::uint64_t>(sqlite3_column_double(s, b));
     }
     case SQLITE_NULL:
       return true;
@@ -342,7 +343,8 @@ class Differ {
     std::string out;
     for (std::size_t k = 0; k < t.pk.size(); ++k) {
       const std::string c = quote(t.cols[t.pk[k]].name);
-      out += (k ? " AND " : "") + std::string(b) + "." + c + " = " + a + "." + c;
+      out.append(k ? " AND " : "").append(b).append(".").append(c).append(" = ").append(a);
+      out.append(".").append(c);
     }
     return out;
   }
@@ -398,9 +400,10 @@ class Differ {
       const std::string c = quote(t.cols[i].name);
       const std::string before =
           shared[i] ? "b." + c : (t.cols[i].default_sql ? *t.cols[i].default_sql : "NULL");
-      select += ", " + before;
-      differs += std::string(i ? " OR " : "") + "typeof(m." + c + ") IS NOT typeof(" + before +
-                 ") OR m." + c + " IS NOT " + before + " COLLATE BINARY";
+      select.append(", ").append(before);
+      differs.append(i ? " OR " : "").append("typeof(m.").append(c).append(") IS NOT typeof(");
+      differs.append(before).append(") OR m.").append(c).append(" IS NOT ").append(before);
+      differs.append(" COLLATE BINARY");
     }
     if (t.pk.empty()) {
       select += ", b.rowid";
@@ -453,7 +456,7 @@ class Differ {
         pk += (k ? "," : "") + quote(t.cols[t.pk[k]].name);
       for (std::size_t i = 0; i < t.cols.size(); ++i) {
         const std::string c = quote(t.cols[i].name);
-        set += (i ? "," : "") + c + " = excluded." + c;
+        set.append(i ? "," : "").append(c).append(" = excluded.").append(c);
       }
       sql = "INSERT INTO " + quote(table) + "(" + names + ") VALUES (" + placeholders +
             ") ON CONFLICT(" + pk + ") DO UPDATE SET " + set;
