@@ -452,6 +452,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @local_files [
       "",
       "-journal",
+      "-journal-spare",
       "-wal",
       "-shm",
       "-integrity",

@@ -2,7 +2,8 @@
 // over one of three protocols (libSQL's HTTP sync, libSQL's gRPC replication log, the Turso
 // sync protocol; docs/replica.md). Writes go to the server through a remote connection and are
 // pulled back (read_your_writes), or, with offline writes, go to the local file and are pushed
-// by sync(). With an encryption key the local file is encrypted as a local encrypted database
+// by sync(). A transaction reads the local file until its first write and runs on the server
+// from then on (from BEGIN when it is IMMEDIATE or EXCLUSIVE). With an encryption key the local file is encrypted as a local encrypted database
 // is, pulled pages included.
 #pragma once
 
