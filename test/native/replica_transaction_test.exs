@@ -271,6 +271,33 @@ defmodule EctoLibSql.Native.ReplicaTransactionTest do
         assert missing =~ "nowhere"
       end
 
+      if kind == :tursodb do
+        @tag skip:
+               "the test restarts the server on its database, which the tursodb starter cannot"
+      end
+
+      test "a transaction on a server that goes away ends without committing", %{
+        server: server
+      } do
+        s = replica!(server)
+        {:ok, tx} = Native.begin(s)
+        exec(tx, "INSERT INTO t(v) VALUES ('lost')")
+        ReplicaServers.kill(server)
+
+        assert {:error, %EctoLibSql.Error{message: message}} =
+                 Native.execute(tx, "INSERT INTO t(v) VALUES ('more')", [])
+
+        assert message =~ "connection lost inside a transaction"
+        assert {:error, "Transaction not found" <> _} = Native.commit(tx)
+        assert Native.get_is_autocommit(s) == true
+        assert count(s) == 3
+
+        server = ReplicaServers.start_again!(server)
+        assert server_count(server) == 3
+        exec(s, "INSERT INTO t(v) VALUES ('after')")
+        assert server_count(server) == 4
+      end
+
       test "batches with writes run on the server as one request", %{server: server} do
         s = replica!(server)
 

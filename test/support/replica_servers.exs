@@ -63,6 +63,13 @@ defmodule EctoLibSql.ReplicaServers do
   def kill(%{kind: :tursodb} = server), do: TursoServer.stop(server)
   def kill(server), do: LibsqlSyncServer.kill(server)
 
+  @doc "Starts a killed libSQL sync server again on its database and port (not tursodb)."
+  def start_again!(%{kind: kind} = server) when kind in [:libsql_http, :libsql_grpc] do
+    again = LibsqlSyncServer.start_again!(server)
+    ExUnit.Callbacks.on_exit(fn -> LibsqlSyncServer.stop(again) end)
+    Map.merge(again, %{kind: kind, token: server.token})
+  end
+
   @doc "Options of a replica of `server` in `database` (`sync: true`), with `extra` merged in."
   def replica_options(server, database, extra \\ []) do
     Keyword.merge(

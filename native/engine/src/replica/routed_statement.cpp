@@ -203,16 +203,7 @@ Step RoutedStatement::step(const ExecBudget* budget) {
     }
     return step;
   }
-  Step step = Step::Done;
-  try {
-    step = server_->step(budget);
-  } catch (...) {
-    if (!finished_) {
-      finished_ = true;
-      owner->after_server_statement(cls_, false);
-    }
-    throw;
-  }
+  const Step step = on_server_failure([&] { return server_->step(budget); });
   if (step == Step::Done && !finished_) {
     finished_ = true;
     owner->after_server_statement(cls_, true);
@@ -229,8 +220,13 @@ int RoutedStatement::column_count() const {
   require_open();
   if (running_ != nullptr) return running_->column_count();
   // Bound and about to run: the place decides (a table altered in a transaction on the server
-  // has the server's columns).
-  if (bound_) return const_cast<RoutedStatement*>(this)->start().column_count();  // NOLINT
+  // has the server's columns), and on the server the statement runs now.
+  if (bound_) {
+    auto* self =
+        const_cast<RoutedStatement*>(this);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    Statement& target = self->start();
+    return self->on_server_failure([&] { return target.column_count(); });
+  }
   // Not bound: described without running it.
   if (local_) return local_->column_count();
   return static_cast<int>(server_->columns().size());
@@ -239,7 +235,10 @@ int RoutedStatement::column_count() const {
 std::string_view RoutedStatement::column_name(int index) const {
   require_open();
   if (running_ == nullptr && bound_) {
-    return const_cast<RoutedStatement*>(this)->start().column_name(index);  // NOLINT
+    auto* self =
+        const_cast<RoutedStatement*>(this);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    Statement& target = self->start();
+    return self->on_server_failure([&] { return target.column_name(index); });
   }
   return rows().column_name(index);
 }

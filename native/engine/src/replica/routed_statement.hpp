@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "ecto_libsql/connection.hpp"
+#include "ecto_libsql/replica/replica_connection.hpp"
 
 namespace ecto_libsql::replica {
-
-class ReplicaConnection;
 
 class RoutedStatement final : public Statement {
  public:
@@ -54,6 +53,21 @@ class RoutedStatement final : public Statement {
   // Chooses the place and readies the statement there, bound with the parameters.
   Statement& start();
   [[nodiscard]] const RowReader& rows() const;
+  // Runs `f`, the first use of the statement where it runs; a failure on the server is reported
+  // to the connection (the server or the connection may have ended the transaction).
+  template <class F>
+  auto on_server_failure(F&& f) -> decltype(f()) {
+    if (running_ != server_.get()) return f();
+    try {
+      return f();
+    } catch (...) {
+      if (!finished_) {
+        finished_ = true;
+        if (auto owner = owner_.lock()) owner->after_server_statement(cls_, false);
+      }
+      throw;
+    }
+  }
   void require_open() const;
 
   std::weak_ptr<ReplicaConnection> owner_;
