@@ -116,7 +116,7 @@ TEST_F(ReplicaTransactionTest, PreparedStatementChoosesItsPlaceWhenItRuns) {
     Connection::Guard guard(*conn_);
     read->bind(Params{});
     EXPECT_EQ(read->step(nullptr), Step::Row);
-    const std::string n = std::to_string(read->column_int64(0));
+    std::string n = std::to_string(read->column_int64(0));
     read->reset();
     return n;
   };

@@ -315,6 +315,39 @@ for {kind, name} <- EctoLibSql.ReplicaServers.kinds() do
       assert columns(Repo2, "users") == [["id"], ["email"], ["full_name"], ["age"]]
     end
 
+    test "Repo transactions on a replica: writes, reads of them, rollback, mode: :immediate", %{
+      server: server,
+      dir: dir
+    } do
+      start_replica!(Repo1, server, dir, "one.db", sync: false)
+      assert [1] = migrate(Repo1, [{1, CreateUsers}], :up)
+
+      assert {:ok, 4} =
+               Repo1.transaction(fn ->
+                 Repo1.insert_all("users", [[email: "t@x"]])
+                 Repo1.query!("CREATE TABLE notes (body TEXT)")
+                 Repo1.query!("INSERT INTO notes VALUES ('n')")
+                 assert Repo1.query!("SELECT body FROM notes").rows == [["n"]]
+                 Repo1.aggregate("users", :count)
+               end)
+
+      assert rows(Repo1, "SELECT count(*) FROM notes") == [[1]]
+
+      assert {:error, :undone} =
+               Repo1.transaction(fn ->
+                 Repo1.insert_all("users", [[email: "u@x"]])
+                 Repo1.rollback(:undone)
+               end)
+
+      assert ReplicaServers.rows!(server, "SELECT count(*) FROM users") == [[4]]
+      # Another client's row, not pulled yet: an immediate transaction reads the server.
+      ReplicaServers.exec!(server, "INSERT INTO users (email) VALUES ('srv@x')")
+      assert Repo1.aggregate("users", :count) == 4
+
+      assert {:ok, 5} =
+               Repo1.transaction(fn -> Repo1.aggregate("users", :count) end, mode: :immediate)
+    end
+
     test "remote mode: migrations and the lock on the server", %{server: server} do
       config = ReplicaServers.remote_options(server) ++ [log: false, pool_size: @pool]
       Application.put_env(:ecto_libsql, Repo3, config)

@@ -432,7 +432,7 @@ void ReplicaConnection::batch(std::span<const BatchStep> steps, bool transaction
                               const std::function<void(std::size_t, RowReader&)>& on_result) {
   require_open();
   if (frozen_ || offline_) {
-    local_->batch(steps, transactional, on_result);
+    Connection::batch(steps, transactional, on_result);  // the local file, through acquire()
     return;
   }
   bool writes = false;
