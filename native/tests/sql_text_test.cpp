@@ -107,3 +107,25 @@ TEST(Lexer, UnterminatedTokensAreIllegalNotCrashes) {
     EXPECT_TRUE(illegal_or_comment) << sql;
   }
 }
+
+TEST(Savepoints, NamesAsWrittenAndAsSqliteComparesThem) {
+  using Name = std::pair<std::string, std::string>;
+  EXPECT_EQ(savepoint_name("SAVEPOINT a1"), (Name{"a1", "a1"}));
+  EXPECT_EQ(savepoint_name("savepoint \"Outer\""), (Name{"\"Outer\"", "outer"}));
+  EXPECT_EQ(savepoint_name("RELEASE SAVEPOINT `x``y`"), (Name{"`x``y`", "x`y"}));
+  EXPECT_EQ(savepoint_name("RELEASE [My Point];"), (Name{"[My Point]", "my point"}));
+  EXPECT_EQ(savepoint_name("ROLLBACK TRANSACTION TO SAVEPOINT 'q''s' -- note"),
+            (Name{"'q''s'", "q's"}));
+  EXPECT_EQ(savepoint_name("ROLLBACK TO /* c */ INNER"), (Name{"INNER", "inner"}));
+  EXPECT_EQ(savepoint_name("RELEASE \"a\"\"b\""), (Name{"\"a\"\"b\"", "a\"b"}));
+  EXPECT_EQ(savepoint_name(""), (Name{"", ""}));
+}
+
+TEST(Savepoints, RollbackToIsNotAPlainRollback) {
+  EXPECT_TRUE(rolls_back_to_savepoint("ROLLBACK TO s"));
+  EXPECT_TRUE(rolls_back_to_savepoint("rollback transaction to savepoint s"));
+  EXPECT_TRUE(rolls_back_to_savepoint("ROLLBACK /* x */ TO s"));
+  EXPECT_FALSE(rolls_back_to_savepoint("ROLLBACK"));
+  EXPECT_FALSE(rolls_back_to_savepoint("ROLLBACK TRANSACTION"));
+  EXPECT_FALSE(rolls_back_to_savepoint(""));
+}

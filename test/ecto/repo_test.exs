@@ -449,9 +449,18 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
       test "storage calls on a remote database answer as the original adapter did", %{
         config: config
       } do
+        # It answers: it exists. It is dropped on its server, never by the adapter.
         assert Ecto.Adapters.LibSql.storage_up(config) == {:error, :already_up}
         assert Ecto.Adapters.LibSql.storage_down(config) == {:error, :not_supported}
         assert Ecto.Adapters.LibSql.storage_status(config) == :up
+        assert Repo.aggregate(Item, :count) == 0
+
+        # A server that does not answer is said to be so, rather than assumed to be up.
+        down = Keyword.put(config, :uri, "http://127.0.0.1:1")
+        assert {:error, reason} = Ecto.Adapters.LibSql.storage_up(down)
+        assert reason =~ "the remote database at http://127.0.0.1:1 does not answer"
+        assert reason =~ "turso db create"
+        assert {:error, ^reason} = Ecto.Adapters.LibSql.storage_status(down)
       end
     end
 

@@ -71,7 +71,7 @@ function closeStream(stream) {
   try {
     if (stream.db.inTransaction) stream.db.exec("ROLLBACK");
   } catch (_) {}
-  if (!stream.db.inTransaction && idle.length < 8) idle.push(stream.db);
+  if (!stream.db.inTransaction && !stream.db.poisoned && idle.length < 8) idle.push(stream.db);
   else stream.db.close();
 }
 
@@ -157,14 +157,23 @@ function executeStmt(stream, stmt) {
   let cols = [];
   let rows = [];
   let affected = 0;
-  if (prepared.reader) {
-    prepared.raw(true).safeIntegers(true);
-    cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type || null }));
-    rows = prepared.all(bind).map((r) => r.map(encodeValue));
-    if (/\breturning\b/i.test(sql)) affected = Number(cached(db, "SELECT changes()").raw(true).get()[0]);
-  } else {
-    const info = prepared.run(bind);
-    affected = Number(info.changes);
+  try {
+    if (prepared.reader) {
+      prepared.raw(true).safeIntegers(true);
+      cols = prepared.columns().map((c) => ({ name: c.name, decltype: c.type || null }));
+      rows = prepared.all(bind).map((r) => r.map(encodeValue));
+      if (/\breturning\b/i.test(sql)) affected = Number(cached(db, "SELECT changes()").raw(true).get()[0]);
+    } else {
+      const info = prepared.run(bind);
+      affected = Number(info.changes);
+    }
+  } catch (err) {
+    // npm libsql does not reset a statement that failed (SQLITE_BUSY, say): it keeps the read
+    // snapshot it began, and a connection reused by later streams would answer their reads from
+    // that old snapshot. The statement and, when its stream closes, the connection are dropped.
+    db.stmtCache.delete(sql);
+    db.poisoned = true;
+    throw err;
   }
   const lastRowid = lastInsertRowid(db);
   return {

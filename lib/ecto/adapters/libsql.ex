@@ -19,9 +19,17 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     constraints, adding a primary key column, removing a key column) rebuild the table inside
     the migration's transaction, keeping its rows, indexes, triggers and the references to it.
     `add_if_not_exists` / `remove_if_exists` look the column up first.
-    The migration lock is an immediate transaction on a lock file next to the database
-    (`<database>-migration-lock`), so migrators in other OS processes and nodes sharing the
-    file wait for each other.
+    The migration lock of a local database is an immediate transaction on a lock file next to
+    the database (`<database>-migration-lock`), so migrators in other OS processes and nodes
+    sharing the file wait for each other. A database on a server (remote mode, embedded
+    replicas) is locked by a row of a table on the server (`<migration_source>_lock`), so
+    migrators on every machine wait for each other; a replica syncs when it has the lock, and
+    its migrations run on the server.
+
+    Storage: `mix ecto.create` creates a local file, bootstraps an embedded replica from its
+    server, and checks that a remote database answers; `mix ecto.drop` removes local files (a
+    replica's too), never a database on a server. Structure dumps and loads of remote databases
+    and replicas read and write the server's schema. See docs/ecto.md.
     """
 
     use Ecto.Adapters.SQL, driver: :ecto_libsql
@@ -29,16 +37,25 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @behaviour Ecto.Adapter.Storage
     @behaviour Ecto.Adapter.Structure
 
-    alias Ecto.Adapters.LibSql.{Codec, Rebuild}
+    alias Ecto.Adapters.LibSql.{Codec, MigrationLock, Rebuild}
 
     defoverridable init: 1
 
-    # The adapter meta keeps where the database is, so DDL knows whether it runs on a server.
+    # The adapter meta keeps where the database is, so DDL knows whether it runs on a server,
+    # and the connection options (behind a function: meta shows up in logs, the token must not)
+    # for the migration lock.
     @impl Ecto.Adapter
     def init(config) do
       {:ok, child_spec, meta} = super(config)
-      where = config |> Keyword.take([:database, :uri]) |> EctoLibSql.Options.printable()
-      {:ok, child_spec, Map.put(meta, :libsql, where)}
+
+      # What the adapter needs to know of the repo's database (printable: no secret, the URL
+      # redacted), and a function answering the whole configuration for connections of its own
+      # (the migration lock, replica syncs).
+      location =
+        EctoLibSql.Options.printable(Keyword.take(config, [:database, :uri, :offline])) ++
+          [mode: EctoLibSql.State.detect_mode(config), options: fn -> config end]
+
+      {:ok, child_spec, Map.put(meta, :libsql, location)}
     end
 
     ## Types
@@ -323,8 +340,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       check_random_rowid!(Map.get(meta, :libsql, meta.opts), definition)
 
       case Rebuild.plan(definition) do
-        :sql -> super(meta, definition, opts)
-        {:adapter, fun} -> fun.(meta, opts)
+        :sql ->
+          run = fn -> super(meta, definition, opts) end
+          if migrations_table?(meta, definition, opts), do: wait_while_busy(run), else: run.()
+
+        {:adapter, fun} ->
+          fun.(meta, opts)
       end
     end
 
@@ -344,110 +365,303 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     defp check_random_rowid!(_location, _definition), do: :ok
 
+    # Ecto creates its migrations table before it takes the migration lock. On a server another
+    # migrator's migration may hold the write lock meanwhile: the creation waits for it (up to
+    # @busy_wait ms), as the migrators wait for the lock.
+    @busy_wait 120_000
+
+    defp migrations_table?(meta, definition, opts) do
+      opts[:schema_migration] == true and
+        match?({:create_if_not_exists, %Ecto.Migration.Table{}, _}, definition) and
+        match?({:server, _}, lock_place(Map.get(meta, :libsql, [])))
+    end
+
+    defp wait_while_busy(run, waited \\ 0) do
+      run.()
+    rescue
+      e in EctoLibSql.Error ->
+        if e.sqlite[:code] in [:busy, :locked] and waited < @busy_wait do
+          Process.sleep(500)
+          wait_while_busy(run, waited + 500)
+        else
+          reraise e, __STACKTRACE__
+        end
+    end
+
     @impl true
     def lock_for_migrations(meta, opts, fun) do
-      case lock_file(Map.get(meta, :libsql, meta.opts)) do
-        nil ->
-          fun.()
+      location = Map.get(meta, :libsql, [])
+      source = opts[:migration_source] || "schema_migrations"
 
-        path ->
+      case lock_place(location) do
+        {:file, path} ->
           {:ok, lock} = EctoLibSql.Native.connect(database: path, busy_timeout: :timer.hours(1))
 
           try do
             {:ok, _, _, _} =
               EctoLibSql.Native.query(lock, %EctoLibSql.Query{statement: "BEGIN IMMEDIATE"}, [])
 
-            _ = opts
             fun.()
           after
             EctoLibSql.Native.close(lock)
           end
+
+        {:server, config} ->
+          replica? = location[:mode] == :remote_replica
+
+          MigrationLock.run(server_options(config), MigrationLock.table(source), fn ->
+            # The migrated versions are read from the replica: it catches up with what the
+            # migrator before this one did, and afterwards with what this one did (also when
+            # read_your_writes is off).
+            if replica?, do: sync_replica!(config)
+            result = fun.()
+            if replica?, do: sync_replica(config)
+            result
+          end)
+
+        nil ->
+          fun.()
       end
     end
 
-    defp lock_file(opts) do
-      case {opts[:database], opts[:uri]} do
-        {db, nil} when is_binary(db) and db != ":memory:" ->
-          if String.starts_with?(db, "file:"), do: nil, else: db <> "-migration-lock"
+    # Local files and offline replicas (whose writes go to the local file) lock a file next to
+    # the database; remote databases and replicas lock a row on the server.
+    defp lock_place(location) do
+      case {location[:mode], location[:database], location[:offline] == true} do
+        {:local, db, _} when is_binary(db) and db != ":memory:" ->
+          if String.starts_with?(db, "file:"), do: nil, else: {:file, db <> "-migration-lock"}
+
+        {:remote_replica, db, true} when is_binary(db) ->
+          {:file, db <> "-migration-lock"}
+
+        {mode, _, _} when mode in [:remote, :remote_replica] ->
+          {:server, location[:options].()}
 
         _ ->
           nil
       end
     end
 
+    # The options of a connection to the server of a remote database or replica.
+    defp server_options(config) do
+      Keyword.take(config, [
+        :uri,
+        :auth_token,
+        :tls_ca_file,
+        :connect_timeout,
+        :request_timeout,
+        :transport,
+        :remote_encryption_key
+      ])
+    end
+
+    # Opens the replica of `config` on its own and pulls.
+    defp sync_replica!(config) do
+      case sync_replica(config) do
+        :ok -> :ok
+        {:error, message} -> raise "cannot sync the replica #{config[:database]}: #{message}"
+      end
+    end
+
+    defp sync_replica(config) do
+      with {:ok, state} <- EctoLibSql.Native.connect(Keyword.put(config, :sync, false)) do
+        try do
+          case EctoLibSql.Native.sync(state) do
+            {:ok, _} -> :ok
+            {:error, message} -> {:error, message}
+          end
+        after
+          EctoLibSql.Native.close(state)
+        end
+      else
+        {:error, error} -> {:error, Exception.message(error)}
+      end
+    end
+
     ## Storage
+
+    # Local files are created and removed here. An embedded replica is bootstrapped from its
+    # server (its local files removed by storage_down); a database on a server is created and
+    # dropped with the server's own tools, never here.
+
+    # Every file of a local database or replica: journals, encryption tags, the migration lock
+    # file, and a replica's sync state, lock, offline-write copies and bootstrap leftovers.
+    @local_files [
+      "",
+      "-journal",
+      "-journal-spare",
+      "-wal",
+      "-shm",
+      "-integrity",
+      "-migration-lock",
+      "-sync",
+      "-sync.lock",
+      "-base",
+      "-base-integrity",
+      "-push",
+      "-pull",
+      ".bootstrap",
+      ".bootstrap-integrity"
+    ]
 
     @impl Ecto.Adapter.Storage
     def storage_up(opts) do
-      with {:ok, path} <- storage_path(opts, {:error, :already_up}) do
-        if File.exists?(path) do
-          {:error, :already_up}
-        else
-          File.mkdir_p!(Path.dirname(path))
-
-          case EctoLibSql.Native.connect(Keyword.take(opts, [:database, :encryption_key])) do
-            {:ok, state} ->
-              # Writing the schema makes the file a database even before the first table.
-              EctoLibSql.Native.query(
-                state,
-                %EctoLibSql.Query{statement: "PRAGMA user_version = 0"},
-                []
-              )
-
-              EctoLibSql.Native.close(state)
-              :ok
-
-            {:error, error} ->
-              {:error, Exception.message(error)}
-          end
-        end
+      case storage_mode(opts) do
+        :local -> local_up(opts)
+        :remote -> server_up(opts)
+        :remote_replica -> replica_up(opts)
+        {:error, _} = error -> error
       end
     end
 
     @impl Ecto.Adapter.Storage
     def storage_down(opts) do
-      with {:ok, path} <- storage_path(opts, {:error, :not_supported}) do
-        if File.exists?(path) do
-          for suffix <- ["", "-journal", "-wal", "-shm", "-integrity", "-migration-lock", "-sync"],
-              do: File.rm(path <> suffix)
+      case storage_mode(opts) do
+        # Dropped on its server (for Turso: turso db destroy <name>), never here: the original
+        # adapter's answer.
+        :remote ->
+          {:error, :not_supported}
 
-          :ok
-        else
-          {:error, :already_down}
-        end
+        {:error, _} = error ->
+          error
+
+        _local_or_replica ->
+          path = Path.expand(opts[:database])
+
+          if File.exists?(path) do
+            for suffix <- @local_files, do: File.rm(path <> suffix)
+            :ok
+          else
+            {:error, :already_down}
+          end
       end
     end
 
     @impl Ecto.Adapter.Storage
     def storage_status(opts) do
-      case storage_path(opts, :up) do
-        {:ok, path} -> if File.exists?(path), do: :up, else: :down
-        other -> other
+      case storage_mode(opts) do
+        :local ->
+          if File.exists?(Path.expand(opts[:database])), do: :up, else: :down
+
+        :remote_replica ->
+          path = Path.expand(opts[:database])
+          if File.exists?(path) and File.exists?(path <> "-sync"), do: :up, else: :down
+
+        :remote ->
+          case server_check(opts) do
+            :ok -> :up
+            error -> error
+          end
+
+        {:error, _} = error ->
+          error
       end
     end
 
-    defp storage_path(opts, remote_answer) do
-      case local_path(opts) do
-        {:error, :remote} -> remote_answer
-        other -> other
+    defp storage_mode(opts) do
+      case EctoLibSql.State.detect_mode(opts) do
+        :local ->
+          cond do
+            opts[:database] == ":memory:" ->
+              {:error, "an in-memory database has no storage to manage"}
+
+            String.starts_with?(opts[:database], "file:") ->
+              {:error, "a file: URI database is managed by SQLite, not by this adapter"}
+
+            true ->
+              :local
+          end
+
+        :unknown ->
+          raise ArgumentError,
+                "the :database option (a local file or replica) or :uri and :auth_token " <>
+                  "(a remote database) are required"
+
+        mode ->
+          mode
       end
     end
 
-    # A remote database's storage is its server's: as the original adapter, storage_up answers
-    # {:error, :already_up}, storage_down {:error, :not_supported}, storage_status :up.
-    defp local_path(opts) do
+    defp local_up(opts) do
+      path = Path.expand(opts[:database])
+
+      if File.exists?(path) do
+        {:error, :already_up}
+      else
+        File.mkdir_p!(Path.dirname(path))
+
+        case EctoLibSql.Native.connect(Keyword.take(opts, [:database, :encryption_key])) do
+          {:ok, state} ->
+            # Writing the schema makes the file a database even before the first table.
+            EctoLibSql.Native.query(
+              state,
+              %EctoLibSql.Query{statement: "PRAGMA user_version = 0"},
+              []
+            )
+
+            EctoLibSql.Native.close(state)
+            :ok
+
+          {:error, error} ->
+            {:error, Exception.message(error)}
+        end
+      end
+    end
+
+    # The database exists on the server when it answers.
+    defp server_up(opts) do
+      case server_check(opts) do
+        :ok -> {:error, :already_up}
+        error -> error
+      end
+    end
+
+    defp server_check(opts) do
+      with {:ok, state} <- EctoLibSql.Native.connect(server_options(opts)) do
+        try do
+          case EctoLibSql.Native.execute(state, "SELECT 1", []) do
+            {:ok, _} -> :ok
+            {:error, error} -> {:error, server_message(opts, Exception.message(error))}
+          end
+        after
+          EctoLibSql.Native.close(state)
+        end
+      else
+        {:error, error} -> {:error, server_message(opts, Exception.message(error))}
+      end
+    end
+
+    defp server_message(opts, reason) do
+      "the remote database at #{opts[:uri]} does not answer (#{reason}); a remote database " <>
+        "is created on its server (for Turso: turso db create <name>)"
+    end
+
+    # The first connect of a replica bootstraps it: the whole database is pulled.
+    defp replica_up(opts) do
+      path = Path.expand(opts[:database])
+
       cond do
-        opts[:uri] && !opts[:database] ->
-          {:error, :remote}
+        File.exists?(path) and File.exists?(path <> "-sync") ->
+          {:error, :already_up}
 
-        opts[:database] in [nil, ""] ->
-          raise ArgumentError, "the :database option is required for local databases"
-
-        opts[:database] == ":memory:" ->
-          {:error, "an in-memory database has no storage to manage"}
+        File.exists?(path) and File.stat!(path).size > 0 ->
+          {:error,
+           "#{path} exists but is not an embedded replica (there is no #{path}-sync): " <>
+             "remove it (or point :database at a new file) and run mix ecto.create again"}
 
         true ->
-          {:ok, Path.expand(opts[:database])}
+          File.mkdir_p!(Path.dirname(path))
+
+          case EctoLibSql.Native.connect(opts) do
+            {:ok, state} ->
+              EctoLibSql.Native.close(state)
+              :ok
+
+            {:error, error} ->
+              {:error,
+               "cannot bootstrap the replica #{path} from #{opts[:uri]}: " <>
+                 Exception.message(error)}
+          end
       end
     end
 
@@ -458,10 +672,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       path = config[:dump_path] || Path.join(default, "structure.sql")
       migration_source = config[:migration_source] || "schema_migrations"
 
-      with {:ok, state} <-
-             EctoLibSql.Native.connect(
-               Keyword.take(config, [:database, :uri, :auth_token, :encryption_key])
-             ) do
+      with {:ok, state} <- structure_connect(config) do
         try do
           {:ok, _, schema, _} =
             EctoLibSql.Native.query(
@@ -469,9 +680,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
               %EctoLibSql.Query{
                 statement:
                   "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' " <>
+                    "AND name <> ?1 " <>
                     "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
               },
-              []
+              # The migration lock of server databases is not part of the structure.
+              [MigrationLock.table(migration_source)]
             )
 
           versions =
@@ -508,13 +721,21 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       path = config[:dump_path] || Path.join(default, "structure.sql")
 
       with {:ok, sql} <- File.read(path),
-           {:ok, state} <-
-             EctoLibSql.Native.connect(
-               Keyword.take(config, [:database, :uri, :auth_token, :encryption_key])
-             ) do
+           {:ok, state} <- structure_connect(config) do
         try do
-          case EctoLibSql.Native.execute_batch_sql(state, sql) do
+          # On a server the structure loads all or nothing.
+          loaded =
+            if state.mode == :remote,
+              do: EctoLibSql.Native.execute_transactional_batch_sql(state, sql),
+              else: EctoLibSql.Native.execute_batch_sql(state, sql)
+
+          case loaded do
             {:ok, _} ->
+              # A replica pulls what was loaded on its server.
+              if EctoLibSql.State.detect_mode(config) == :remote_replica and
+                   File.exists?(Path.expand(config[:database])),
+                 do: sync_replica(config)
+
               {:ok, path}
 
             {:error, error} ->
@@ -527,6 +748,23 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
         {:error, %{__exception__: true} = error} -> {:error, Exception.message(error)}
         {:error, reason} -> {:error, inspect(reason)}
       end
+    end
+
+    # The schema of a remote database or replica is the server's: dumps read it there and loads
+    # write it there (a replica pulls afterwards). Local files are read and written directly.
+    defp structure_connect(config) do
+      opts =
+        case EctoLibSql.State.detect_mode(config) do
+          mode when mode in [:remote, :remote_replica] ->
+            if config[:offline] == true,
+              do: Keyword.take(config, [:database, :uri, :auth_token, :offline, :encryption_key]),
+              else: server_options(config)
+
+          _ ->
+            Keyword.take(config, [:database, :encryption_key])
+        end
+
+      EctoLibSql.Native.connect(opts)
     end
 
     @impl Ecto.Adapter.Structure

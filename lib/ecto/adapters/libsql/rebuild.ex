@@ -315,7 +315,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
         enforced? = query!(meta, "PRAGMA foreign_keys", [], opts) == [[1]]
         location = Map.get(meta, :libsql, [])
-        remote? = location[:uri] != nil and location[:database] == nil
+        # Remote databases and replicas (but offline ones, which write their local file) run
+        # DDL on the server.
+        remote? = location[:uri] != nil and location[:offline] != true
 
         # A server cannot switch enforcement for one transaction. Without referrers enforcement
         # does not matter; with them, dropping the old table would fail or run their actions.

@@ -19,6 +19,7 @@ inline constexpr int kCodeCantOpen = 14;    // SQLITE_CANTOPEN
 inline constexpr int kCodeNotADb = 26;      // SQLITE_NOTADB
 inline constexpr int kCodeConstraint = 19;  // SQLITE_CONSTRAINT
 inline constexpr int kCodeTooBig = 18;      // SQLITE_TOOBIG: a reply over max_response_size
+inline constexpr int kCodeReadOnly = 8;     // SQLITE_READONLY
 
 class Error : public std::exception {
  public:

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ecto_libsql::sql {
@@ -78,6 +79,13 @@ Classification classify(std::string_view sql) noexcept;
 // surrounding whitespace), following sqlite3_complete() so that a CREATE TRIGGER body with its
 // inner semicolons stays one statement. Empty statements are dropped.
 std::vector<std::string_view> split_statements(std::string_view sql);
+
+// True for `ROLLBACK [TRANSACTION] TO [SAVEPOINT] name`, false for a plain ROLLBACK.
+bool rolls_back_to_savepoint(std::string_view sql) noexcept;
+
+// The savepoint a SAVEPOINT, RELEASE or ROLLBACK TO statement names: {the name as written
+// (quoted if it was), the name SQLite compares (unquoted, ASCII letters folded to lower case)}.
+std::pair<std::string, std::string> savepoint_name(std::string_view sql);
 
 // The parameters of one statement as SQLite numbers them: element i describes parameter i+1.
 // Names keep their prefix (":id"); anonymous `?` parameters have an empty name. `?NNN` takes

@@ -438,4 +438,47 @@ std::vector<std::string> parameter_names(std::string_view sql) {
   return names;
 }
 
+bool rolls_back_to_savepoint(std::string_view sql) noexcept {
+  Lexer lexer(sql);
+  Token token{};
+  int words = 0;
+  while (lexer.next(token)) {
+    if (token.kind != TokenKind::Word) continue;
+    if (++words == 1) continue;  // ROLLBACK
+    if (keyword_equals(token.text, "TRANSACTION")) continue;
+    return keyword_equals(token.text, "TO");
+  }
+  return false;
+}
+
+std::pair<std::string, std::string> savepoint_name(std::string_view sql) {
+  Lexer lexer(sql);
+  Token token{};
+  std::string_view name;
+  while (lexer.next(token)) {
+    if (token.kind == TokenKind::Semicolon) break;
+    if (token.kind == TokenKind::Word || token.kind == TokenKind::QuotedIdent ||
+        token.kind == TokenKind::String) {
+      name = token.text;
+    }
+  }
+  std::string folded;
+  const bool quoted = name.size() >= 2 && (name.front() == '"' || name.front() == '`' ||
+                                           name.front() == '\'' || name.front() == '[');
+  if (quoted) {
+    // A doubled closing quote stands for one ([...] has no escape).
+    const char close = name.front() == '[' ? ']' : name.front();
+    const std::string_view body = name.substr(1, name.size() - 2);
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      folded += body[i];
+      if (close != ']' && body[i] == close && i + 1 < body.size() && body[i + 1] == close) ++i;
+    }
+  } else {
+    folded = std::string(name);
+  }
+  for (char& c : folded)
+    c = static_cast<char>(lower(static_cast<unsigned char>(c)));
+  return {std::string(name), folded};
+}
+
 }  // namespace ecto_libsql::sql

@@ -42,19 +42,6 @@ json::value cond_not_ok(std::size_t step) {
 }
 
 // ROLLBACK TO a savepoint, unlike ROLLBACK, keeps the transaction open.
-bool rolls_back_to_savepoint(std::string_view sql) {
-  sql::Lexer lexer(sql);
-  sql::Token token{};
-  int words = 0;
-  while (lexer.next(token)) {
-    if (token.kind != sql::TokenKind::Word) continue;
-    if (++words == 1) continue;  // ROLLBACK
-    if (sql::keyword_equals(token.text, "TRANSACTION")) continue;
-    return sql::keyword_equals(token.text, "TO");
-  }
-  return false;
-}
-
 std::string error_text(const HttpResponse& res) {
   std::string body = res.body.substr(0, 500);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
@@ -418,7 +405,7 @@ void RemoteConnection::update_transaction_state(const sql::Classification& cls,
       savepoint_depth_ = 0;
       break;
     case sql::Command::Rollback:
-      if (!rolls_back_to_savepoint(sql)) {
+      if (!sql::rolls_back_to_savepoint(sql)) {
         in_transaction_ = false;
         savepoint_depth_ = 0;
       }

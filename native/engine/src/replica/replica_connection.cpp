@@ -6,9 +6,9 @@
 #include <random>
 
 #include "ecto_libsql/local/local_connection.hpp"
-#include "replica/forwarded_statement.hpp"
 #include "replica/offline.hpp"
 #include "replica/page_apply.hpp"
+#include "replica/routed_statement.hpp"
 #include "replica/sync_driver.hpp"
 #include "replica/sync_http.hpp"
 #include "replica/sync_state.hpp"
@@ -210,47 +210,94 @@ void ReplicaConnection::ping() {
   local_->ping();
 }
 
-std::shared_ptr<Statement> ReplicaConnection::wrap(std::string_view sql,
-                                                   std::shared_ptr<Statement> local) {
-  const bool local_pragma = local->classification().command == sql::Command::Pragma;
-  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
-  if (frozen_ || offline_ || local_pragma || (local->readonly() && !remote_transaction_)) {
-    return local;
+// --- routing (docs/replica.md, "Transactions") -----------------------------------------------
+
+bool ReplicaConnection::local_in_transaction() const noexcept {
+  try {
+    return local_ && local_->is_open() && !local_->autocommit();
+  } catch (const Error&) {
+    return false;
   }
-  return std::make_shared<ForwardedStatement>(weak_from_this(), std::string(sql), std::move(local));
+}
+
+ReplicaConnection::Place ReplicaConnection::place_of(const sql::Classification& cls,
+                                                     bool begins_writing,
+                                                     const Statement* local) const noexcept {
+  if (frozen_ || offline_) return Place::Local;
+  if (server_transaction_) return Place::Server;
+  if (cls.is_transaction) {
+    return begins_writing && !local_in_transaction() ? Place::Server : Place::Local;
+  }
+  if (cls.command == sql::Command::Pragma) return Place::Local;
+  if (local == nullptr) return Place::Server;
+  return local->readonly() ? Place::Local : Place::Server;
+}
+
+std::shared_ptr<Statement> ReplicaConnection::prepare_local(std::string_view sql) {
+  require_open();
+  auto stmt = local_->prepare(sql);
+  if (stmt->classification().command == sql::Command::Pragma && !frozen_) {
+    refuse_journal_mode_change(sql);
+  }
+  return stmt;
+}
+
+std::shared_ptr<Statement> ReplicaConnection::routed(std::string_view sql,
+                                                     std::shared_ptr<Statement> local) {
+  std::shared_ptr<Statement> server;
+  if (!local) server = remote_connection().prepare(sql);
+  return std::make_shared<RoutedStatement>(weak_from_this(), std::string(sql), std::move(local),
+                                           std::move(server));
 }
 
 std::shared_ptr<Statement> ReplicaConnection::prepare(std::string_view sql) {
   require_open();
-  return wrap(sql, local_->prepare(sql));
+  if (frozen_ || offline_) return prepare_local(sql);
+  // Inside a transaction that runs on the server the local file is never asked: it does not
+  // have what the transaction created.
+  if (server_transaction_) return routed(sql, nullptr);
+  std::shared_ptr<Statement> local;
+  try {
+    local = prepare_local(sql);
+  } catch (const Error& e) {
+    if (!may_run_on_server(sql::classify(sql), e)) throw;
+  }
+  return routed(sql, std::move(local));
 }
 
 StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget* budget) {
   require_open();
-  StatementLease lease = local_->acquire(sql, budget);
+  if (!frozen_ && !offline_ && server_transaction_) {
+    return StatementLease(std::make_unique<RoutedStatement>(weak_from_this(), std::string(sql),
+                                                            nullptr, remote_->prepare(sql)),
+                          nullptr);
+  }
+  StatementLease lease;
+  try {
+    lease = local_->acquire(sql, budget);
+  } catch (const Error& e) {
+    if (frozen_ || offline_ || !may_run_on_server(sql::classify(sql), e)) throw;
+    // Opening the server connection may wait on the network: not where blocking is forbidden.
+    if (budget != nullptr && budget->nonblocking) return StatementLease{};
+    return StatementLease(
+        std::make_unique<RoutedStatement>(weak_from_this(), std::string(sql), nullptr,
+                                          remote_connection().prepare(sql)),
+        nullptr);
+  }
   if (!lease) return lease;
-  const bool local_pragma = lease->classification().command == sql::Command::Pragma;
-  if (local_pragma && !frozen_) refuse_journal_mode_change(sql);
-  if (frozen_ || offline_ || local_pragma || (lease->readonly() && !remote_transaction_)) {
+  const sql::Classification& cls = lease->classification();
+  if (cls.command == sql::Command::Pragma && !frozen_) refuse_journal_mode_change(sql);
+  if (frozen_ || offline_ ||
+      (!cls.is_transaction && place_of(cls, false, &*lease) == Place::Local)) {
     last_was_remote_ = false;
     return lease;  // the common case: a read served by the local file's statement cache
   }
-  last_was_remote_ = true;
-  // A forwarded statement is not cached: the lease owns it.
-  return StatementLease(std::make_unique<ForwardedStatement>(weak_from_this(), std::string(sql),
-                                                             local_->prepare(sql)),
+  return StatementLease(std::make_unique<RoutedStatement>(weak_from_this(), std::string(sql),
+                                                          local_->prepare(sql), nullptr),
                         nullptr);
 }
 
-std::uint64_t ReplicaConnection::begin(TransactionBehaviour behaviour, const ExecBudget* budget) {
-  require_open();
-  // Offline writes: the transaction is the local file's. Otherwise a local read transaction
-  // gives reads a stable snapshot; the server's transaction starts with the first write.
-  if (offline_) return local_->begin(behaviour, budget);
-  return local_->begin(TransactionBehaviour::Deferred, budget);
-}
-
-Connection& ReplicaConnection::remote_for_write() {
+Connection& ReplicaConnection::remote_connection() {
   require_open();
   if (!remote_) {
     ConnectOptions remote_options = options_;
@@ -261,16 +308,113 @@ Connection& ReplicaConnection::remote_for_write() {
       throw Error(e.code(), "cannot forward the write to the primary: " + e.message());
     }
   }
-  if (!local_->autocommit() && !remote_transaction_) {
-    remote_->begin(TransactionBehaviour::Immediate, nullptr);
-    remote_transaction_ = true;
-  }
   return *remote_;
+}
+
+Connection& ReplicaConnection::server_for_statement() {
+  require_open();
+  if (read_only_transaction_ && local_in_transaction()) {
+    throw Error(kCodeReadOnly,
+                "attempt to write a readonly database (the transaction is read-only)");
+  }
+  Connection& remote = remote_connection();
+  if (!server_transaction_ && local_in_transaction()) move_transaction_to_server();
+  return remote;
+}
+
+void ReplicaConnection::move_transaction_to_server() {
+  if (!local_in_transaction()) savepoints_ = {};
+  try {
+    if (!savepoints_.opened_by_savepoint) remote_->begin(TransactionBehaviour::Immediate, nullptr);
+    for (const auto& savepoint : savepoints_.open)
+      remote_->run("SAVEPOINT " + savepoint.first);
+  } catch (const Error& e) {
+    try {
+      remote_->reset();  // rolls back what was begun, or abandons it
+    } catch (const Error&) {
+    }
+    throw Error(e.code(), "cannot move the transaction to the primary: " + e.message(),
+                e.remote_code());
+  }
+  server_transaction_ = true;
+  if (serial_on_ == local_.get() && underlying_serial_ != 0 &&
+      local_->transaction_serial() == underlying_serial_) {
+    serial_on_ = remote_.get();
+    underlying_serial_ = remote_->transaction_serial();
+  }
+}
+
+void ReplicaConnection::end_local_transaction() noexcept {
+  try {
+    if (local_in_transaction()) local_->rollback();  // it only read
+  } catch (const Error&) {
+  }
+  savepoints_ = {};
+  read_only_transaction_ = false;
+}
+
+void ReplicaConnection::after_server_statement(const sql::Classification& cls, bool succeeded) {
+  last_was_remote_ = true;
+  if (!remote_) return;
+  if (server_transaction_) {
+    // COMMIT, ROLLBACK or RELEASE sent as SQL, or a transaction the server or the connection
+    // lost: it ended there.
+    if (remote_->autocommit()) {
+      server_transaction_ = false;
+      end_local_transaction();
+      if (succeeded &&
+          (cls.command == sql::Command::Commit || cls.command == sql::Command::Release)) {
+        after_forwarded_write();
+      }
+    }
+    return;
+  }
+  if (!remote_->autocommit()) {
+    server_transaction_ = true;  // BEGIN IMMEDIATE / EXCLUSIVE sent as SQL
+    return;
+  }
+  if (succeeded) after_forwarded_write();
+}
+
+void ReplicaConnection::after_local_transaction_statement(std::string_view sql,
+                                                          const sql::Classification& cls,
+                                                          bool was_in_transaction) {
+  if (!was_in_transaction) savepoints_ = {};
+  auto& open = savepoints_.open;
+  auto last_named = [&](const std::string& folded) {
+    for (auto it = open.rbegin(); it != open.rend(); ++it) {
+      if (it->second == folded) return std::prev(it.base());
+    }
+    return open.end();
+  };
+  switch (cls.command) {
+    case sql::Command::Savepoint:
+      if (!was_in_transaction) savepoints_.opened_by_savepoint = true;
+      open.push_back(sql::savepoint_name(sql));
+      break;
+    case sql::Command::Release: {
+      const auto found = last_named(sql::savepoint_name(sql).second);
+      if (found != open.end()) open.erase(found, open.end());
+      break;
+    }
+    case sql::Command::Rollback:
+      if (sql::rolls_back_to_savepoint(sql)) {
+        const auto found = last_named(sql::savepoint_name(sql).second);
+        if (found != open.end()) open.erase(std::next(found), open.end());
+      } else {
+        savepoints_ = {};
+      }
+      break;
+    default:  // BEGIN, COMMIT
+      savepoints_ = {};
+      break;
+  }
+  if (!local_in_transaction()) end_local_transaction();
 }
 
 void ReplicaConnection::after_forwarded_write() {
   last_was_remote_ = true;
-  if (!remote_transaction_ && options_.read_your_writes) {
+  if (options_.read_your_writes) {
     // The write is on the server already: a failed pull must not report it as failed (a
     // retry would write twice). The next sync catches up.
     try {
@@ -284,42 +428,130 @@ void ReplicaConnection::after_forwarded_write() {
   }
 }
 
+void ReplicaConnection::batch(std::span<const BatchStep> steps, bool transactional,
+                              const std::function<void(std::size_t, RowReader&)>& on_result) {
+  require_open();
+  if (frozen_ || offline_) {
+    Connection::batch(steps, transactional, on_result);  // the local file, through acquire()
+    return;
+  }
+  bool writes = false;
+  for (const BatchStep& step : steps) {
+    const sql::Classification cls = sql::classify(step.sql);
+    // Transaction statements: one by one, each where it belongs.
+    if (cls.is_transaction) return Connection::batch(steps, transactional, on_result);
+    if (cls.command != sql::Command::Pragma &&
+        !(cls.command == sql::Command::Select && !cls.has_returning)) {
+      writes = true;
+    }
+  }
+  if (!writes && !server_transaction_) {
+    Connection::batch(steps, transactional, on_result);  // reads of the local file
+    return;
+  }
+  // Writes, or a transaction on the server: the whole batch is one request to the server (the
+  // statements may need what earlier ones created), then the replica pulls.
+  Connection& server = server_for_statement();
+  static const sql::Classification kBatch{};
+  try {
+    server.batch(steps, transactional, on_result);
+  } catch (...) {
+    // A batch that is not all-or-nothing may have applied some of its statements.
+    after_server_statement(kBatch, !transactional);
+    throw;
+  }
+  after_server_statement(kBatch, true);
+}
+
+// --- transactions --------------------------------------------------------------------------
+
+std::uint64_t ReplicaConnection::begin(TransactionBehaviour behaviour, const ExecBudget* budget) {
+  require_open();
+  // Offline writes and frozen replicas: the transaction is the local file's.
+  if (frozen_ || offline_) return local_->begin(behaviour, budget);
+  if (!autocommit()) throw Error(kCodeError, "cannot start a transaction within a transaction");
+  std::uint64_t underlying = 0;
+  const Connection* on = nullptr;
+  if (behaviour == TransactionBehaviour::Immediate ||
+      behaviour == TransactionBehaviour::Exclusive) {
+    // A transaction that will write runs on the server from BEGIN on.
+    if (budget != nullptr && budget->nonblocking) return 0;
+    Connection& remote = remote_connection();
+    underlying = remote.begin(behaviour, nullptr);
+    server_transaction_ = true;
+    on = remote_.get();
+  } else {
+    // Reads come from a local snapshot until the first write moves the transaction.
+    underlying = local_->begin(TransactionBehaviour::Deferred, budget);
+    if (underlying == 0) return 0;
+    read_only_transaction_ = behaviour == TransactionBehaviour::ReadOnly;
+    on = local_.get();
+  }
+  savepoints_ = {};
+  serial_on_ = on;
+  underlying_serial_ = underlying;
+  serial_ = next_serial_++;
+  return serial_;
+}
+
 void ReplicaConnection::commit() {
   require_open();
-  if (remote_transaction_) {
-    remote_transaction_ = false;
+  if (frozen_ || offline_) {
+    local_->commit();
+    return;
+  }
+  if (server_transaction_) {
     try {
       remote_->commit();
     } catch (...) {
-      local_->rollback();
+      // Still open on the server (a deferred constraint, say): the caller rolls back.
+      if (remote_->autocommit()) {
+        server_transaction_ = false;
+        end_local_transaction();
+      }
       throw;
     }
-    local_->commit();
+    server_transaction_ = false;
+    end_local_transaction();
     after_forwarded_write();
     return;
   }
-  local_->commit();
+  local_->commit();  // a transaction that only read
+  end_local_transaction();
 }
 
 void ReplicaConnection::rollback() {
   require_open();
-  if (remote_transaction_) {
-    remote_transaction_ = false;
+  if (frozen_ || offline_) {
+    local_->rollback();
+    return;
+  }
+  if (server_transaction_) {
+    server_transaction_ = false;
     try {
       remote_->rollback();
-    } catch (...) {
-      local_->rollback();
-      throw;
+    } catch (const Error&) {
+      // Not rolled back on the server: the stream is abandoned, so it never commits.
+      try {
+        remote_->reset();
+      } catch (const Error&) {
+      }
     }
   }
   local_->rollback();
+  end_local_transaction();
 }
 
 bool ReplicaConnection::autocommit() const {
-  return local_->autocommit();
+  if (frozen_ || offline_) return local_->autocommit();
+  return !server_transaction_ && local_->autocommit();
 }
+
 std::uint64_t ReplicaConnection::transaction_serial() const noexcept {
-  return local_ ? local_->transaction_serial() : 0;
+  if (!local_) return 0;
+  if (frozen_ || offline_) return local_->transaction_serial();
+  if (serial_on_ == nullptr || underlying_serial_ == 0) return 0;
+  return serial_on_->transaction_serial() == underlying_serial_ ? serial_ : 0;
 }
 
 std::int64_t ReplicaConnection::last_insert_rowid() const {
@@ -347,8 +579,10 @@ void ReplicaConnection::interrupt() noexcept {
 }
 
 void ReplicaConnection::reset() {
-  if (remote_transaction_) rollback();
+  if (server_transaction_) rollback();
   local_->reset();
+  end_local_transaction();
+  serial_on_ = nullptr;
 }
 
 void ReplicaConnection::set_update_hook(UpdateHook hook) {
@@ -362,6 +596,20 @@ void ReplicaConnection::apply_locked(const PageSet& pages, const SyncState& next
   // Recorded only once the pages are durable: a crash in between pulls them again.
   auto save = [&] { save_sync_state(options_.database, next, false); };
   if (pages.empty() && has_content(options_.database)) {
+    save();
+  } else if (pages.empty() && pages.db_size() == 0) {
+    // The server's database has no page yet (a new database): the replica starts as an empty
+    // database of one page, which the first pull with pages overwrites in place (an empty file
+    // would be bootstrapped again, and replaced under the connections that have it open).
+    ConnectOptions empty = options_;
+    empty.mode = Mode::Local;
+    empty.encryption_key = key_;
+    const crypto::WipeOnExit wipe(empty.encryption_key);
+    auto conn = empty.encryption_key ? crypto::open_encrypted(empty)
+                                     : std::make_shared<local::LocalConnection>(empty);
+    conn->exec("PRAGMA page_size = 4096");
+    conn->exec("PRAGMA user_version = 0");
+    conn->close();
     save();
   } else {
     apply_pull(options_.database, pages, busy_timeout_ms_.load(), save,
@@ -446,7 +694,7 @@ std::int64_t ReplicaConnection::max_write_replication_index() {
 
 void ReplicaConnection::freeze() {
   require_open();
-  if (remote_transaction_) throw Error(kCodeMisuse, "cannot freeze inside a transaction");
+  if (server_transaction_) throw Error(kCodeMisuse, "cannot freeze inside a transaction");
   stop_background_sync();
   const std::lock_guard lock(sync_mutex_);
   const SyncFileLock file_lock(options_.database);
@@ -463,6 +711,7 @@ void ReplicaConnection::freeze() {
   local_->exec("PRAGMA query_only = 0");
   if (remote_) remote_->close();
   remote_.reset();
+  serial_on_ = nullptr;
   frozen_ = true;
 }
 

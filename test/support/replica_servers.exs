@@ -1,0 +1,135 @@
+unless Code.ensure_loaded?(EctoLibSql.LibsqlSyncServer),
+  do: Code.require_file("libsql_sync_server.exs", __DIR__)
+
+unless Code.ensure_loaded?(EctoLibSql.TursoServer),
+  do: Code.require_file("../native/support/turso_server.exs", __DIR__)
+
+defmodule EctoLibSql.ReplicaServers do
+  @moduledoc false
+  # The servers an embedded replica syncs with, one per protocol, for tests that run the same
+  # cases against each: tursodb --sync-server (the Turso sync protocol), and the libSQL sync test
+  # server (test/support/libsql_sync_server.js) serving libSQL's HTTP sync or, with /info
+  # answering 404 as sqld does, the gRPC-web replication log. Needs no Hex package.
+  #
+  #     for {kind, name} <- ReplicaServers.kinds() do
+  #       describe name do
+  #         setup do: %{server: ReplicaServers.start!(unquote(kind))}
+  #         ...
+
+  alias EctoLibSql.{LibsqlSyncServer, TursoServer}
+
+  @token "replica-test-token"
+
+  @doc "The server kinds and their names: {kind, name}."
+  def kinds do
+    [
+      {:tursodb, "tursodb (Turso sync protocol)"},
+      {:libsql_http, "libSQL HTTP sync"},
+      {:libsql_grpc, "libSQL gRPC replication log"}
+    ]
+  end
+
+  @doc "nil when the kind's server can run here, or the reason its tests are skipped."
+  def missing(:tursodb) do
+    if TursoServer.binary(),
+      do: nil,
+      else: "tursodb is not installed in #{TursoServer.peers()} (run scripts/setup --no-apt)"
+  end
+
+  def missing(_libsql), do: LibsqlSyncServer.missing()
+
+  @doc """
+  Starts a server of `kind` on a fresh database; it is stopped when the test ends. Answers a map
+  with :kind, :url and :token (and the server's own keys).
+  """
+  def start!(:tursodb) do
+    dir =
+      Path.join(System.tmp_dir!(), "ecto_libsql_tursodb_#{System.unique_integer([:positive])}")
+
+    File.mkdir_p!(dir)
+    ExUnit.Callbacks.on_exit(fn -> File.rm_rf(dir) end)
+    server = TursoServer.start!(Path.join(dir, "server.db"))
+    Map.merge(server, %{kind: :tursodb, token: @token})
+  end
+
+  def start!(kind) when kind in [:libsql_http, :libsql_grpc] do
+    mode = if kind == :libsql_http, do: :both, else: :grpc
+    server = LibsqlSyncServer.start!(token: @token, mode: mode)
+    ExUnit.Callbacks.on_exit(fn -> LibsqlSyncServer.stop(server) end)
+    Map.merge(server, %{kind: kind, token: @token})
+  end
+
+  @doc "Kills the server (it is down from now on)."
+  def kill(%{kind: :tursodb} = server), do: TursoServer.stop(server)
+  def kill(server), do: LibsqlSyncServer.kill(server)
+
+  @doc "Starts a killed libSQL sync server again on its database and port (not tursodb)."
+  def start_again!(%{kind: kind} = server) when kind in [:libsql_http, :libsql_grpc] do
+    again = LibsqlSyncServer.start_again!(server)
+    ExUnit.Callbacks.on_exit(fn -> LibsqlSyncServer.stop(again) end)
+    Map.merge(again, %{kind: kind, token: server.token})
+  end
+
+  @doc "Options of a replica of `server` in `database` (`sync: true`), with `extra` merged in."
+  def replica_options(server, database, extra \\ []) do
+    Keyword.merge(
+      [database: database, uri: server.url, auth_token: server.token, sync: true],
+      extra
+    )
+  end
+
+  @doc "Options of a remote connection to `server`."
+  def remote_options(server), do: [uri: server.url, auth_token: server.token]
+
+  @doc "Runs statements on the server as another client would (no parameters)."
+  def exec!(server, statements) when is_list(statements),
+    do: Enum.each(statements, &exec!(server, &1))
+
+  def exec!(%{kind: :tursodb} = server, sql), do: TursoServer.exec!(server, sql)
+
+  def exec!(server, sql) do
+    LibsqlSyncServer.exec!(server, sql)
+    :ok
+  end
+
+  @doc "The rows of a query run on the server, read over its own HTTP API (not our client)."
+  def rows!(%{kind: :tursodb, url: url}, sql) do
+    {:ok, _} = Application.ensure_all_started(:inets)
+
+    body =
+      LibsqlSyncServer.json_encode(%{
+        "baton" => nil,
+        "requests" => [%{"type" => "execute", "stmt" => %{"sql" => sql}}]
+      })
+
+    {:ok, {{_, 200, _}, _, reply}} =
+      :httpc.request(
+        :post,
+        {String.to_charlist(url <> "/v2/pipeline"), [], ~c"application/json", body},
+        [timeout: 30_000],
+        body_format: :binary
+      )
+
+    case LibsqlSyncServer.json_decode(reply)["results"] do
+      [%{"type" => "ok", "response" => %{"result" => %{"rows" => rows}}}] ->
+        Enum.map(rows, fn row -> Enum.map(row, &hrana_value/1) end)
+
+      other ->
+        raise "server query failed: #{inspect(other)}"
+    end
+  end
+
+  def rows!(server, sql) do
+    LibsqlSyncServer.exec!(server, sql)["rows"]
+    |> Enum.map(fn row -> Enum.map(row, &debug_value/1) end)
+  end
+
+  defp hrana_value(%{"type" => "null"}), do: nil
+  defp hrana_value(%{"type" => "integer", "value" => v}), do: String.to_integer(v)
+  defp hrana_value(%{"type" => "float", "value" => v}), do: v
+  defp hrana_value(%{"type" => "text", "value" => v}), do: v
+  defp hrana_value(%{"type" => "blob", "base64" => v}), do: Base.decode64!(v, padding: false)
+
+  defp debug_value(%{"base64" => v}), do: Base.decode64!(v)
+  defp debug_value(v), do: v
+end
