@@ -198,7 +198,7 @@ for {kind, name} <- EctoLibSql.ReplicaServers.kinds() do
                Repo1,
                "SELECT type, dflt_value FROM pragma_table_info('users') WHERE name = 'age'"
              ) ==
-               [["NUMERIC", "40"]]
+               [["DECIMAL", "40"]]
 
       assert index_names(Repo1, "users") == [["users_age_index"], ["users_email_index"]]
       assert rows(Repo1, "SELECT count(*) FROM users") == [[3]]

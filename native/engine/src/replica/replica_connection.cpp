@@ -265,9 +265,16 @@ std::shared_ptr<Statement> ReplicaConnection::prepare(std::string_view sql) {
   return routed(sql, std::move(local));
 }
 
+// SQL holding several statements runs as a script (the caller's SeveralStatements path), on
+// the server as on the local file: a statement prepared for the server would run the first.
+void ReplicaConnection::refuse_several_statements(std::string_view sql) {
+  if (sql::split_statements(sql).size() > 1) throw SeveralStatements();
+}
+
 StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget* budget) {
   require_open();
   if (!frozen_ && !offline_ && server_transaction_) {
+    refuse_several_statements(sql);
     return StatementLease(std::make_unique<RoutedStatement>(weak_from_this(), std::string(sql),
                                                             nullptr, remote_->prepare(sql)),
                           nullptr);
@@ -279,6 +286,7 @@ StatementLease ReplicaConnection::acquire(std::string_view sql, const ExecBudget
     if (frozen_ || offline_ || !may_run_on_server(sql::classify(sql), e)) throw;
     // Opening the server connection may wait on the network: not where blocking is forbidden.
     if (budget != nullptr && budget->nonblocking) return StatementLease{};
+    refuse_several_statements(sql);
     return StatementLease(
         std::make_unique<RoutedStatement>(weak_from_this(), std::string(sql), nullptr,
                                           remote_connection().prepare(sql)),

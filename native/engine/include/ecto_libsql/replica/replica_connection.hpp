@@ -3,8 +3,8 @@
 // sync protocol; docs/replica.md). Writes go to the server through a remote connection and are
 // pulled back (read_your_writes), or, with offline writes, go to the local file and are pushed
 // by sync(). A transaction reads the local file until its first write and runs on the server
-// from then on (from BEGIN when it is IMMEDIATE or EXCLUSIVE). With an encryption key the local file is encrypted as a local encrypted database
-// is, pulled pages included.
+// from then on (from BEGIN when it is IMMEDIATE or EXCLUSIVE). With an encryption key the local
+// file is encrypted as a local encrypted database is, pulled pages included.
 #pragma once
 
 #include <atomic>
@@ -91,6 +91,7 @@ class ReplicaConnection final : public Connection,
   [[nodiscard]] Place place_of(const sql::Classification& cls, bool begins_writing,
                                const Statement* local) const noexcept;
   // The statement prepared against the local file (throws the local error).
+  static void refuse_several_statements(std::string_view sql);
   std::shared_ptr<Statement> prepare_local(std::string_view sql);
   // The server connection for a statement that runs there. A local transaction open now moves
   // to the server first; a read-only transaction refuses.
