@@ -1,6 +1,7 @@
 #include "ecto_libsql/replica/replica_connection.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <random>
