@@ -61,6 +61,9 @@ defmodule Mix.Tasks.Compile.EctoLibsqlNative do
   @optional_modules [DBConnection, Ecto.Type, Ecto.Adapters.SQL]
 
   defp recompile_when_optional_deps_change do
+    # Run on its own (`mix compile.ecto_libsql_native`), the compiler comes before `loadpaths`:
+    # without the dependencies' paths every optional module would look missing.
+    Mix.Task.run("loadpaths", ["--no-deps-check"])
     manifests = Mix.Project.manifest_path()
     stamp = Path.join(manifests, "ecto_libsql.optional_deps")
     loadable = inspect(for module <- @optional_modules, do: {module, Code.ensure_loaded?(module)})
