@@ -265,6 +265,51 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
       end
     end
 
+    test "remote_encryption_key goes with every request, as x-turso-encryption-key" do
+      key = "c2VydmVyLXNpZGUta2V5+/="
+      server = start_server!(mode: :both, encryption_key: key)
+      LibsqlSyncServer.request_log(server)
+
+      s = replica!(server, remote_encryption_key: key)
+      assert count(s) == 3
+      assert {:ok, _} = Native.execute(s, "INSERT INTO t(v) VALUES ('four')", [])
+      assert count(s) == 4
+      assert {:ok, _} = Native.sync(s)
+      Native.close(s)
+
+      log = LibsqlSyncServer.request_log(server)
+      paths = Enum.map(log, & &1["path"])
+      assert "/info" in paths and "/v3/pipeline" in paths
+      assert Enum.any?(paths, &String.starts_with?(&1, "/export/"))
+      assert Enum.all?(log, &(&1["encryption_key"] == key)), inspect(log)
+
+      # Remote mode (Hrana on the same URL) sends it too.
+      {:ok, r} = Native.connect(uri: server.url, auth_token: @token, remote_encryption_key: key)
+      assert rows!(r, "SELECT count(*) FROM t") == [[4]]
+      Native.close(r)
+      assert Enum.all?(LibsqlSyncServer.request_log(server), &(&1["encryption_key"] == key))
+
+      # Without the key (or with another), the server refuses: the error says what it answered
+      # and never shows the key.
+      for opts <- [[], [remote_encryption_key: "wrong-key"]] do
+        assert {:error, %EctoLibSql.Error{message: message}} =
+                 Native.connect(
+                   [database: tmp_db("nokey"), uri: server.url, auth_token: @token, sync: true] ++
+                     opts
+                 )
+
+        assert message =~ "400"
+        refute message =~ key
+        refute message =~ "wrong-key"
+
+        {:ok, r} = Native.connect([uri: server.url, auth_token: @token] ++ opts)
+        assert {:error, %EctoLibSql.Error{message: message}} = Native.execute(r, "SELECT 1", [])
+        assert message =~ "400"
+        refute message =~ "wrong-key"
+        Native.close(r)
+      end
+    end
+
     test "the gRPC log takes no offline writes" do
       server = start_server!(mode: :grpc)
 

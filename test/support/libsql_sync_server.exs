@@ -38,7 +38,8 @@ defmodule EctoLibSql.LibsqlSyncServer do
         if(t = opts[:token], do: ["--token", t], else: []) ++
         if(m = opts[:mode], do: ["--mode", Atom.to_string(m)], else: []) ++
         if(n = opts[:namespace], do: ["--namespace", n], else: []) ++
-        if(b = opts[:v1_batch_frames], do: ["--v1-batch-frames", Integer.to_string(b)], else: [])
+        if(b = opts[:v1_batch_frames], do: ["--v1-batch-frames", Integer.to_string(b)], else: []) ++
+        if(k = opts[:encryption_key], do: ["--encryption-key", k], else: [])
 
     port_args = if p = opts[:port], do: ["--port", Integer.to_string(p)], else: []
     server = HranaServer.start_node!(@script, args ++ port_args, dir)
@@ -81,14 +82,18 @@ defmodule EctoLibSql.LibsqlSyncServer do
 
   @doc "The requests since the last call, as \"METHOD path status\" strings; clears the log."
   def requests(server) do
-    log = debug!(server, :get, "/debug/requests")
-    debug!(server, :delete, "/debug/requests")
-
-    Enum.map(log, fn e ->
+    Enum.map(request_log(server), fn e ->
       grpc = if s = e["grpc_status"], do: " grpc-status #{s}", else: ""
       cut = if e["cut"], do: " (cut)", else: ""
       "#{e["method"]} #{e["path"]} #{e["status"]}#{grpc}#{cut}"
     end)
+  end
+
+  @doc "The requests since the last call as the server logged them (maps); clears the log."
+  def request_log(server) do
+    log = debug!(server, :get, "/debug/requests")
+    debug!(server, :delete, "/debug/requests")
+    log
   end
 
   @doc "Starts the next generation (HTTP sync); answers its number."

@@ -27,6 +27,10 @@
 //                  FAILED_PRECONDITION NAMESPACE_DOESNT_EXIST (default: any namespace is served).
 //   --v1-batch-frames N  frames in one BatchLogEntries answer before it ends at the next commit
 //                  (default 1024, as sqld's MAX_FRAMES_PER_BATCH).
+//   --encryption-key K  a database encrypted on the server, as Turso Cloud's: HTTP sync and
+//                  Hrana requests need `x-turso-encryption-key: K` (what libsql's sync.rs and
+//                  hrana/hyper.rs send), else HTTP 400; gRPC requests too (libsql's gRPC client
+//                  sends no key: only HTTP sync reaches such a database).
 //
 // HTTP sync ("v2", libsql/src/sync.rs). Generations are numbered from 1; generation G's frames
 // from 1, exactly as a client's local WAL holds them after it bootstrapped G.
@@ -138,7 +142,8 @@
 //                             "POST /wal_log.ReplicationLog/Hello": n, ...}, "hrana"}
 //   GET    /debug/requests    the last 1000 requests [{"method", "path", "status" (null when
 //                             no answer was sent), "bytes" (of the answer's body),
-//                             "grpc_status", "cut" (true when the answer did not finish)}];
+//                             "grpc_status", "cut" (true when the answer did not finish),
+//                             "encryption_key" (the x-turso-encryption-key header or null)}];
 //                             DELETE clears them
 //   POST   /debug/new-generation  starts generation G + 1 (its export is the database now)
 //                             -> {"generation"}
@@ -176,7 +181,7 @@ const hrana = require("./hrana_server.js");
 const PAGE = 4096;
 const WAL_FRAME = 24 + PAGE;
 
-const opts = { port: 0, token: null, mode: "both", namespace: null, v1BatchFrames: 1024 };
+const opts = { port: 0, token: null, mode: "both", namespace: null, v1BatchFrames: 1024, encryptionKey: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === "--db") opts.db = path.resolve(process.argv[++i]);
@@ -185,6 +190,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--mode") opts.mode = process.argv[++i];
   else if (a === "--namespace") opts.namespace = process.argv[++i];
   else if (a === "--v1-batch-frames") opts.v1BatchFrames = Number(process.argv[++i]);
+  else if (a === "--encryption-key") opts.encryptionKey = process.argv[++i];
   else throw new Error("unknown option " + a);
 }
 if (!opts.db) throw new Error("--db is required");
@@ -1252,6 +1258,10 @@ async function withFault(f, req, res, p) {
 }
 
 function route(req, res, p) {
+  if (opts.encryptionKey !== null && req.headers["x-turso-encryption-key"] !== opts.encryptionKey) {
+    req.resume();
+    return sendJson(res, 400, { error: "the database is encrypted: x-turso-encryption-key is missing or wrong" });
+  }
   if (p === "/info" || p.startsWith("/export/") || p.startsWith("/sync/")) {
     if (opts.mode === "grpc") {
       req.resume();
@@ -1278,7 +1288,13 @@ const server = http.createServer((req, res) => {
   if (p.startsWith("/debug/")) return debugRoute(req, res, p).catch((err) => sendJson(res, 500, { error: err.message }));
   const name = `${req.method} ${routeName(p)}`;
   requestCounts[name] = (requestCounts[name] || 0) + 1;
-  const entry = { method: req.method, path: p, status: null, bytes: 0 };
+  const entry = {
+    method: req.method,
+    path: p,
+    status: null,
+    bytes: 0,
+    encryption_key: req.headers["x-turso-encryption-key"] ?? null,
+  };
   const { write, end } = res;
   res.write = function (c, ...rest) {
     if (c && typeof c !== "function") entry.bytes += Buffer.byteLength(c);
@@ -1309,7 +1325,12 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60000;
-server.on("upgrade", (req, socket, head) => hrana.serveUpgrade(req, socket, head));
+server.on("upgrade", (req, socket, head) => {
+  if (opts.encryptionKey !== null && req.headers["x-turso-encryption-key"] !== opts.encryptionKey) {
+    return socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  }
+  return hrana.serveUpgrade(req, socket, head);
+});
 hrana.useServer(server);
 
 server.listen(opts.port, "127.0.0.1", () => {

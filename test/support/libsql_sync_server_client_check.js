@@ -532,11 +532,43 @@ async function grpcOnly() {
   await httpOnly.stop();
 }
 
+// ---------------------------------------------------------------------------------------------
+// A database encrypted on the server (Turso Cloud): npm libsql sends the replica's
+// remoteEncryptionKey as x-turso-encryption-key with every HTTP sync and Hrana request, and the
+// server refuses a request without it.
+async function encryptedRemote() {
+  const KEY = "server-side-key";
+  const server = await new Server("encrypted", ["--token", TOKEN, "--encryption-key", KEY]).start();
+  await server.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)");
+  await server.exec("INSERT INTO notes(body) VALUES ('sealed')");
+  await server.requests();
+  const db = replica("enc.db", server.url, { remoteEncryptionKey: KEY });
+  db.sync();
+  checkEqual(rowsOf(db, "SELECT body FROM notes"), [["sealed"]], "a replica with the key bootstraps");
+  db.exec("INSERT INTO notes(body) VALUES ('written')");
+  const log = await server.debug("/debug/requests");
+  await server.debug("/debug/requests", "DELETE");
+  check(log.length >= 3 && log.some((e) => e.path.endsWith("/pipeline")), "the replica synced and forwarded a write");
+  check(log.every((e) => e.encryption_key === KEY), "every request carried x-turso-encryption-key");
+  db.close();
+  let missing = null;
+  try {
+    replica("enc-nokey.db", server.url).sync();
+  } catch (err) {
+    missing = err;
+  }
+  check(missing !== null, `a replica without the key fails (${missing && missing.message})`);
+  const refused = (await server.debug("/debug/requests")).filter((e) => e.status === 400);
+  check(refused.length >= 1 && refused.every((e) => e.encryption_key === null), "the server answered 400 to requests without the key");
+  await server.stop();
+}
+
 async function main() {
   try {
     await httpSync();
     await grpcOnly();
-    console.log(`libsql sync test server: ${checks} checks passed against npm libsql 0.5.29 replicas (HTTP sync and gRPC-web, offline writes, faults)`);
+    await encryptedRemote();
+    console.log(`libsql sync test server: ${checks} checks passed against npm libsql 0.5.29 replicas (HTTP sync and gRPC-web, offline writes, faults, a database encrypted on the server)`);
     console.log("npm libsql, observed:\n" + [...surprises].map((s) => "  - " + s).join("\n"));
   } finally {
     for (const child of children) child.kill();

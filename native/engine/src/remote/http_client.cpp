@@ -260,6 +260,8 @@ HttpResponse HttpClient::request(bool post, std::string_view path, std::string_v
   if (!impl.authorization.empty() && extras.authorization) {
     req.set(http::field::authorization, impl.authorization);
   }
+  for (const auto& [name, value] : headers_)
+    req.set(name, value);
   for (const auto& [name, value] : extras.headers)
     req.set(name, value);
   if (post) {
@@ -334,6 +336,8 @@ unsigned HttpClient::start_streaming(std::string_view path, std::string_view bod
   req.set(http::field::user_agent, "ecto_libsql");
   req.keep_alive(true);
   if (!impl.authorization.empty()) req.set(http::field::authorization, impl.authorization);
+  for (const auto& [name, value] : headers_)
+    req.set(name, value);
   req.set(http::field::content_type, "application/json");
   req.body() = std::string(body);
   req.prepare_payload();

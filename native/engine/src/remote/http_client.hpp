@@ -104,6 +104,10 @@ struct HttpResponse {
   [[nodiscard]] std::string_view header(std::string_view name) const noexcept;
 };
 
+// The header that carries the key of a database encrypted on the server (Turso), on Hrana and
+// sync requests alike.
+inline constexpr std::string_view kEncryptionKeyHeader = "x-turso-encryption-key";
+
 // What some requests need beyond the Hrana defaults (replica sync: gRPC-web metadata, other
 // content types, response headers).
 struct HttpExtras {
@@ -152,6 +156,11 @@ class HttpClient {
   // Requests after this can be aborted through `interrupter` (it must outlive the client); an
   // aborted request throws Error with kCodeInterrupt.
   void set_interrupter(Interrupter* interrupter) noexcept { interrupter_ = interrupter; }
+  // A header sent with every request from now on (e.g. `x-turso-encryption-key`). The value
+  // must have been checked for control characters.
+  void add_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+  }
 
  private:
   struct Impl;
@@ -167,6 +176,7 @@ class HttpClient {
   std::chrono::milliseconds request_timeout_{};
   std::size_t max_response_size_ = 0;
   Interrupter* interrupter_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> headers_;
   std::unique_ptr<Impl> impl_;
 };
 

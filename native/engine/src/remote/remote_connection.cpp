@@ -81,6 +81,7 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
   require_header_safe(auth_token_, "auth_token");
   if (options.remote_encryption_key) {
     require_header_safe(*options.remote_encryption_key, "remote_encryption_key");
+    remote_encryption_key_ = *options.remote_encryption_key;
   }
   ca_file_ = options.tls_ca_file;
   connect_timeout_ = options.connect_timeout;
@@ -94,6 +95,9 @@ RemoteConnection::RemoteConnection(const ConnectOptions& options) {
     ws_ = std::make_unique<WsClient>(url, connect_timeout_, request_timeout_, ca_file_);
     ws_->set_interrupter(&interrupter_);
     ws_->set_max_response_size(max_response_size_);
+    if (!remote_encryption_key_.empty()) {
+      ws_->add_header(std::string(kEncryptionKeyHeader), remote_encryption_key_);
+    }
     Deadline deadline;
     ws_open(deadline);
     return;
@@ -118,6 +122,9 @@ std::unique_ptr<HttpClient> RemoteConnection::make_http(const Url& url) {
       std::make_unique<HttpClient>(url, auth_token_, connect_timeout_, request_timeout_, ca_file_);
   client->set_interrupter(&interrupter_);
   client->set_max_response_size(max_response_size_);
+  if (!remote_encryption_key_.empty()) {
+    client->add_header(std::string(kEncryptionKeyHeader), remote_encryption_key_);
+  }
   return client;
 }
 

@@ -220,6 +220,8 @@ class RemoteConnection final : public Connection {
 
   Interrupter interrupter_;  // declared before the clients that point at it
   std::string auth_token_;
+  // Sent as `x-turso-encryption-key` with every request, as libSQL's clients do (empty: none).
+  std::string remote_encryption_key_;
   std::string ca_file_;  // ConnectOptions::tls_ca_file
   std::chrono::milliseconds connect_timeout_{};
   std::chrono::milliseconds request_timeout_{};

@@ -114,9 +114,11 @@ void WsClient::connect(const Deadline& deadline) {
       if (ec)
         throw TransportError("Failed to connect: TLS handshake failed: " + ec.message(), false);
     }
-    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+    ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
       req.set(beast::http::field::sec_websocket_protocol, "hrana3");
       req.set(beast::http::field::user_agent, "ecto_libsql");
+      for (const auto& [name, value] : headers_)
+        req.set(name, value);
     }));
     ws.read_message_max(max_response_size_);
     websocket::response_type res;

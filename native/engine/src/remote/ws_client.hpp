@@ -33,6 +33,10 @@ class WsClient {
   // Sends and receives after this can be aborted through `interrupter` (it must outlive the
   // client); an aborted exchange closes the socket and throws Error with kCodeInterrupt.
   void set_interrupter(Interrupter* interrupter) noexcept { interrupter_ = interrupter; }
+  // A header sent with the upgrade request of every (re)connection from now on.
+  void add_header(std::string name, std::string value) {
+    headers_.emplace_back(std::move(name), std::move(value));
+  }
 
  private:
   struct Impl;
@@ -41,6 +45,7 @@ class WsClient {
   std::chrono::milliseconds request_timeout_;
   std::size_t max_response_size_ = 0;
   Interrupter* interrupter_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> headers_;
   std::unique_ptr<Impl> impl_;
 };
 

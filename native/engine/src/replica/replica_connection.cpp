@@ -83,7 +83,8 @@ ReplicaConnection::ReplicaConnection(const ConnectOptions& options)
   }
   const SyncTarget target{
       parse_sync_url(options.uri),
-      SyncClientOptions{options.auth_token, options.request_timeout, options.tls_ca_file}};
+      SyncClientOptions{options.auth_token, options.request_timeout, options.tls_ca_file,
+                        options.remote_encryption_key.value_or(std::string())}};
   const std::optional<ProtocolKind> forced = parse_protocol(options.sync_protocol);
   // Connections of a pool (and other processes) open, bootstrap and sync one at a time.
   const SyncFileLock file_lock(options.database);

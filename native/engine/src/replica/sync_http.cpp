@@ -19,7 +19,11 @@ SyncEndpoint parse_sync_url(const std::string& url) {
 SyncClient::SyncClient(SyncEndpoint endpoint, const SyncClientOptions& options)
     : endpoint_(std::move(endpoint)),
       token_(options.auth_token),
-      client_(endpoint_, options.auth_token, options.timeout, options.timeout, options.ca_file) {}
+      client_(endpoint_, options.auth_token, options.timeout, options.timeout, options.ca_file) {
+  if (!options.encryption_key.empty()) {
+    client_.add_header(std::string(remote::kEncryptionKeyHeader), options.encryption_key);
+  }
+}
 
 std::string SyncClient::where() const {
   return endpoint_.host + ":" + endpoint_.port;
@@ -72,7 +76,7 @@ HttpReply SyncClient::exchange(bool post, std::string_view path, std::string_vie
 HttpReply http_post(const SyncEndpoint& endpoint, const std::string& path, const std::string& body,
                     const std::string& content_type, const std::string& auth_token,
                     std::chrono::milliseconds timeout, const std::string& ca_file) {
-  SyncClient client(endpoint, SyncClientOptions{auth_token, timeout, ca_file});
+  SyncClient client(endpoint, SyncClientOptions{auth_token, timeout, ca_file, {}});
   return client.post(path, body, content_type);
 }
 

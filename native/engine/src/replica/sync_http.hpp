@@ -22,6 +22,8 @@ struct SyncClientOptions {
   std::string auth_token;
   std::chrono::milliseconds timeout{30000};
   std::string ca_file;
+  // ConnectOptions::remote_encryption_key: sent with every sync request (empty: none).
+  std::string encryption_key;
 };
 
 class SyncClient {
