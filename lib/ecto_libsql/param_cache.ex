@@ -1,6 +1,6 @@
 defmodule EctoLibSql.ParamCache do
   @moduledoc false
-  # Parameter names per SQL text, for EctoLibSql.Native.normalise_arguments/3. An ETS table
+  # Parameter names per SQL text, for EctoLibSql.NamedParams.normalise_arguments/3. An ETS table
   # owned by a process of the application; at most @max entries, the oldest half evicted when
   # full.
   use GenServer
