@@ -10,6 +10,8 @@ defmodule EctoLibSql.Options do
 
   require Logger
 
+  alias EctoLibSql.SQL
+
   # Options of this driver, by the modes that read them.
   @driver [
     database: [:local, :remote_replica],
@@ -354,9 +356,7 @@ defmodule EctoLibSql.Options do
               ":attach takes [name: path] pairs, got: #{inspect({name, path})}"
       end
 
-      name = to_string(name)
-      path = String.replace(path, "'", "''")
-      "ATTACH DATABASE '#{path}' AS \"#{String.replace(name, "\"", "\"\"")}\""
+      "ATTACH DATABASE #{SQL.quote_string(path)} AS #{SQL.quote_name(to_string(name))}"
     end
   end
 

@@ -178,7 +178,7 @@ defmodule EctoLibSql.Vector do
   @spec distance_cos_sql(String.t(), [number()] | String.t()) :: String.t()
   def distance_cos_sql(column, vector) when is_binary(column) do
     literal = if is_list(vector), do: to_text(vector), else: vector
-    "vector_distance_cos(#{column}, '#{String.replace(literal, "'", "''")}')"
+    "vector_distance_cos(#{column}, #{EctoLibSql.SQL.quote_string(literal)})"
   end
 
   @doc """

@@ -37,7 +37,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @behaviour Ecto.Adapter.Storage
     @behaviour Ecto.Adapter.Structure
 
-    alias Ecto.Adapters.LibSql.{Codec, MigrationLock, Rebuild}
+    alias Ecto.Adapters.LibSql.{Codec, Connection, MigrationLock, Rebuild}
 
     defoverridable init: 1
 
@@ -202,9 +202,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp declared_types(meta, prefix, table) do
-      quote_name = &[?", String.replace(&1, "\"", "\"\""), ?"]
-      schema = if prefix, do: [quote_name.(to_string(prefix)), ?.], else: []
-      sql = IO.iodata_to_binary(["PRAGMA ", schema, "table_xinfo(", quote_name.(table), ?)])
+      schema = if prefix, do: [Connection.quote_name(to_string(prefix)), ?.], else: []
+
+      sql =
+        IO.iodata_to_binary(["PRAGMA ", schema, "table_xinfo(", Connection.quote_name(table), ?)])
 
       case Ecto.Adapters.SQL.query(meta, sql, [], log: false, telemetry_event: nil) do
         {:ok, %{columns: columns, rows: rows}} ->
