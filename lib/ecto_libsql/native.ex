@@ -157,6 +157,8 @@ defmodule EctoLibSql.Native do
 
   @doc false
   # DBConnection-style query: {:ok, query, result, state} | {:error, %Error{}, state}.
+  @spec query(State.t(), Query.t(), list() | map()) ::
+          {:ok, Query.t(), Result.t(), State.t()} | {:error, Error.t(), State.t()}
   def query(%State{conn_id: conn, trx_id: trx} = state, %Query{statement: sql} = query, args) do
     case NIF.query(conn, trx, IO.iodata_to_binary(sql), args) do
       {:ok, result} -> {:ok, query, result, state}
@@ -322,12 +324,7 @@ defmodule EctoLibSql.Native do
 
   def query_stmt(%State{}, _stmt, _args), do: {:error, "arguments must be a list or map"}
 
-  defp query_stmt_slow(conn, stmt, args) do
-    case NIF.stmt_query(conn, stmt, args) do
-      {:ok, _} = ok -> ok
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  defp query_stmt_slow(conn, stmt, args), do: ok_or_message(NIF.stmt_query(conn, stmt, args))
 
   @doc """
   Runs a prepared statement: statements that return rows answer `{:ok, %Result{}}`, the
@@ -351,25 +348,35 @@ defmodule EctoLibSql.Native do
   def close_stmt(stmt), do: ok_or_message(NIF.stmt_close(stmt))
 
   @doc "The number of result columns of a prepared statement."
+  @spec stmt_column_count(State.t(), reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def stmt_column_count(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :column_count, 0))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :column_count, 0))
 
   @doc "The name of result column `index` (0-based)."
+  @spec stmt_column_name(State.t(), reference(), non_neg_integer()) ::
+          {:ok, String.t()} | {:error, String.t()}
   def stmt_column_name(%State{conn_id: conn}, stmt, index) when is_integer(index) and index >= 0,
-    do: info_result(NIF.stmt_info(conn, stmt, :column_name, index))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :column_name, index))
 
   @doc "The number of parameters of a prepared statement."
+  @spec stmt_parameter_count(State.t(), reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def stmt_parameter_count(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :parameter_count, 0))
 
   @doc "The name of parameter `index` (1-based) with its prefix (`\":id\"`), or nil for `?`."
+  @spec stmt_parameter_name(State.t(), reference(), pos_integer()) ::
+          {:ok, String.t() | nil} | {:error, String.t()}
   def stmt_parameter_name(%State{conn_id: conn}, stmt, index)
       when is_integer(index) and index >= 1,
-      do: info_result(NIF.stmt_info(conn, stmt, :parameter_name, index))
+      do: ok_or_message(NIF.stmt_info(conn, stmt, :parameter_name, index))
 
   @doc "`{:ok, [{name, origin_name, declared_type | nil}]}` for each result column."
+  @spec get_stmt_columns(State.t(), reference()) ::
+          {:ok, [{String.t(), String.t(), String.t() | nil}]} | {:error, String.t()}
   def get_stmt_columns(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :columns, 0))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :columns, 0))
 
   # ------------------------------------------------------------------------------------------
   # Batches
@@ -463,14 +470,18 @@ defmodule EctoLibSql.Native do
   # ------------------------------------------------------------------------------------------
 
   @doc "The rowid of the last row inserted on this connection."
+  @spec get_last_insert_rowid(State.t()) :: integer() | {:error, String.t()}
   def get_last_insert_rowid(%State{conn_id: conn}),
     do: info_value(NIF.info(conn, :last_insert_rowid))
 
   @doc "Rows changed by the last INSERT, UPDATE or DELETE."
+  @spec get_changes(State.t()) :: non_neg_integer() | {:error, String.t()}
   def get_changes(%State{conn_id: conn}), do: info_value(NIF.info(conn, :changes))
   @doc "Rows changed since the connection opened."
+  @spec get_total_changes(State.t()) :: non_neg_integer() | {:error, String.t()}
   def get_total_changes(%State{conn_id: conn}), do: info_value(NIF.info(conn, :total_changes))
   @doc "True unless a transaction is open."
+  @spec get_is_autocommit(State.t()) :: boolean() | {:error, String.t()}
   def get_is_autocommit(%State{conn_id: conn}), do: info_value(NIF.info(conn, :autocommit))
 
   @doc "Sets how long (ms) to wait for a locked database before failing with SQLITE_BUSY."
@@ -557,10 +568,13 @@ defmodule EctoLibSql.Native do
   end
 
   @doc "The replica's current replication position (frame number)."
+  @spec get_frame_number_for_replica(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def get_frame_number_for_replica(%State{conn_id: conn}), do: get_frame_number_for_replica(conn)
   def get_frame_number_for_replica(conn), do: replication(conn, :frame_number, nil)
 
   @doc "Syncs until the replica reaches `frame_no`."
+  @spec sync_until_frame(State.t() | reference(), non_neg_integer()) :: :ok | {:error, String.t()}
   def sync_until_frame(%State{conn_id: conn}, frame_no), do: sync_until_frame(conn, frame_no)
 
   def sync_until_frame(conn, frame_no) when is_integer(frame_no) and frame_no >= 0 do
@@ -571,6 +585,8 @@ defmodule EctoLibSql.Native do
   end
 
   @doc "Flushes pending replication work and answers the frame number reached."
+  @spec flush_and_get_frame(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def flush_and_get_frame(%State{conn_id: conn}), do: flush_and_get_frame(conn)
   def flush_and_get_frame(conn), do: replication(conn, :flush, nil)
 
@@ -578,6 +594,8 @@ defmodule EctoLibSql.Native do
   The highest frame number written through this replica; `{:ok, 0}` for local and remote
   connections, which write through no replica (as earlier releases answered).
   """
+  @spec get_max_write_frame(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def get_max_write_frame(%State{conn_id: conn}), do: get_max_write_frame(conn)
 
   def get_max_write_frame(conn) do
@@ -872,11 +890,14 @@ defmodule EctoLibSql.Native do
   # ------------------------------------------------------------------------------------------
 
   @doc "Writes an encrypted copy of a plain database. See `EctoLibSql.Encryption`."
+  @spec encrypt_database(Path.t(), Path.t(), binary()) :: :ok | {:error, Error.t()}
   defdelegate encrypt_database(source, destination, key), to: EctoLibSql.Encryption
 
   @doc "Writes a plain copy of an encrypted database. See `EctoLibSql.Encryption`."
+  @spec decrypt_database(Path.t(), Path.t(), binary()) :: :ok | {:error, Error.t()}
   defdelegate decrypt_database(source, destination, key), to: EctoLibSql.Encryption
 
   @doc "Changes the key of an encrypted database in place. See `EctoLibSql.Encryption`."
+  @spec rekey(Path.t(), binary(), binary()) :: :ok | {:error, Error.t()}
   defdelegate rekey(database, old_key, new_key), to: EctoLibSql.Encryption
 end

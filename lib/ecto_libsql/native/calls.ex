@@ -9,20 +9,17 @@ defmodule EctoLibSql.Native.Calls do
   @spec message(term()) :: String.t()
   def message(native), do: Error.from_native(native).message
 
-  @doc "`:ok`, or `{:error, message}` for a NIF error."
-  @spec ok_or_message(:ok | {:error, term()}) :: :ok | {:error, String.t()}
+  @doc "`:ok` and `{:ok, value}` as they are, `{:error, message}` for a NIF error."
+  @spec ok_or_message(:ok | {:ok, term()} | {:error, term()}) ::
+          :ok | {:ok, term()} | {:error, String.t()}
   def ok_or_message(:ok), do: :ok
+  def ok_or_message({:ok, _} = ok), do: ok
   def ok_or_message({:error, native}), do: {:error, message(native)}
 
   @doc "A value of `NIF.info/2` as it is, or `{:error, message}`."
   @spec info_value(term()) :: term()
   def info_value({:error, native}), do: {:error, message(native)}
   def info_value(value), do: value
-
-  @doc "An `{:ok, value}` of `NIF.stmt_info/4` as it is, or `{:error, message}`."
-  @spec info_result({:ok, term()} | {:error, term()}) :: {:ok, term()} | {:error, String.t()}
-  def info_result({:ok, _} = ok), do: ok
-  def info_result({:error, native}), do: {:error, message(native)}
 
   @doc "A result as the string-keyed map of earlier releases."
   @spec result_map(Result.t()) :: %{String.t() => term()}

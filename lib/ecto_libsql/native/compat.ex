@@ -356,7 +356,7 @@ defmodule EctoLibSql.Native.Compat do
   def get_statement_columns(conn, stmt), do: statement_info(conn, stmt, :columns, 0)
 
   defp statement_info(conn, stmt, what, index),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, what, index)))
+    do: unwrap(ok_or_message(NIF.stmt_info(conn, stmt, what, index)))
 
   @spec reset_statement(reference(), reference()) :: :ok | error()
   def reset_statement(conn, stmt), do: ok_or_message(NIF.stmt_reset(conn, stmt))
@@ -375,12 +375,7 @@ defmodule EctoLibSql.Native.Compat do
   end
 
   @spec handle_status_transaction(reference()) :: :ok | error()
-  def handle_status_transaction(trx) do
-    case NIF.transaction_status(trx) do
-      :ok -> :ok
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  def handle_status_transaction(trx), do: ok_or_message(NIF.transaction_status(trx))
 
   @spec commit_or_rollback_transaction(reference(), reference(), atom(), atom(), String.t()) ::
           {:ok, String.t()} | error()

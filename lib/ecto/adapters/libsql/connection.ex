@@ -150,6 +150,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
 
     ## Queries
 
+    @spec all(Ecto.Query.t(), list()) :: iodata()
     @impl true
     def all(query, as_prefix \\ []) do
       sources = create_names(query, as_prefix)
@@ -172,6 +173,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       |> IO.iodata_to_binary()
     end
 
+    @spec update_all(Ecto.Query.t(), iodata() | nil) :: iodata()
     @impl true
     def update_all(%{from: %{source: source}} = query, prefix \\ nil) do
       sources = create_names(query, [])
@@ -520,37 +522,24 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp update_op(:set, key, value, sources, query),
       do: [quote_name(key), " = " | expr(value, sources, query)]
 
-    defp update_op(:inc, key, value, sources, query) do
-      [
-        quote_name(key),
-        " = ",
-        quote_qualified_name(key, sources, 0),
-        " + "
-        | expr(value, sources, query)
-      ]
-    end
+    # `key = <before> key <between> value <after>`; arrays are JSON text.
+    @update_ops [
+      inc: {" = ", " + ", ""},
+      push: {" = json_insert(coalesce(", ", '[]'), '$[#]', ", ")"},
+      pull: {" = (SELECT json_group_array(value) FROM json_each(", ") WHERE value IS NOT ", ")"}
+    ]
 
-    # Arrays are JSON text.
-    defp update_op(:push, key, value, sources, query) do
-      [
-        quote_name(key),
-        " = json_insert(coalesce(",
-        quote_qualified_name(key, sources, 0),
-        ", '[]'), '$[#]', ",
-        expr(value, sources, query),
-        ?)
-      ]
-    end
-
-    defp update_op(:pull, key, value, sources, query) do
-      [
-        quote_name(key),
-        " = (SELECT json_group_array(value) FROM json_each(",
-        quote_qualified_name(key, sources, 0),
-        ") WHERE value IS NOT ",
-        expr(value, sources, query),
-        ?)
-      ]
+    for {op, {before, between, after_value}} <- @update_ops do
+      defp update_op(unquote(op), key, value, sources, query) do
+        [
+          quote_name(key),
+          unquote(before),
+          quote_qualified_name(key, sources, 0),
+          unquote(between),
+          expr(value, sources, query),
+          unquote(after_value)
+        ]
+      end
     end
 
     defp update_op(command, _key, _value, _sources, query),

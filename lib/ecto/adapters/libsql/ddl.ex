@@ -55,15 +55,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
               "on #{inspect(to_string(table.name))} first, then drop it without mode: :cascade"
     end
 
-    defp ddl({command, %Table{} = table, _mode}) when command in @drops do
-      [
-        [
-          "DROP TABLE ",
-          if_do(command == :drop_if_exists, "IF EXISTS "),
-          quote_table(table.prefix, table.name)
-        ]
-      ]
-    end
+    defp ddl({command, %Table{} = table, _mode}) when command in @drops,
+      do: [drop("TABLE ", command, table)]
 
     defp ddl({:alter, %Table{} = table, changes}) do
       Enum.map(changes, fn change ->
@@ -99,15 +92,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
       ]
     end
 
-    defp ddl({command, %Index{} = index, _mode}) when command in @drops do
-      [
-        [
-          "DROP INDEX ",
-          if_do(command == :drop_if_exists, "IF EXISTS "),
-          quote_table(index.prefix, index.name)
-        ]
-      ]
-    end
+    defp ddl({command, %Index{} = index, _mode}) when command in @drops,
+      do: [drop("INDEX ", command, index)]
 
     defp ddl({command, %Index{} = index}) when command in @drops,
       do: ddl({command, index, :restrict})
@@ -640,6 +626,14 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL.Connection) do
     defp reference_on_update(:update_all), do: " ON UPDATE CASCADE"
     defp reference_on_update(:restrict), do: " ON UPDATE RESTRICT"
     defp reference_on_update(_), do: []
+
+    defp drop(what, command, %{prefix: prefix, name: name}),
+      do: [
+        "DROP ",
+        what,
+        if_do(command == :drop_if_exists, "IF EXISTS "),
+        quote_table(prefix, name)
+      ]
 
     defp if_do(condition, value), do: if(condition, do: value, else: [])
   end
