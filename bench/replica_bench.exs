@@ -24,16 +24,16 @@
 alias EctoLibSql.Native
 
 Code.require_file("../test/support/libsql_sync_server.exs", __DIR__)
+Code.require_file("../test/support/tursodb_server.exs", __DIR__)
 
 defmodule Bench.Replica do
   @rows 50_000
   @points 20_000
-  @peers System.get_env("ECTO_LIBSQL_PEERS") || Path.expand("../_build/peers", __DIR__)
-  @tursodb Path.join([@peers, "node_modules", "@tursodatabase", "cli-linux-x64-gnu", "tursodb"])
+  alias EctoLibSql.TursodbServer
 
   def run do
-    unless File.exists?(@tursodb) do
-      IO.puts("tursodb not found in #{@peers}: run scripts/setup --no-apt first")
+    if reason = TursodbServer.missing() do
+      IO.puts(reason)
       System.halt(1)
     end
 
@@ -46,7 +46,8 @@ defmodule Bench.Replica do
       )
 
     File.mkdir_p!(dir)
-    {os_pid, url} = start_server(Path.join(dir, "server.db"))
+    server = TursodbServer.start!(database: Path.join(dir, "server.db"))
+    url = server.url
 
     if System.find_executable("node") == nil,
       do: raise("node not found: the npm libsql side needs it")
@@ -92,7 +93,7 @@ defmodule Bench.Replica do
       Native.close(replica)
       Native.close(local)
     after
-      System.cmd("kill", ["-9", Integer.to_string(os_pid)])
+      TursodbServer.kill(server)
     end
 
     libsql =
@@ -204,7 +205,7 @@ defmodule Bench.Replica do
         "steps" => steps
       })
 
-    env = [{"ECTO_LIBSQL_PEERS", @peers}]
+    env = [{"ECTO_LIBSQL_PEERS", TursodbServer.peers()}]
 
     case System.cmd(System.find_executable("node"), [@client, spec], env: env) do
       {out, 0} -> EctoLibSql.LibsqlSyncServer.json_decode(out)
@@ -232,32 +233,6 @@ defmodule Bench.Replica do
     end
   end
 
-  defp start_server(db) do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-
-    erl_port =
-      Port.open({:spawn_executable, @tursodb}, [
-        :binary,
-        :stderr_to_stdout,
-        args: [db, "--sync-server", "127.0.0.1:#{port}"]
-      ])
-
-    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
-    wait(port, 200)
-    {os_pid, "http://127.0.0.1:#{port}"}
-  end
-
-  defp wait(port, 0), do: raise("tursodb did not start on #{port}")
-
-  defp wait(port, n) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, s} -> :gen_tcp.close(s)
-      _ -> Process.sleep(25) && wait(port, n - 1)
-    end
-  end
-
   defp fill(url) do
     exec(url, ["CREATE TABLE t(id INTEGER PRIMARY KEY, i INTEGER, s TEXT, f REAL)"])
 
@@ -272,25 +247,7 @@ defmodule Bench.Replica do
     end
   end
 
-  defp exec(url, statements) do
-    {:ok, _} = Application.ensure_all_started(:inets)
-
-    requests =
-      Enum.map_join(statements, ",", fn sql ->
-        ~s({"type":"execute","stmt":{"sql":"#{String.replace(sql, "\"", "\\\"")}"}})
-      end)
-
-    {:ok, {{_, 200, _}, _, body}} =
-      :httpc.request(
-        :post,
-        {String.to_charlist(url <> "/v2/pipeline"), [], ~c"application/json",
-         ~s({"requests":[#{requests}]})},
-        [timeout: 60_000],
-        body_format: :binary
-      )
-
-    if String.contains?(body, ~s("type":"error")), do: raise(body)
-  end
+  defp exec(url, statements), do: TursodbServer.exec!(%{url: url}, statements)
 
   defp points(state) do
     {:ok, stmt} = Native.prepare(state, "SELECT id, i, s, f FROM t WHERE id = ?")

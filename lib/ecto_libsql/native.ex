@@ -13,7 +13,16 @@ defmodule EctoLibSql.Native do
   earlier releases; new code should not need them.
   """
 
-  alias EctoLibSql.{Error, NIF, Options, Query, Result, State}
+  # Over 800 lines: this module is the whole low-level API by name (COMPAT.md 1.2), every
+  # function with its documentation and @spec. The work is done elsewhere: option checking in
+  # EctoLibSql.Options, named parameters in EctoLibSql.NamedParams, vector SQL in
+  # EctoLibSql.Vector, the 0.9 compatibility functions in EctoLibSql.Native.Compat (delegated
+  # to below, one line each) and the calls both share in EctoLibSql.Native.Calls.
+
+  import EctoLibSql.Native.Calls
+
+  alias EctoLibSql.{Error, NamedParams, NIF, Options, Query, Result, State}
+  alias EctoLibSql.Native.Compat
 
   @default_busy_timeout 5000
   @default_max_rows 500
@@ -51,7 +60,9 @@ defmodule EctoLibSql.Native do
   end
 
   defp open_state(opts, mode, attach) do
-    attach = attach_statements(mode, attach)
+    # The statements run after open are checked before anything opens.
+    attach = Options.attach_statements(mode, attach)
+    pragmas = Options.pragma_statements(opts)
 
     with {:ok, conn} <- open(opts, mode),
          # No secret is kept in the state, which shows up in logs and crash reports.
@@ -61,7 +72,7 @@ defmodule EctoLibSql.Native do
            sync: State.detect_sync(opts),
            opts: Options.printable(opts)
          },
-         :ok <- apply_settings(state, attach, opts) do
+         :ok <- apply_settings(state, attach ++ pragmas, opts) do
       {:ok, state}
     end
   end
@@ -71,182 +82,29 @@ defmodule EctoLibSql.Native do
   # missing; answers {:error, %Error{}} for everything the engine refuses.
   @spec open(keyword(), State.mode()) :: {:ok, reference()} | {:error, Error.t()}
   def open(opts, mode) do
-    case NIF.open(open_options(opts, mode)) do
+    case NIF.open(Options.open_options(opts, mode)) do
       {:ok, conn} -> {:ok, conn}
       {:error, native} -> {:error, Error.from_native(native)}
     end
   end
 
-  defp open_options(opts, mode) do
-    require_option = fn key ->
-      case Keyword.get(opts, key) do
-        value when is_binary(value) and value != "" ->
-          value
-
-        # An empty token sends no Authorization header; a token in the URL stands for it.
-        "" when key == :auth_token ->
-          ""
-
-        nil when key == :auth_token ->
-          if Options.uri_token?(opts[:uri]),
-            do: "",
-            else: raise(ArgumentError, "missing required option :auth_token for #{mode} mode")
-
-        nil ->
-          raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
-
-        "" ->
-          raise ArgumentError, "option #{inspect(key)} must not be empty"
-
-        other ->
-          raise ArgumentError,
-                "option #{inspect(key)} must be a string, got #{Options.kind(other)}"
-      end
-    end
-
-    base =
-      case mode do
-        :local ->
-          %{mode: :local, database: require_option.(:database)}
-
-        :remote ->
-          %{mode: :remote, uri: require_option.(:uri), auth_token: require_option.(:auth_token)}
-
-        :remote_replica ->
-          %{
-            mode: :remote_replica,
-            database: require_option.(:database),
-            uri: require_option.(:uri),
-            auth_token: require_option.(:auth_token)
-          }
-
-        _ ->
-          %{mode: :unknown}
-      end
-
-    optional = [
-      encryption_key: &string_option/2,
-      remote_encryption_key: &string_option/2,
-      busy_timeout: &integer_option/2,
-      sync_interval: &integer_option/2,
-      connect_timeout: &integer_option/2,
-      request_timeout: &integer_option/2,
-      max_response_size: &integer_option/2,
-      read_your_writes: &boolean_option/2,
-      read_only: &boolean_option/2,
-      transport: &transport_option/2,
-      tls_ca_file: &string_option/2,
-      sync_protocol: &sync_protocol_option/2,
-      offline: &boolean_option/2
-    ]
-
-    map =
-      Enum.reduce(optional, base, fn {key, check}, acc ->
-        case Keyword.get(opts, key) do
-          nil -> acc
-          value -> Map.put(acc, key, check.(key, value))
-        end
-      end)
-
-    case Keyword.get(opts, :sync) do
-      true -> Map.put(map, :sync, true)
-      _ -> map
-    end
-  end
-
-  defp string_option(_key, value) when is_binary(value), do: value
-
-  defp string_option(key, value),
-    do:
-      raise(ArgumentError, "option #{inspect(key)} must be a string, got #{Options.kind(value)}")
-
-  defp integer_option(_key, value) when is_integer(value) and value >= 0, do: value
-
-  defp integer_option(key, value),
-    do:
-      raise(
-        ArgumentError,
-        "option #{inspect(key)} must be a non-negative integer, got #{Options.kind(value)}"
-      )
-
-  defp boolean_option(_key, value) when is_boolean(value), do: value
-
-  defp boolean_option(key, value),
-    do:
-      raise(ArgumentError, "option #{inspect(key)} must be a boolean, got #{Options.kind(value)}")
-
-  defp transport_option(_key, value) when value in [:http, :websocket], do: Atom.to_string(value)
-  defp transport_option(_key, value) when value in ["http", "websocket"], do: value
-
-  defp transport_option(key, value),
-    do:
-      raise(
-        ArgumentError,
-        "option #{inspect(key)} must be :http or :websocket, got #{Options.kind(value)}"
-      )
-
-  @sync_protocols [:auto, :libsql_http, :libsql_grpc, :turso]
-
-  defp sync_protocol_option(_key, value) when value in @sync_protocols, do: Atom.to_string(value)
-
-  defp sync_protocol_option(key, value),
-    do:
-      raise(
-        ArgumentError,
-        "option #{inspect(key)} must be one of #{inspect(@sync_protocols)}, got: #{inspect(value)}"
-      )
-
-  # Connection settings applied after open: busy timeout, then optional PRAGMAs.
-  defp apply_settings(%State{} = state, attach, opts) do
+  # Connection settings applied after open: the busy timeout, then the ATTACH and PRAGMA
+  # statements. A failure closes the connection.
+  defp apply_settings(%State{} = state, statements, opts) do
     timeout = Keyword.get(opts, :busy_timeout, @default_busy_timeout)
-
-    pragmas =
-      [
-        foreign_keys: fn v -> "PRAGMA foreign_keys = #{if v, do: "ON", else: "OFF"}" end,
-        journal_mode: fn v -> "PRAGMA journal_mode = #{pragma_word(:journal_mode, v)}" end,
-        synchronous: fn v -> "PRAGMA synchronous = #{pragma_word(:synchronous, v)}" end
-      ]
-      |> Enum.flat_map(fn {key, sql} ->
-        case Keyword.fetch(opts, key) do
-          {:ok, value} when value != nil -> [sql.(value)]
-          _ -> []
-        end
-      end)
 
     with :ok <-
            if(state.mode == :local or state.mode == :remote_replica,
              do: set_timeout(state, timeout),
              else: :ok
            ),
-         :ok <- run_pragmas(state, attach),
-         :ok <- run_pragmas(state, pragmas) do
+         :ok <- run_statements(state, statements) do
       :ok
     else
       {:error, %Error{} = error} ->
         NIF.close(state.conn_id)
         {:error, error}
     end
-  end
-
-  # ATTACH holds for one connection: every connection of a pool attaches the same databases.
-  defp attach_statements(_mode, attach) when attach in [nil, []], do: []
-
-  defp attach_statements(mode, attach) when mode in [:local, :remote_replica] do
-    for {name, path} <- attach do
-      unless (is_atom(name) or is_binary(name)) and is_binary(path) do
-        raise ArgumentError,
-              ":attach takes [name: path] pairs, got: #{inspect({name, path})}"
-      end
-
-      name = to_string(name)
-      path = String.replace(path, "'", "''")
-      "ATTACH DATABASE '#{path}' AS \"#{String.replace(name, "\"", "\"\"")}\""
-    end
-  end
-
-  defp attach_statements(mode, _attach) do
-    raise ArgumentError,
-          ":attach needs a local database file (#{mode} mode cannot attach files)"
   end
 
   defp set_timeout(state, timeout) do
@@ -256,25 +114,14 @@ defmodule EctoLibSql.Native do
     end
   end
 
-  defp run_pragmas(_state, []), do: :ok
+  defp run_statements(_state, []), do: :ok
 
-  defp run_pragmas(state, [sql | rest]) do
+  defp run_statements(state, [sql | rest]) do
     case NIF.query(state.conn_id, nil, sql, []) do
-      {:ok, _} -> run_pragmas(state, rest)
+      {:ok, _} -> run_statements(state, rest)
       {:error, native} -> {:error, Error.from_native(native)}
     end
   end
-
-  @journal_modes ~w(delete truncate persist memory wal off)a
-  @synchronous ~w(off normal full extra)a
-  defp pragma_word(:journal_mode, v) when v in @journal_modes,
-    do: String.upcase(Atom.to_string(v))
-
-  defp pragma_word(:synchronous, v) when v in @synchronous, do: String.upcase(Atom.to_string(v))
-  defp pragma_word(:synchronous, v) when v in 0..3, do: Integer.to_string(v)
-
-  defp pragma_word(key, v),
-    do: raise(ArgumentError, "invalid value for #{inspect(key)}: #{inspect(v)}")
 
   @doc """
   Closes the connection of `state` with its statements and cursors. Idempotent; a state whose
@@ -310,6 +157,8 @@ defmodule EctoLibSql.Native do
 
   @doc false
   # DBConnection-style query: {:ok, query, result, state} | {:error, %Error{}, state}.
+  @spec query(State.t(), Query.t(), list() | map()) ::
+          {:ok, Query.t(), Result.t(), State.t()} | {:error, Error.t(), State.t()}
   def query(%State{conn_id: conn, trx_id: trx} = state, %Query{statement: sql} = query, args) do
     case NIF.query(conn, trx, IO.iodata_to_binary(sql), args) do
       {:ok, result} -> {:ok, query, result, state}
@@ -318,12 +167,6 @@ defmodule EctoLibSql.Native do
   rescue
     e in ArgumentError -> {:error, %Error{message: Exception.message(e)}, state}
   end
-
-  @doc false
-  def execute_non_trx(query, state, args), do: query(state, query, args)
-
-  @doc false
-  def execute_with_trx(state, query, args), do: query(state, query, args)
 
   @doc """
   What a statement is: `:select`, `:insert`, `:update`, `:delete`, `:begin`, `:commit`,
@@ -359,112 +202,20 @@ defmodule EctoLibSql.Native do
   """
   @spec normalise_arguments(State.t() | reference(), String.t(), list() | map()) ::
           list() | {:error, term()}
-  def normalise_arguments(%State{conn_id: conn}, sql, args),
-    do: normalise_arguments(conn, sql, args)
-
-  def normalise_arguments(_conn, _sql, args) when is_list(args), do: args
-
-  def normalise_arguments(conn, sql, args) when is_map(args) do
-    case parameter_names(conn, sql) do
-      {:ok, names} -> map_to_positional(names, args)
-      {:error, reason} -> {:error, reason}
-    end
-  end
-
-  def normalise_arguments(_conn, _sql, _args), do: {:error, "arguments must be a list or map"}
-
-  defp parameter_names(conn, sql) do
-    case EctoLibSql.ParamCache.get(sql) do
-      {:ok, names} ->
-        {:ok, names}
-
-      :miss ->
-        with {:ok, stmt} <- NIF.prepare(conn, sql),
-             {:ok, count} <- NIF.stmt_info(conn, stmt, :parameter_count, 0) do
-          names =
-            for index <- 1..count//1 do
-              {:ok, name} = NIF.stmt_info(conn, stmt, :parameter_name, index)
-              name
-            end
-
-          NIF.stmt_close(stmt)
-          EctoLibSql.ParamCache.put(sql, names)
-          {:ok, names}
-        else
-          {:error, native} -> {:error, Error.from_native(native).message}
-        end
-    end
-  end
-
-  defp map_to_positional(names, map) do
-    if Enum.any?(names, &is_nil/1) do
-      raise ArgumentError,
-            "Cannot use named parameter map with SQL that has positional parameters (?). " <>
-              "Use a list of arguments instead."
-    end
-
-    {values, missing} =
-      Enum.reduce(names, {[], []}, fn name, {values, missing} ->
-        bare = String.slice(name, 1..-1//1)
-
-        case fetch_flexible(map, name, bare) do
-          {:ok, value} -> {[value | values], missing}
-          :error -> {values, [name | missing]}
-        end
-      end)
-
-    case missing do
-      [] ->
-        Enum.reverse(values)
-
-      _ ->
-        raise ArgumentError,
-              "Missing required parameters: #{Enum.join(Enum.reverse(missing), ", ")}. " <>
-                "SQL requires: #{Enum.join(names, ", ")}"
-    end
-  end
-
-  defp fetch_flexible(map, name, bare) do
-    with :error <- Map.fetch(map, bare),
-         :error <- Map.fetch(map, name),
-         :error <- fetch_atom(map, bare) do
-      :error
-    end
-  end
-
-  defp fetch_atom(map, bare) do
-    Map.fetch(map, String.to_existing_atom(bare))
-  rescue
-    ArgumentError -> :error
-  end
+  defdelegate normalise_arguments(conn, sql, args), to: NamedParams
 
   @doc false
-  def normalise_arguments_for_stmt(_conn, _stmt, args) when is_list(args), do: args
-
-  def normalise_arguments_for_stmt(conn, stmt, args) when is_map(args) do
-    with {:ok, count} <- NIF.stmt_info(conn, stmt, :parameter_count, 0) do
-      names =
-        for index <- 1..count//1 do
-          {:ok, name} = NIF.stmt_info(conn, stmt, :parameter_name, index)
-          name
-        end
-
-      map_to_positional(names, args)
-    else
-      {:error, native} -> {:error, Error.from_native(native).message}
-    end
-  end
-
-  def normalise_arguments_for_stmt(_conn, _stmt, _args),
-    do: {:error, "arguments must be a list or map"}
+  @spec normalise_arguments_for_stmt(reference(), reference(), list() | map()) ::
+          list() | {:error, term()}
+  defdelegate normalise_arguments_for_stmt(conn, stmt, args), to: NamedParams
 
   @doc "Empties the cache of parameter names used by `normalise_arguments/3`."
   @spec clear_param_cache() :: :ok
-  def clear_param_cache, do: EctoLibSql.ParamCache.clear()
+  defdelegate clear_param_cache, to: NamedParams
 
   @doc "The number of statements whose parameter names are cached."
   @spec param_cache_size() :: non_neg_integer()
-  def param_cache_size, do: EctoLibSql.ParamCache.size()
+  defdelegate param_cache_size, to: NamedParams
 
   # ------------------------------------------------------------------------------------------
   # Transactions and savepoints
@@ -540,24 +291,6 @@ defmodule EctoLibSql.Native do
   def rollback_to_savepoint_by_name(%State{} = state, name),
     do: savepoint_sql(state, name, "ROLLBACK TO SAVEPOINT ", "Rollback to savepoint failed: ")
 
-  # Without a transaction SAVEPOINT would silently start one outside the caller's control.
-  defp savepoint_sql(%State{trx_id: nil}, _name, _verb, _prefix),
-    do: {:error, "Transaction not found"}
-
-  defp savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, verb, prefix) do
-    if is_binary(name) and valid_identifier?(name) do
-      # Quoted, so that names which are keywords ("order", "select") work too.
-      case NIF.query(conn, trx, verb <> ~s(") <> name <> ~s("), []) do
-        {:ok, _} -> :ok
-        {:error, native} -> {:error, prefix <> message(native)}
-      end
-    else
-      {:error, "Invalid savepoint name: must be a valid SQL identifier"}
-    end
-  end
-
-  defp valid_identifier?(name), do: Regex.match?(~r/\A[A-Za-z_][A-Za-z0-9_]*\z/, name)
-
   # ------------------------------------------------------------------------------------------
   # Prepared statements
   # ------------------------------------------------------------------------------------------
@@ -570,14 +303,6 @@ defmodule EctoLibSql.Native do
     case NIF.prepare(conn, sql) do
       {:ok, stmt} -> {:ok, stmt}
       {:error, native} -> {:error, prepare_failed(native)}
-    end
-  end
-
-  # The engine's own prepare errors already say "Prepare failed: ...".
-  defp prepare_failed(native) do
-    case message(native) do
-      "Prepare failed: " <> _ = message -> message
-      message -> "Prepare failed: " <> message
     end
   end
 
@@ -599,12 +324,7 @@ defmodule EctoLibSql.Native do
 
   def query_stmt(%State{}, _stmt, _args), do: {:error, "arguments must be a list or map"}
 
-  defp query_stmt_slow(conn, stmt, args) do
-    case NIF.stmt_query(conn, stmt, args) do
-      {:ok, _} = ok -> ok
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  defp query_stmt_slow(conn, stmt, args), do: ok_or_message(NIF.stmt_query(conn, stmt, args))
 
   @doc """
   Runs a prepared statement: statements that return rows answer `{:ok, %Result{}}`, the
@@ -628,28 +348,35 @@ defmodule EctoLibSql.Native do
   def close_stmt(stmt), do: ok_or_message(NIF.stmt_close(stmt))
 
   @doc "The number of result columns of a prepared statement."
+  @spec stmt_column_count(State.t(), reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def stmt_column_count(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :column_count, 0))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :column_count, 0))
 
   @doc "The name of result column `index` (0-based)."
+  @spec stmt_column_name(State.t(), reference(), non_neg_integer()) ::
+          {:ok, String.t()} | {:error, String.t()}
   def stmt_column_name(%State{conn_id: conn}, stmt, index) when is_integer(index) and index >= 0,
-    do: info_result(NIF.stmt_info(conn, stmt, :column_name, index))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :column_name, index))
 
   @doc "The number of parameters of a prepared statement."
+  @spec stmt_parameter_count(State.t(), reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def stmt_parameter_count(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0))
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :parameter_count, 0))
 
   @doc "The name of parameter `index` (1-based) with its prefix (`\":id\"`), or nil for `?`."
+  @spec stmt_parameter_name(State.t(), reference(), pos_integer()) ::
+          {:ok, String.t() | nil} | {:error, String.t()}
   def stmt_parameter_name(%State{conn_id: conn}, stmt, index)
       when is_integer(index) and index >= 1,
-      do: info_result(NIF.stmt_info(conn, stmt, :parameter_name, index))
+      do: ok_or_message(NIF.stmt_info(conn, stmt, :parameter_name, index))
 
   @doc "`{:ok, [{name, origin_name, declared_type | nil}]}` for each result column."
+  @spec get_stmt_columns(State.t(), reference()) ::
+          {:ok, [{String.t(), String.t(), String.t() | nil}]} | {:error, String.t()}
   def get_stmt_columns(%State{conn_id: conn}, stmt),
-    do: info_result(NIF.stmt_info(conn, stmt, :columns, 0))
-
-  defp info_result({:ok, _} = ok), do: ok
-  defp info_result({:error, native}), do: {:error, message(native)}
+    do: ok_or_message(NIF.stmt_info(conn, stmt, :columns, 0))
 
   # ------------------------------------------------------------------------------------------
   # Batches
@@ -697,20 +424,6 @@ defmodule EctoLibSql.Native do
       when is_binary(sql),
       do: script(conn, trx, sql, true, "transactional batch failed: ")
 
-  defp script(conn, trx, sql, transactional, prefix) do
-    case NIF.execute_script(conn, trx, sql, transactional) do
-      {:ok, results} -> {:ok, Enum.map(results, &result_map_or_nil/1)}
-      {:error, native} -> {:error, prefix <> message(native)}
-    end
-  end
-
-  defp result_map_or_nil(nil), do: nil
-  defp result_map_or_nil(%Result{} = r), do: result_map(r)
-
-  defp result_map(%Result{columns: columns, rows: rows, num_rows: n}) do
-    %{"columns" => columns || [], "rows" => rows || [], "num_rows" => n}
-  end
-
   # ------------------------------------------------------------------------------------------
   # Cursors
   # ------------------------------------------------------------------------------------------
@@ -728,12 +441,9 @@ defmodule EctoLibSql.Native do
     end
   end
 
-  def declare_cursor(conn, sql, args) when not is_struct(conn, State) do
-    case NIF.cursor_open(conn, nil, sql, args) do
-      {:ok, cursor} -> cursor
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  # The compatibility form takes a connection handle and answers the cursor or {:error, message}.
+  def declare_cursor(conn, sql, args) when not is_struct(conn, State),
+    do: Compat.declare_cursor(conn, sql, args)
 
   @doc """
   Fetches up to `max_rows` rows (default 500): `{:cont, %Result{}}` while rows remain,
@@ -760,18 +470,19 @@ defmodule EctoLibSql.Native do
   # ------------------------------------------------------------------------------------------
 
   @doc "The rowid of the last row inserted on this connection."
+  @spec get_last_insert_rowid(State.t()) :: integer() | {:error, String.t()}
   def get_last_insert_rowid(%State{conn_id: conn}),
     do: info_value(NIF.info(conn, :last_insert_rowid))
 
   @doc "Rows changed by the last INSERT, UPDATE or DELETE."
+  @spec get_changes(State.t()) :: non_neg_integer() | {:error, String.t()}
   def get_changes(%State{conn_id: conn}), do: info_value(NIF.info(conn, :changes))
   @doc "Rows changed since the connection opened."
+  @spec get_total_changes(State.t()) :: non_neg_integer() | {:error, String.t()}
   def get_total_changes(%State{conn_id: conn}), do: info_value(NIF.info(conn, :total_changes))
   @doc "True unless a transaction is open."
+  @spec get_is_autocommit(State.t()) :: boolean() | {:error, String.t()}
   def get_is_autocommit(%State{conn_id: conn}), do: info_value(NIF.info(conn, :autocommit))
-
-  defp info_value({:error, native}), do: {:error, message(native)}
-  defp info_value(value), do: value
 
   @doc "Sets how long (ms) to wait for a locked database before failing with SQLITE_BUSY."
   @spec busy_timeout(State.t(), non_neg_integer()) :: :ok | {:error, String.t()}
@@ -857,10 +568,13 @@ defmodule EctoLibSql.Native do
   end
 
   @doc "The replica's current replication position (frame number)."
+  @spec get_frame_number_for_replica(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def get_frame_number_for_replica(%State{conn_id: conn}), do: get_frame_number_for_replica(conn)
   def get_frame_number_for_replica(conn), do: replication(conn, :frame_number, nil)
 
   @doc "Syncs until the replica reaches `frame_no`."
+  @spec sync_until_frame(State.t() | reference(), non_neg_integer()) :: :ok | {:error, String.t()}
   def sync_until_frame(%State{conn_id: conn}, frame_no), do: sync_until_frame(conn, frame_no)
 
   def sync_until_frame(conn, frame_no) when is_integer(frame_no) and frame_no >= 0 do
@@ -871,6 +585,8 @@ defmodule EctoLibSql.Native do
   end
 
   @doc "Flushes pending replication work and answers the frame number reached."
+  @spec flush_and_get_frame(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def flush_and_get_frame(%State{conn_id: conn}), do: flush_and_get_frame(conn)
   def flush_and_get_frame(conn), do: replication(conn, :flush, nil)
 
@@ -878,6 +594,8 @@ defmodule EctoLibSql.Native do
   The highest frame number written through this replica; `{:ok, 0}` for local and remote
   connections, which write through no replica (as earlier releases answered).
   """
+  @spec get_max_write_frame(State.t() | reference()) ::
+          {:ok, non_neg_integer()} | {:error, String.t()}
   def get_max_write_frame(%State{conn_id: conn}), do: get_max_write_frame(conn)
 
   def get_max_write_frame(conn) do
@@ -909,14 +627,6 @@ defmodule EctoLibSql.Native do
 
   def freeze_replica(_), do: {:error, :unsupported}
 
-  defp replication(conn, what, arg) do
-    case NIF.replication(conn, what, arg) do
-      {:ok, value} -> {:ok, value}
-      :ok -> {:ok, :ok}
-      {:error, native} -> {:error, message(native)}
-    end
-  end
-
   # ------------------------------------------------------------------------------------------
   # Vector helpers
   # ------------------------------------------------------------------------------------------
@@ -924,381 +634,270 @@ defmodule EctoLibSql.Native do
   @doc ~S"""
   A vector literal for libSQL's vector functions: `vector([1, 2.5])` is `"[1,2.5]"`. Elements
   are joined with `Enum.join/2`, as in earlier releases; `EctoLibSql.Vector.to_blob/2` gives the
-  binary form.
+  binary form. See `EctoLibSql.Vector.to_text/1`.
   """
   @spec vector([number()]) :: String.t()
-  def vector(values) when is_list(values) do
-    "[" <> Enum.join(values, ",") <> "]"
-  end
+  defdelegate vector(values), to: EctoLibSql.Vector, as: :to_text
 
-  @doc ~S|The column type of a vector: `vector_type(3)` is `"F32_BLOB(3)"`; `:f64` gives `"F64_BLOB(n)"`.|
+  @doc ~S"""
+  The column type of a vector: `vector_type(3)` is `"F32_BLOB(3)"`; `:f64` gives
+  `"F64_BLOB(n)"`. See `EctoLibSql.Vector.column_type/2`.
+  """
   @spec vector_type(pos_integer(), :f32 | :f64) :: String.t()
-  def vector_type(dimensions, type \\ :f32) when is_integer(dimensions) and dimensions > 0 do
-    case type do
-      :f32 -> "F32_BLOB(#{dimensions})"
-      :f64 -> "F64_BLOB(#{dimensions})"
-      other -> raise ArgumentError, "vector type must be :f32 or :f64, got: #{inspect(other)}"
-    end
-  end
+  defdelegate vector_type(dimensions, type \\ :f32), to: EctoLibSql.Vector, as: :column_type
 
-  @doc ~S|SQL for the cosine distance between a column and a vector: `"vector_distance_cos(col, '[1,2]')"`.|
+  @doc ~S"""
+  SQL for the cosine distance between a column and a vector:
+  `"vector_distance_cos(col, '[1,2]')"`. See `EctoLibSql.Vector.distance_cos_sql/2`.
+  """
   @spec vector_distance_cos(String.t(), [number()] | String.t()) :: String.t()
-  def vector_distance_cos(column, vector) when is_binary(column) do
-    literal = if is_list(vector), do: vector(vector), else: vector
-    "vector_distance_cos(#{column}, '#{String.replace(literal, "'", "''")}')"
-  end
+  defdelegate vector_distance_cos(column, vector), to: EctoLibSql.Vector, as: :distance_cos_sql
 
   # ------------------------------------------------------------------------------------------
-  # Compatibility: the NIF-level functions of earlier releases
+  # Compatibility: the NIF-level functions of earlier releases (EctoLibSql.Native.Compat)
   # ------------------------------------------------------------------------------------------
 
   @doc false
-  def connect(opts, mode) do
-    case open(opts, mode) do
-      {:ok, conn} -> conn
-      {:error, %Error{message: m}} -> {:error, m}
-    end
-  end
+  @spec connect(keyword(), State.mode()) :: reference() | {:error, String.t()}
+  defdelegate connect(opts, mode), to: Compat
 
   @doc false
-  def ping(conn) do
-    case NIF.ping(conn) do
-      :ok -> true
-      {:error, native} -> {:error, "Ping error: " <> message(native)}
-    end
-  end
+  @spec ping(reference()) :: true | {:error, String.t()}
+  defdelegate ping(conn), to: Compat
 
   @doc false
-  def close(id, :conn_id), do: ok_or_message(NIF.close(id))
-  def close(id, :stmt_id), do: ok_or_message(NIF.stmt_close(id))
-  def close(id, :cursor_id), do: ok_or_message(NIF.cursor_close(id))
-
-  # Closing an open transaction handle rolls the transaction back.
-  def close(id, :trx_id) do
-    case NIF.transaction_status(id) do
-      :ok -> ok_or_message(NIF.rollback(nil, id))
-      {:error, _} -> {:error, "Transaction not found"}
-    end
-  end
-
-  def close(_id, _opt), do: {:error, "opt is incorrect"}
+  @spec close(reference(), :conn_id | :stmt_id | :cursor_id | :trx_id | term()) ::
+          :ok | {:error, String.t()}
+  defdelegate close(id, opt), to: Compat
 
   @doc false
-  def close_conn(id, opt, state) do
-    case close(id, opt) do
-      :ok -> :ok
-      {:error, message} -> {:error, message, state}
-    end
-  end
+  @spec close_conn(reference(), atom(), State.t()) :: :ok | {:error, String.t(), State.t()}
+  defdelegate close_conn(id, opt, state), to: Compat
 
   @doc false
-  def set_busy_timeout(conn, ms) when is_integer(ms) and ms >= 0,
-    do: ok_or_message(NIF.set_busy_timeout(conn, ms))
-
-  def set_busy_timeout(_conn, ms),
-    do: raise(ArgumentError, "busy timeout must be a non-negative integer, got: #{inspect(ms)}")
+  @spec set_busy_timeout(reference(), non_neg_integer()) :: :ok | {:error, String.t()}
+  defdelegate set_busy_timeout(conn, ms), to: Compat
 
   @doc false
-  def reset_connection(conn), do: ok_or_message(NIF.reset(conn))
-  @doc false
-  def interrupt_connection(conn), do: ok_or_message(NIF.interrupt(conn))
-  @doc false
-  def enable_load_extension(conn, enabled),
-    do: ok_or_message(NIF.enable_load_extension(conn, enabled))
+  @spec reset_connection(reference()) :: :ok | {:error, String.t()}
+  defdelegate reset_connection(conn), to: Compat
 
   @doc false
-  def load_extension(conn, path, entry), do: ok_or_message(NIF.load_extension(conn, path, entry))
+  @spec interrupt_connection(reference()) :: :ok | {:error, String.t()}
+  defdelegate interrupt_connection(conn), to: Compat
 
   @doc false
-  def query_args(conn, _mode, _sync, sql, args) do
-    case NIF.query(conn, nil, sql, args) do
-      {:ok, result} -> result_map(result)
-      {:error, native} -> {:error, message(native)}
-    end
-  end
-
-  # The transaction, statement or cursor is checked before the connection, as earlier releases
-  # did.
-  @not_a_transaction "Transaction not found: not a transaction handle"
-  @not_a_statement "Statement not found: not a statement handle"
-  @not_a_cursor "Cursor not found: not a cursor handle"
+  @spec enable_load_extension(reference(), boolean()) :: :ok | {:error, String.t()}
+  defdelegate enable_load_extension(conn, enabled), to: Compat
 
   @doc false
-  def query_with_trx_args(trx, _conn, _sql, _args) when not is_reference(trx),
-    do: {:error, @not_a_transaction}
-
-  def query_with_trx_args(trx, conn, sql, args) do
-    case NIF.query(conn, trx, sql, args) do
-      {:ok, result} -> result_map(result)
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  @spec load_extension(reference(), String.t(), String.t() | nil) :: :ok | {:error, String.t()}
+  defdelegate load_extension(conn, path, entry), to: Compat
 
   @doc false
-  def execute_with_transaction(trx, _conn, _sql, _args) when not is_reference(trx),
-    do: {:error, @not_a_transaction}
-
-  def execute_with_transaction(trx, conn, sql, args) do
-    case NIF.query(conn, trx, sql, args) do
-      {:ok, %Result{num_rows: n}} -> n
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  @spec execute_non_trx(Query.t(), State.t(), list() | map()) ::
+          {:ok, Query.t(), Result.t(), State.t()} | {:error, Error.t(), State.t()}
+  defdelegate execute_non_trx(query, state, args), to: Compat
 
   @doc false
-  def pragma_query(conn, sql) do
-    case NIF.query(conn, nil, sql, []) do
-      {:ok, result} -> result_map(result)
-      {:error, native} -> {:error, "PRAGMA query failed: " <> message(native)}
-    end
-  end
+  @spec execute_with_trx(State.t(), Query.t(), list() | map()) ::
+          {:ok, Query.t(), Result.t(), State.t()} | {:error, Error.t(), State.t()}
+  defdelegate execute_with_trx(state, query, args), to: Compat
 
   @doc false
-  def do_sync(conn, _mode) do
-    case NIF.sync(conn) do
-      {:ok, _} -> {:ok, "success sync"}
-      {:error, native} -> {:error, "Sync error: " <> message(native)}
-    end
-  end
+  @spec query_args(reference(), atom(), atom(), String.t(), list() | map()) ::
+          %{String.t() => term()} | {:error, String.t()}
+  defdelegate query_args(conn, mode, sync, sql, args), to: Compat
 
   @doc false
-  def execute_batch(conn, _mode, _sync, statements), do: compat_batch(conn, statements, false)
-  @doc false
-  def execute_transactional_batch(conn, _mode, _sync, statements),
-    do: compat_batch(conn, statements, true)
-
-  defp compat_batch(conn, statements, transactional) do
-    case NIF.batch(conn, nil, statements, transactional) do
-      {:ok, results} -> Enum.map(results, &result_map/1)
-      {:error, native} -> {:error, "Batch statement error: " <> message(native)}
-    end
-  end
+  @spec query_with_trx_args(reference(), reference(), String.t(), list() | map()) ::
+          %{String.t() => term()} | {:error, String.t()}
+  defdelegate query_with_trx_args(trx, conn, sql, args), to: Compat
 
   @doc false
-  def execute_batch_native(conn, sql) do
-    case script(conn, nil, sql, false, "batch failed: ") do
-      {:ok, results} -> results
-      error -> error
-    end
-  end
+  @spec execute_with_transaction(reference(), reference(), String.t(), list() | map()) ::
+          non_neg_integer() | {:error, String.t()}
+  defdelegate execute_with_transaction(trx, conn, sql, args), to: Compat
 
   @doc false
-  def execute_transactional_batch_native(conn, sql) do
-    case script(conn, nil, sql, true, "transactional batch failed: ") do
-      {:ok, results} -> results
-      error -> error
-    end
-  end
+  @spec pragma_query(reference(), String.t()) :: %{String.t() => term()} | {:error, String.t()}
+  defdelegate pragma_query(conn, sql), to: Compat
 
   @doc false
-  def declare_cursor_with_context(conn, id, id_type, sql, args) do
-    trx =
-      case id_type do
-        :transaction -> id
-        :connection -> nil
-        _ -> :invalid
-      end
-
-    cond do
-      trx == :invalid ->
-        {:error, "Invalid id_type for cursor"}
-
-      id_type == :connection and id != conn ->
-        {:error, "Connection ID mismatch: provided conn_id does not match cursor connection ID"}
-
-      true ->
-        case NIF.cursor_open(conn, trx, sql, args) do
-          {:ok, cursor} -> cursor
-          {:error, native} -> {:error, message(native)}
-        end
-    end
-  end
+  @spec do_sync(reference(), atom()) :: {:ok, String.t()} | {:error, String.t()}
+  defdelegate do_sync(conn, mode), to: Compat
 
   @doc false
-  def fetch_cursor(_conn, cursor, _max_rows) when not is_reference(cursor),
-    do: {:error, @not_a_cursor}
-
-  def fetch_cursor(conn, cursor, max_rows) do
-    case NIF.cursor_fetch(conn, cursor, max_rows) do
-      {_status, columns, rows} -> {columns, rows, length(rows)}
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  @spec execute_batch(reference(), atom(), atom(), [{String.t(), list()}]) ::
+          [%{String.t() => term()}] | {:error, String.t()}
+  defdelegate execute_batch(conn, mode, sync, statements), to: Compat
 
   @doc false
-  def set_update_hook(conn, pid) when is_pid(pid),
-    do: ok_or_message(NIF.set_update_hook(conn, pid))
+  @spec execute_transactional_batch(reference(), atom(), atom(), [{String.t(), list()}]) ::
+          [%{String.t() => term()}] | {:error, String.t()}
+  defdelegate execute_transactional_batch(conn, mode, sync, statements), to: Compat
 
   @doc false
-  def clear_update_hook(conn), do: ok_or_message(NIF.set_update_hook(conn, nil))
-  @doc false
-  def set_authorizer(conn, pid) when is_pid(pid),
-    do: ok_or_message(NIF.set_authorizer(conn, pid, 5000))
+  @spec execute_batch_native(reference(), String.t()) ::
+          [%{String.t() => term()} | nil] | {:error, String.t()}
+  defdelegate execute_batch_native(conn, sql), to: Compat
 
   @doc false
-  def last_insert_rowid(conn), do: info_value(NIF.info(conn, :last_insert_rowid))
-  @doc false
-  def changes(conn), do: info_value(NIF.info(conn, :changes))
-  @doc false
-  def total_changes(conn), do: info_value(NIF.info(conn, :total_changes))
-  @doc false
-  def is_autocommit(conn), do: info_value(NIF.info(conn, :autocommit))
+  @spec execute_transactional_batch_native(reference(), String.t()) ::
+          [%{String.t() => term()} | nil] | {:error, String.t()}
+  defdelegate execute_transactional_batch_native(conn, sql), to: Compat
 
   @doc false
-  def get_frame_number(conn), do: unwrap(replication(conn, :frame_number, nil))
+  @spec declare_cursor_with_context(
+          reference(),
+          reference(),
+          :transaction | :connection,
+          String.t(),
+          list() | map()
+        ) :: reference() | {:error, String.t()}
+  defdelegate declare_cursor_with_context(conn, id, id_type, sql, args), to: Compat
+
   @doc false
-  def sync_until(conn, frame), do: sync_until_frame(conn, frame)
+  @spec fetch_cursor(reference(), reference(), pos_integer()) ::
+          {[String.t()], [list()], non_neg_integer()} | {:error, String.t()}
+  defdelegate fetch_cursor(conn, cursor, max_rows), to: Compat
+
   @doc false
-  def flush_replicator(conn), do: unwrap(replication(conn, :flush, nil))
+  @spec set_update_hook(reference(), pid()) :: :ok | {:error, String.t()}
+  defdelegate set_update_hook(conn, pid), to: Compat
+
+  @doc false
+  @spec clear_update_hook(reference()) :: :ok | {:error, String.t()}
+  defdelegate clear_update_hook(conn), to: Compat
+
+  @doc false
+  @spec set_authorizer(reference(), pid()) :: :ok | {:error, String.t()}
+  defdelegate set_authorizer(conn, pid), to: Compat
+
+  @doc false
+  @spec last_insert_rowid(reference()) :: integer() | {:error, String.t()}
+  defdelegate last_insert_rowid(conn), to: Compat
+
+  @doc false
+  @spec changes(reference()) :: non_neg_integer() | {:error, String.t()}
+  defdelegate changes(conn), to: Compat
+
+  @doc false
+  @spec total_changes(reference()) :: non_neg_integer() | {:error, String.t()}
+  defdelegate total_changes(conn), to: Compat
+
+  @doc false
+  @spec is_autocommit(reference()) :: boolean() | {:error, String.t()}
+  defdelegate is_autocommit(conn), to: Compat
+
+  @doc false
+  @spec get_frame_number(reference()) :: non_neg_integer() | {:error, String.t()}
+  defdelegate get_frame_number(conn), to: Compat
+
+  @doc false
+  @spec sync_until(reference(), non_neg_integer()) :: :ok | {:error, String.t()}
+  defdelegate sync_until(conn, frame), to: Compat
+
+  @doc false
+  @spec flush_replicator(reference()) :: non_neg_integer() | {:error, String.t()}
+  defdelegate flush_replicator(conn), to: Compat
 
   @doc """
   The highest frame number written through this replica (compatibility name of
   `get_max_write_frame/1`): an integer, or `{:error, reason}`.
   """
-  def max_write_replication_index(conn), do: unwrap(get_max_write_frame(conn))
+  @spec max_write_replication_index(reference()) :: non_neg_integer() | {:error, String.t()}
+  defdelegate max_write_replication_index(conn), to: Compat
 
   @doc false
-  # `:unsupported` (a bare atom, as earlier releases answered) for connections that are not
-  # replicas.
-  def freeze_database(conn) do
-    case NIF.mode(conn) do
-      :remote_replica -> with {:ok, :ok} <- replication(conn, :freeze, nil), do: :ok
-      mode when mode in [:local, :remote] -> :unsupported
-      {:error, native} -> {:error, message(native)}
-    end
-  end
-
-  defp unwrap({:ok, value}), do: value
-  defp unwrap(error), do: error
+  @spec freeze_database(reference()) :: :ok | :unsupported | {:error, String.t()}
+  defdelegate freeze_database(conn), to: Compat
 
   @doc false
-  def savepoint(conn, trx, name),
-    do:
-      savepoint_sql(%State{conn_id: conn, trx_id: trx}, name, "SAVEPOINT ", "Savepoint failed: ")
+  @spec savepoint(reference(), reference(), String.t()) :: :ok | {:error, String.t()}
+  defdelegate savepoint(conn, trx, name), to: Compat
 
   @doc false
-  def release_savepoint(conn, trx, name),
-    do:
-      savepoint_sql(
-        %State{conn_id: conn, trx_id: trx},
-        name,
-        "RELEASE SAVEPOINT ",
-        "Release savepoint failed: "
-      )
+  @spec release_savepoint(reference(), reference(), String.t()) :: :ok | {:error, String.t()}
+  defdelegate release_savepoint(conn, trx, name), to: Compat
 
   @doc false
-  def rollback_to_savepoint(conn, trx, name),
-    do:
-      savepoint_sql(
-        %State{conn_id: conn, trx_id: trx},
-        name,
-        "ROLLBACK TO SAVEPOINT ",
-        "Rollback to savepoint failed: "
-      )
+  @spec rollback_to_savepoint(reference(), reference(), String.t()) :: :ok | {:error, String.t()}
+  defdelegate rollback_to_savepoint(conn, trx, name), to: Compat
 
   @doc false
-  def prepare_statement(conn, sql) do
-    case NIF.prepare(conn, sql) do
-      {:ok, stmt} -> stmt
-      {:error, native} -> {:error, prepare_failed(native)}
-    end
-  end
+  @spec prepare_statement(reference(), String.t()) :: reference() | {:error, String.t()}
+  defdelegate prepare_statement(conn, sql), to: Compat
 
   @doc false
-  def query_prepared(_conn, stmt, _mode, _sync, _args) when not is_reference(stmt),
-    do: {:error, @not_a_statement}
-
-  def query_prepared(conn, stmt, _mode, _sync, args) do
-    case NIF.stmt_query(conn, stmt, args) do
-      {:ok, result} -> result_map(result)
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  @spec query_prepared(reference(), reference(), atom(), atom(), list() | map()) ::
+          %{String.t() => term()} | {:error, String.t()}
+  defdelegate query_prepared(conn, stmt, mode, sync, args), to: Compat
 
   @doc false
-  def execute_prepared(_conn, stmt, _mode, _sync, _sql, _args) when not is_reference(stmt),
-    do: {:error, @not_a_statement}
-
-  def execute_prepared(conn, stmt, _mode, _sync, _sql, args) do
-    case NIF.stmt_query(conn, stmt, args) do
-      {:ok, %Result{num_rows: n}} -> n
-      {:error, native} -> {:error, "Execute failed: " <> message(native)}
-    end
-  end
+  @spec execute_prepared(reference(), reference(), atom(), atom(), String.t(), list() | map()) ::
+          non_neg_integer() | {:error, String.t()}
+  defdelegate execute_prepared(conn, stmt, mode, sync, sql, args), to: Compat
 
   @doc false
-  def statement_column_count(conn, stmt),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_count, 0)))
+  @spec statement_column_count(reference(), reference()) ::
+          non_neg_integer() | {:error, String.t()}
+  defdelegate statement_column_count(conn, stmt), to: Compat
 
   @doc false
-  def statement_column_name(conn, stmt, index),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :column_name, index)))
+  @spec statement_column_name(reference(), reference(), non_neg_integer()) ::
+          String.t() | {:error, String.t()}
+  defdelegate statement_column_name(conn, stmt, index), to: Compat
 
   @doc false
-  def statement_parameter_count(conn, stmt),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_count, 0)))
+  @spec statement_parameter_count(reference(), reference()) ::
+          non_neg_integer() | {:error, String.t()}
+  defdelegate statement_parameter_count(conn, stmt), to: Compat
 
   @doc false
-  def statement_parameter_name(conn, stmt, index),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :parameter_name, index)))
+  @spec statement_parameter_name(reference(), reference(), pos_integer()) ::
+          String.t() | nil | {:error, String.t()}
+  defdelegate statement_parameter_name(conn, stmt, index), to: Compat
 
   @doc false
-  def reset_statement(conn, stmt), do: ok_or_message(NIF.stmt_reset(conn, stmt))
-  @doc false
-  def get_statement_columns(conn, stmt),
-    do: unwrap(info_result(NIF.stmt_info(conn, stmt, :columns, 0)))
+  @spec get_statement_columns(reference(), reference()) ::
+          [{String.t(), String.t(), String.t() | nil}] | {:error, String.t()}
+  defdelegate get_statement_columns(conn, stmt), to: Compat
 
   @doc false
-  def begin_transaction(conn), do: begin_transaction_with_behavior(conn, :deferred)
+  @spec reset_statement(reference(), reference()) :: :ok | {:error, String.t()}
+  defdelegate reset_statement(conn, stmt), to: Compat
 
   @doc false
-  def begin_transaction_with_behavior(conn, behavior) do
-    case NIF.begin(conn, behavior) do
-      {:ok, trx} -> trx
-      {:error, native} -> {:error, "Begin failed: " <> message(native)}
-    end
-  end
+  @spec begin_transaction(reference()) :: reference() | {:error, String.t()}
+  defdelegate begin_transaction(conn), to: Compat
 
   @doc false
-  def handle_status_transaction(trx) do
-    case NIF.transaction_status(trx) do
-      :ok -> :ok
-      {:error, native} -> {:error, message(native)}
-    end
-  end
+  @spec begin_transaction_with_behavior(reference(), atom()) :: reference() | {:error, String.t()}
+  defdelegate begin_transaction_with_behavior(conn, behavior), to: Compat
 
   @doc false
-  def commit_or_rollback_transaction(trx, conn, _mode, _sync, "commit") do
-    case NIF.commit(conn, trx) do
-      :ok -> {:ok, "commit success"}
-      {:error, native} -> {:error, "Commit error: " <> message(native)}
-    end
-  end
+  @spec handle_status_transaction(reference()) :: :ok | {:error, String.t()}
+  defdelegate handle_status_transaction(trx), to: Compat
 
-  def commit_or_rollback_transaction(trx, conn, _mode, _sync, _other) do
-    case NIF.rollback(conn, trx) do
-      :ok -> {:ok, "rollback success"}
-      {:error, native} -> {:error, "Rollback error: " <> message(native)}
-    end
-  end
+  @doc false
+  @spec commit_or_rollback_transaction(reference(), reference(), atom(), atom(), String.t()) ::
+          {:ok, String.t()} | {:error, String.t()}
+  defdelegate commit_or_rollback_transaction(trx, conn, mode, sync, command), to: Compat
 
   # ------------------------------------------------------------------------------------------
   # Encryption at rest (key management; connect with `:encryption_key`)
   # ------------------------------------------------------------------------------------------
 
   @doc "Writes an encrypted copy of a plain database. See `EctoLibSql.Encryption`."
+  @spec encrypt_database(Path.t(), Path.t(), binary()) :: :ok | {:error, Error.t()}
   defdelegate encrypt_database(source, destination, key), to: EctoLibSql.Encryption
 
   @doc "Writes a plain copy of an encrypted database. See `EctoLibSql.Encryption`."
+  @spec decrypt_database(Path.t(), Path.t(), binary()) :: :ok | {:error, Error.t()}
   defdelegate decrypt_database(source, destination, key), to: EctoLibSql.Encryption
 
   @doc "Changes the key of an encrypted database in place. See `EctoLibSql.Encryption`."
+  @spec rekey(Path.t(), binary(), binary()) :: :ok | {:error, Error.t()}
   defdelegate rekey(database, old_key, new_key), to: EctoLibSql.Encryption
-
-  # ------------------------------------------------------------------------------------------
-
-  defp ok_or_message(:ok), do: :ok
-  defp ok_or_message({:error, native}), do: {:error, message(native)}
-
-  defp message(native), do: Error.from_native(native).message
 end

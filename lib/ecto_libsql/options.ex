@@ -3,10 +3,14 @@ defmodule EctoLibSql.Options do
   # Checking connection options before a connection opens: the mode they select, a clear
   # message when they select none (what is missing or misspelt, which modes exist), a warning
   # once per unknown option naming the nearest known one, type errors that name the option
-  # but never its value, and URLs redacted for messages. No Hex package is referenced at
-  # compile time (DBConnection's option names are read at run time when it is loaded).
+  # but never its value, and URLs redacted for messages. They become the options of
+  # EctoLibSql.NIF.open/1 and the ATTACH and PRAGMA statements run after it. No Hex package is
+  # referenced at compile time (DBConnection's option names are read at run time when it is
+  # loaded).
 
   require Logger
+
+  alias EctoLibSql.SQL
 
   # Options of this driver, by the modes that read them.
   @driver [
@@ -213,6 +217,183 @@ defmodule EctoLibSql.Options do
 
     if score >= 0.8, do: best
   end
+
+  @doc """
+  The options of `EctoLibSql.NIF.open/1` for `mode`: a map of the required options of the mode
+  and the optional ones given. Raises ArgumentError, naming the option but never its value,
+  when one is missing, empty or of the wrong type.
+  """
+  @spec open_options(keyword(), atom()) :: map()
+  def open_options(opts, mode) do
+    require_option = fn key ->
+      case Keyword.get(opts, key) do
+        value when is_binary(value) and value != "" ->
+          value
+
+        # An empty token sends no Authorization header; a token in the URL stands for it.
+        "" when key == :auth_token ->
+          ""
+
+        nil when key == :auth_token ->
+          if uri_token?(opts[:uri]),
+            do: "",
+            else: raise(ArgumentError, "missing required option :auth_token for #{mode} mode")
+
+        nil ->
+          raise ArgumentError, "missing required option #{inspect(key)} for #{mode} mode"
+
+        "" ->
+          raise ArgumentError, "option #{inspect(key)} must not be empty"
+
+        other ->
+          raise ArgumentError,
+                "option #{inspect(key)} must be a string, got #{kind(other)}"
+      end
+    end
+
+    base =
+      case mode do
+        :local ->
+          %{mode: :local, database: require_option.(:database)}
+
+        :remote ->
+          %{mode: :remote, uri: require_option.(:uri), auth_token: require_option.(:auth_token)}
+
+        :remote_replica ->
+          %{
+            mode: :remote_replica,
+            database: require_option.(:database),
+            uri: require_option.(:uri),
+            auth_token: require_option.(:auth_token)
+          }
+
+        _ ->
+          %{mode: :unknown}
+      end
+
+    optional = [
+      encryption_key: &string_option/2,
+      remote_encryption_key: &string_option/2,
+      busy_timeout: &integer_option/2,
+      sync_interval: &integer_option/2,
+      connect_timeout: &integer_option/2,
+      request_timeout: &integer_option/2,
+      max_response_size: &integer_option/2,
+      read_your_writes: &boolean_option/2,
+      read_only: &boolean_option/2,
+      transport: &transport_option/2,
+      tls_ca_file: &string_option/2,
+      sync_protocol: &sync_protocol_option/2,
+      offline: &boolean_option/2
+    ]
+
+    map =
+      Enum.reduce(optional, base, fn {key, check}, acc ->
+        case Keyword.get(opts, key) do
+          nil -> acc
+          value -> Map.put(acc, key, check.(key, value))
+        end
+      end)
+
+    case Keyword.get(opts, :sync) do
+      true -> Map.put(map, :sync, true)
+      _ -> map
+    end
+  end
+
+  defp string_option(_key, value) when is_binary(value), do: value
+
+  defp string_option(key, value),
+    do: raise(ArgumentError, "option #{inspect(key)} must be a string, got #{kind(value)}")
+
+  defp integer_option(_key, value) when is_integer(value) and value >= 0, do: value
+
+  defp integer_option(key, value),
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be a non-negative integer, got #{kind(value)}"
+      )
+
+  defp boolean_option(_key, value) when is_boolean(value), do: value
+
+  defp boolean_option(key, value),
+    do: raise(ArgumentError, "option #{inspect(key)} must be a boolean, got #{kind(value)}")
+
+  defp transport_option(_key, value) when value in [:http, :websocket], do: Atom.to_string(value)
+  defp transport_option(_key, value) when value in ["http", "websocket"], do: value
+
+  defp transport_option(key, value),
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be :http or :websocket, got #{kind(value)}"
+      )
+
+  @sync_protocols [:auto, :libsql_http, :libsql_grpc, :turso]
+
+  defp sync_protocol_option(_key, value) when value in @sync_protocols, do: Atom.to_string(value)
+
+  defp sync_protocol_option(key, value),
+    do:
+      raise(
+        ArgumentError,
+        "option #{inspect(key)} must be one of #{inspect(@sync_protocols)}, got: #{inspect(value)}"
+      )
+
+  @doc """
+  The `ATTACH DATABASE` statements of the `:attach` option (`[name: path]`). ATTACH holds for
+  one connection: every connection of a pool runs them. Raises ArgumentError for malformed
+  pairs and for modes without a local database file.
+  """
+  @spec attach_statements(atom(), keyword() | nil) :: [String.t()]
+  def attach_statements(_mode, attach) when attach in [nil, []], do: []
+
+  def attach_statements(mode, attach) when mode in [:local, :remote_replica] do
+    for {name, path} <- attach do
+      unless (is_atom(name) or is_binary(name)) and is_binary(path) do
+        raise ArgumentError,
+              ":attach takes [name: path] pairs, got: #{inspect({name, path})}"
+      end
+
+      "ATTACH DATABASE #{SQL.quote_string(path)} AS #{SQL.quote_name(to_string(name))}"
+    end
+  end
+
+  def attach_statements(mode, _attach) do
+    raise ArgumentError,
+          ":attach needs a local database file (#{mode} mode cannot attach files)"
+  end
+
+  @doc """
+  The PRAGMA statements of the `:foreign_keys`, `:journal_mode` and `:synchronous` options, run
+  after the connection opens. Raises ArgumentError for a value the PRAGMA does not take.
+  """
+  @spec pragma_statements(keyword()) :: [String.t()]
+  def pragma_statements(opts) do
+    [
+      foreign_keys: fn v -> "PRAGMA foreign_keys = #{if v, do: "ON", else: "OFF"}" end,
+      journal_mode: fn v -> "PRAGMA journal_mode = #{pragma_word(:journal_mode, v)}" end,
+      synchronous: fn v -> "PRAGMA synchronous = #{pragma_word(:synchronous, v)}" end
+    ]
+    |> Enum.flat_map(fn {key, sql} ->
+      case Keyword.fetch(opts, key) do
+        {:ok, value} when value != nil -> [sql.(value)]
+        _ -> []
+      end
+    end)
+  end
+
+  @journal_modes ~w(delete truncate persist memory wal off)a
+  @synchronous ~w(off normal full extra)a
+  defp pragma_word(:journal_mode, v) when v in @journal_modes,
+    do: String.upcase(Atom.to_string(v))
+
+  defp pragma_word(:synchronous, v) when v in @synchronous, do: String.upcase(Atom.to_string(v))
+  defp pragma_word(:synchronous, v) when v in 0..3, do: Integer.to_string(v)
+
+  defp pragma_word(key, v),
+    do: raise(ArgumentError, "invalid value for #{inspect(key)}: #{inspect(v)}")
 
   @doc "True when the URL carries a token (`?authToken=`)."
   @spec uri_token?(term()) :: boolean()

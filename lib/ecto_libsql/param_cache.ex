@@ -1,6 +1,6 @@
 defmodule EctoLibSql.ParamCache do
   @moduledoc false
-  # Parameter names per SQL text, for EctoLibSql.Native.normalise_arguments/3. An ETS table
+  # Parameter names per SQL text, for EctoLibSql.NamedParams.normalise_arguments/3. An ETS table
   # owned by a process of the application; at most @max entries, the oldest half evicted when
   # full.
   use GenServer
@@ -8,6 +8,7 @@ defmodule EctoLibSql.ParamCache do
   @table :ecto_libsql_param_cache
   @max 1000
 
+  @spec start_link(term()) :: GenServer.on_start()
   def start_link(_opts), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
   @impl true
@@ -16,6 +17,7 @@ defmodule EctoLibSql.ParamCache do
     {:ok, nil}
   end
 
+  @spec get(String.t()) :: {:ok, [String.t() | nil]} | :miss
   def get(sql) do
     case :ets.lookup(table(), sql) do
       [{^sql, names, _at}] -> {:ok, names}
@@ -23,6 +25,7 @@ defmodule EctoLibSql.ParamCache do
     end
   end
 
+  @spec put(String.t(), [String.t() | nil]) :: :ok
   def put(sql, names) do
     table = table()
     if :ets.info(table, :size) >= @max, do: evict(table)
@@ -30,11 +33,13 @@ defmodule EctoLibSql.ParamCache do
     :ok
   end
 
+  @spec clear() :: :ok
   def clear do
     if :ets.whereis(@table) != :undefined, do: :ets.delete_all_objects(@table)
     :ok
   end
 
+  @spec size() :: non_neg_integer()
   def size do
     case :ets.whereis(@table) do
       :undefined -> 0

@@ -146,6 +146,41 @@ defmodule EctoLibSql.Vector do
   defp decode_big(_data, acc),
     do: {:error, "vector: element #{length(acc)} is not a finite number"}
 
+  @doc ~S"""
+  libSQL's text form of a vector, which its vector functions take: `to_text([1, 2.5])` is
+  `"[1,2.5]"`. Elements are joined with `Enum.join/2`, as `EctoLibSql.Native.vector/1` of
+  earlier releases joined them; `from_text/1` reads the form back.
+  """
+  @spec to_text([number()]) :: String.t()
+  def to_text(values) when is_list(values) do
+    "[" <> Enum.join(values, ",") <> "]"
+  end
+
+  @doc ~S"""
+  The column type of a vector: `column_type(3)` is `"F32_BLOB(3)"`; `:f64` gives
+  `"F64_BLOB(n)"`.
+  """
+  @spec column_type(pos_integer(), element_type()) :: String.t()
+  def column_type(dimensions, type \\ :f32) when is_integer(dimensions) and dimensions > 0 do
+    case type do
+      :f32 -> "F32_BLOB(#{dimensions})"
+      :f64 -> "F64_BLOB(#{dimensions})"
+      other -> raise ArgumentError, "vector type must be :f32 or :f64, got: #{inspect(other)}"
+    end
+  end
+
+  @doc ~S"""
+  SQL for the cosine distance between a column and a vector (a list, or its text form):
+  `distance_cos_sql("col", [1, 2])` is `"vector_distance_cos(col, '[1,2]')"`. The column is
+  written as given: it must be trusted SQL. Queries with parameters use
+  `EctoLibSql.VectorSearch` or `Ecto.Adapters.LibSql.VectorQuery` instead.
+  """
+  @spec distance_cos_sql(String.t(), [number()] | String.t()) :: String.t()
+  def distance_cos_sql(column, vector) when is_binary(column) do
+    literal = if is_list(vector), do: to_text(vector), else: vector
+    "vector_distance_cos(#{column}, #{EctoLibSql.SQL.quote_string(literal)})"
+  end
+
   @doc """
   Parses libSQL's text form of a vector (`"[1,2.5,-3]"`, as `vector_extract()` prints it) into
   a list of floats. Answers `{:error, message}` for anything else.

@@ -13,6 +13,8 @@ defmodule EctoLibSql.VectorSearch do
   The result has the selected columns plus `distance`.
   """
 
+  import EctoLibSql.SQL, only: [quote_name: 1]
+
   alias EctoLibSql.{Native, Vector}
 
   @type option ::
@@ -114,7 +116,4 @@ defmodule EctoLibSql.VectorSearch do
   end
 
   defp non_neg_integer?(v), do: is_integer(v) and v >= 0
-
-  defp quote_name(name) when is_binary(name),
-    do: ~s(") <> String.replace(name, ~s("), ~s("")) <> ~s(")
 end

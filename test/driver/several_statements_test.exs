@@ -5,15 +5,12 @@
 Code.require_file("../support/hrana_server.exs", __DIR__)
 Code.require_file("../support/tursodb_server.exs", __DIR__)
 
-unless Code.ensure_loaded?(EctoLibSql.TursoServer),
-  do: Code.require_file("../native/support/turso_server.exs", __DIR__)
-
 for mode <- [:local, :hrana, :tursodb, :replica] do
   defmodule Module.concat(EctoLibSql.Driver.SeveralStatementsTest, Macro.camelize("#{mode}")) do
     use ExUnit.Case, async: false
 
     import EctoLibSql.TestHelpers
-    alias EctoLibSql.{Error, HranaServer, Query, Result, TursodbServer, TursoServer}
+    alias EctoLibSql.{Error, HranaServer, Query, Result, TursodbServer}
 
     @mode mode
 
@@ -24,7 +21,7 @@ for mode <- [:local, :hrana, :tursodb, :replica] do
       mode == :tursodb and TursodbServer.missing() ->
         @moduletag skip: TursodbServer.missing()
 
-      mode == :replica and TursoServer.binary() == nil ->
+      mode == :replica and TursodbServer.binary() == nil ->
         @moduletag skip: "npm turso (tursodb) is not installed"
 
       true ->
@@ -52,9 +49,10 @@ for mode <- [:local, :hrana, :tursodb, :replica] do
             [uri: server.url, auth_token: "token"]
 
           :replica ->
-            server = TursoServer.start!(tmp_db("server"))
+            server = TursodbServer.start!(database: tmp_db("server"))
+            on_exit(fn -> TursodbServer.stop(server) end)
             # a replica bootstraps from a database that has a schema
-            TursoServer.exec!(server, ["CREATE TABLE boot (x)"])
+            TursodbServer.exec!(server, ["CREATE TABLE boot (x)"])
             path = tmp_db("replica")
             on_exit(fn -> File.rm(path <> "-sync") end)
             [database: path, uri: server.url, auth_token: "token", sync: true]

@@ -49,6 +49,41 @@ defmodule EctoLibSql.Native.ControlTest do
       assert rows!(holder, "SELECT x FROM t ORDER BY rowid") == [["holder"], ["waiter"]]
     end
 
+    test "arguments that need encoding wait for the lock too, and are stored encoded", %{
+      path: path,
+      holder: holder
+    } do
+      waiter = connect!(database: path, busy_timeout: 30_000)
+      {:ok, stmt} = Native.prepare(waiter, "INSERT INTO t VALUES (?) RETURNING x")
+      {:ok, t} = Native.begin(holder, behavior: :immediate)
+      parent = self()
+
+      calls = [
+        fn -> Native.execute(waiter, "INSERT INTO t VALUES (?)", [~D[2024-02-29]]) end,
+        fn -> Native.batch(waiter, [{"INSERT INTO t VALUES (?)", [%{"k" => [1]}]}]) end,
+        fn -> Native.query_stmt(waiter, stmt, [:null]) end
+      ]
+
+      tasks =
+        for call <- calls do
+          Task.async(fn ->
+            send(parent, :calling)
+            call.()
+          end)
+        end
+
+      for _ <- calls, do: assert_receive(:calling)
+      Process.sleep(100)
+      assert Enum.all?(tasks, &(Task.yield(&1, 0) == nil))
+      {:ok, _} = Native.commit(t)
+
+      assert [{:ok, %Result{num_rows: 1}}, {:ok, [%Result{}]}, {:ok, %Result{rows: [[nil]]}}] =
+               Task.await_many(tasks, 30_000)
+
+      assert Enum.sort(rows!(holder, "SELECT x FROM t")) ==
+               Enum.sort([["2024-02-29"], [~s({"k":[1]})], [nil]])
+    end
+
     test "the timeout expires and the call finishes with busy", %{path: path, holder: holder} do
       waiter = connect!(database: path, busy_timeout: 50)
       {:ok, t} = Native.begin(holder, behavior: :exclusive)

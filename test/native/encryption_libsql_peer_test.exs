@@ -1,10 +1,13 @@
+unless Code.ensure_loaded?(EctoLibSql.TestOsProcess),
+  do: Code.require_file("../support/test_os_process.exs", __DIR__)
+
 defmodule EctoLibSql.Native.EncryptionLibsqlPeerTest do
   # Round trips with the real libSQL engine (npm `libsql`, installed into _build/peers by
   # `scripts/setup`): files written here open in libSQL with the key, and the other way round,
   # hot journals included.
   use ExUnit.Case, async: true
 
-  alias EctoLibSql.{JSONText, Native, Result}
+  alias EctoLibSql.{JSONText, Native, Result, TestOsProcess}
 
   @peers System.get_env("ECTO_LIBSQL_PEERS") || Path.expand("../../_build/peers", __DIR__)
   @script Path.expand("../peers/libsql_encryption.js", __DIR__)
@@ -142,15 +145,13 @@ defmodule EctoLibSql.Native.EncryptionLibsqlPeerTest do
         "INSERT INTO t(batch, v) SELECT 0, randomblob(300) FROM n"
     ])
 
-    port =
-      Port.open({:spawn_executable, @node}, [
+    %{port_ref: port, os_pid: os_pid} =
+      TestOsProcess.start!(@node, [@script, "hang", path, @key], [
         :binary,
         {:line, 100},
-        args: [@script, "hang", path, @key],
         env: [{~c"ECTO_LIBSQL_PEERS", String.to_charlist(@peers)}]
       ])
 
-    {:os_pid, os_pid} = Port.info(port, :os_pid)
     assert_receive {^port, {:data, {:eol, "ready"}}}, 30_000
     {_, 0} = System.cmd("kill", ["-9", Integer.to_string(os_pid)])
     # A hot journal: its header was written when the transaction spilled pages into the file.

@@ -1,8 +1,8 @@
 unless Code.ensure_loaded?(EctoLibSql.LibsqlSyncServer),
   do: Code.require_file("../support/libsql_sync_server.exs", __DIR__)
 
-unless Code.ensure_loaded?(EctoLibSql.TursoServer),
-  do: Code.require_file("support/turso_server.exs", __DIR__)
+unless Code.ensure_loaded?(EctoLibSql.TursodbServer),
+  do: Code.require_file("../support/tursodb_server.exs", __DIR__)
 
 defmodule EctoLibSql.Native.ReplicaLibsqlTest do
   # Embedded replicas over libSQL's own protocols, as Turso Cloud and sqld serve them: HTTP sync
@@ -14,7 +14,7 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
   use ExUnit.Case, async: true
 
   import EctoLibSql.TestHelpers
-  alias EctoLibSql.{LibsqlSyncServer, Native, TursoServer}
+  alias EctoLibSql.{LibsqlSyncServer, Native, TursodbServer}
 
   if reason = LibsqlSyncServer.missing(), do: @moduletag(skip: reason)
 
@@ -70,7 +70,7 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
         "steps" => steps
       })
 
-    env = [{"ECTO_LIBSQL_PEERS", TursoServer.peers()}]
+    env = [{"ECTO_LIBSQL_PEERS", TursodbServer.peers()}]
 
     case System.cmd(@node, [@libsql_client, spec], env: env, stderr_to_stdout: true) do
       # The last element is the time the open took.
@@ -502,20 +502,21 @@ defmodule EctoLibSql.Native.ReplicaLibsqlTest do
   # --- offline writes over the Turso sync protocol --------------------------------------------------
 
   describe "offline writes (Turso sync protocol)" do
-    if TursoServer.binary() == nil,
-      do: @describetag(skip: "npm turso (tursodb) is not installed in #{TursoServer.peers()}")
+    if TursodbServer.binary() == nil,
+      do: @describetag(skip: "npm turso (tursodb) is not installed in #{TursodbServer.peers()}")
 
     defp turso_sync(command, db, server, arg) do
       on_exit(fn -> for f <- Path.wildcard(db <> "*"), do: File.rm(f) end)
-      env = [{"ECTO_LIBSQL_PEERS", TursoServer.peers()}]
+      env = [{"ECTO_LIBSQL_PEERS", TursodbServer.peers()}]
       {out, 0} = System.cmd(@node, [@turso_client, command, db, server.url, arg], env: env)
       out
     end
 
     test "pushed changes reach @tursodatabase/sync and a fresh replica of ours; its pushes come back" do
-      server = TursoServer.start!(tmp_db("tursodb"))
+      server = TursodbServer.start!(database: tmp_db("tursodb"))
+      on_exit(fn -> TursodbServer.stop(server) end)
 
-      TursoServer.exec!(server, [
+      TursodbServer.exec!(server, [
         "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
         "INSERT INTO t(v) VALUES ('one'), ('two'), ('thrée')"
       ])

@@ -1,5 +1,5 @@
-unless Code.ensure_loaded?(EctoLibSql.TursoServer),
-  do: Code.require_file("support/turso_server.exs", __DIR__)
+unless Code.ensure_loaded?(EctoLibSql.TursodbServer),
+  do: Code.require_file("../support/tursodb_server.exs", __DIR__)
 
 defmodule EctoLibSql.Native.ReplicaTest do
   # Embedded replicas against a real tursodb --sync-server, and side by side with the official
@@ -7,32 +7,33 @@ defmodule EctoLibSql.Native.ReplicaTest do
   use ExUnit.Case, async: true
 
   import EctoLibSql.TestHelpers
-  alias EctoLibSql.{Native, State, TursoServer}
+  alias EctoLibSql.{Native, State, TursodbServer}
 
   @node System.find_executable("node")
   @sync_script Path.expand("../peers/turso_sync_client.js", __DIR__)
   @sync_client_installed File.dir?(
                            Path.join([
-                             TursoServer.peers(),
+                             TursodbServer.peers(),
                              "node_modules",
                              "@tursodatabase",
                              "sync"
                            ])
                          )
 
-  if TursoServer.binary() == nil do
+  if TursodbServer.binary() == nil do
     IO.puts(
-      "ecto_libsql: NOT RUN: embedded replica tests (tursodb missing in #{TursoServer.peers()}; " <>
+      "ecto_libsql: NOT RUN: embedded replica tests (tursodb missing in #{TursodbServer.peers()}; " <>
         "run scripts/setup --no-apt)"
     )
 
-    @moduletag skip: "npm turso (tursodb) is not installed in #{TursoServer.peers()}"
+    @moduletag skip: "npm turso (tursodb) is not installed in #{TursodbServer.peers()}"
   end
 
   setup do
-    server = TursoServer.start!(tmp_db("server"))
+    server = TursodbServer.start!(database: tmp_db("server"))
+    on_exit(fn -> TursodbServer.stop(server) end)
 
-    TursoServer.exec!(server, [
+    TursodbServer.exec!(server, [
       "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
       "INSERT INTO t(v) VALUES ('one'), ('two'), ('thrée')"
     ])
@@ -67,14 +68,14 @@ defmodule EctoLibSql.Native.ReplicaTest do
        %{server: server} do
     s = replica!(server, sync: false)
     {:ok, before} = Native.get_frame_number_for_replica(s)
-    TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('four')")
+    TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('four')")
     assert count(s) == 3
     assert {:ok, "success sync"} = Native.sync(s)
     assert count(s) == 4
     {:ok, now} = Native.get_frame_number_for_replica(s)
     assert now > before
 
-    TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('five')")
+    TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('five')")
     assert :ok = Native.sync_until_frame(s, now + 1)
     assert count(s) == 5
     assert :ok = Native.sync_until_frame(s, 0)
@@ -83,14 +84,14 @@ defmodule EctoLibSql.Native.ReplicaTest do
   test "schema changes and 10,000 rows", %{server: server} do
     s = replica!(server)
 
-    TursoServer.exec!(server, ["CREATE TABLE big(id INTEGER PRIMARY KEY, v TEXT)"])
+    TursodbServer.exec!(server, ["CREATE TABLE big(id INTEGER PRIMARY KEY, v TEXT)"])
 
     for batch <- 1..10 do
       values = Enum.map_join(1..1000, ",", fn i -> "('#{batch}-#{i}')" end)
-      TursoServer.exec!(server, "INSERT INTO big(v) VALUES " <> values)
+      TursodbServer.exec!(server, "INSERT INTO big(v) VALUES " <> values)
     end
 
-    TursoServer.exec!(server, "ALTER TABLE t ADD COLUMN extra INTEGER DEFAULT 7")
+    TursodbServer.exec!(server, "ALTER TABLE t ADD COLUMN extra INTEGER DEFAULT 7")
     assert {:ok, _} = Native.sync(s)
     assert count(s, "big") == 10_000
     assert rows!(s, "SELECT * FROM t WHERE id = 1") == [[1, "one", 7]]
@@ -112,7 +113,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
 
   test "server down: reads keep working and sync answers a clear error", %{server: server} do
     s = replica!(server)
-    TursoServer.stop(server)
+    TursodbServer.stop(server)
     assert {:error, "Sync error: " <> message} = Native.sync(s)
     assert message =~ "unreachable"
     assert count(s) == 3
@@ -121,7 +122,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
 
   test "sync_interval syncs in the background", %{server: server} do
     s = replica!(server, sync_interval: 50)
-    TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('four')")
+    TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('four')")
     assert eventually(fn -> count(s) == 4 end)
   end
 
@@ -168,7 +169,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
     end
 
     test "bootstrap, pull and read-your-writes write ciphertext only", %{server: server} do
-      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
+      TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
 
       # Control: a plain replica of the same server holds the marker in plaintext.
       plain = tmp_db("plain")
@@ -182,7 +183,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
       refute plaintext?(path)
       refute File.read!(path) =~ "SQLite format 3"
 
-      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}-pulled')")
+      TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}-pulled')")
       assert {:ok, "success sync"} = Native.sync(s)
       assert count(s) == 5
 
@@ -222,7 +223,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
     end
 
     test "freeze_replica leaves an encrypted local database", %{server: server} do
-      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
+      TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('#{@marker}')")
       path = tmp_db("frozen")
       s = encrypted_replica!(server, path)
       assert {:ok, %State{mode: :local} = frozen} = Native.freeze_replica(s)
@@ -242,11 +243,11 @@ defmodule EctoLibSql.Native.ReplicaTest do
   describe "with the official Turso sync client" do
     if @node == nil or not @sync_client_installed do
       @describetag skip:
-                     "node or npm @tursodatabase/sync is not installed in #{TursoServer.peers()}"
+                     "node or npm @tursodatabase/sync is not installed in #{TursodbServer.peers()}"
     end
 
     defp js(command, db, server, arg) do
-      env = [{"ECTO_LIBSQL_PEERS", TursoServer.peers()}]
+      env = [{"ECTO_LIBSQL_PEERS", TursodbServer.peers()}]
       {out, 0} = System.cmd(@node, [@sync_script, command, db, server.url, arg], env: env)
       out
     end
@@ -260,7 +261,7 @@ defmodule EctoLibSql.Native.ReplicaTest do
       assert {:ok, _} = Native.sync(s)
       assert rows!(s, "SELECT v FROM t WHERE id = 4") == [["from js"]]
 
-      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('from server')")
+      TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('from server')")
       assert {:ok, _} = Native.sync(s)
       assert rows!(s, "SELECT v FROM t ORDER BY id DESC LIMIT 1") == [["from server"]]
 

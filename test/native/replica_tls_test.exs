@@ -1,5 +1,5 @@
-unless Code.ensure_loaded?(EctoLibSql.TursoServer),
-  do: Code.require_file("support/turso_server.exs", __DIR__)
+unless Code.ensure_loaded?(EctoLibSql.TursodbServer),
+  do: Code.require_file("../support/tursodb_server.exs", __DIR__)
 
 unless Code.ensure_loaded?(EctoLibSql.TlsProxy),
   do: Code.require_file("../support/tls_proxy.exs", __DIR__)
@@ -15,11 +15,11 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
   use ExUnit.Case, async: true
 
   import EctoLibSql.TestHelpers
-  alias EctoLibSql.{LibsqlSyncServer, Native, TlsProxy, TursoServer}
+  alias EctoLibSql.{LibsqlSyncServer, Native, TlsProxy, TursodbServer}
 
   cond do
-    TursoServer.binary() == nil ->
-      @moduletag skip: "npm turso (tursodb) is not installed in #{TursoServer.peers()}"
+    TursodbServer.binary() == nil ->
+      @moduletag skip: "npm turso (tursodb) is not installed in #{TursodbServer.peers()}"
 
     TlsProxy.missing() != nil ->
       @moduletag skip: TlsProxy.missing()
@@ -33,9 +33,10 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf(dir) end)
     {cert, key} = TlsProxy.certificate!(dir)
-    server = TursoServer.start!(Path.join(dir, "server.db"))
+    server = TursodbServer.start!(database: Path.join(dir, "server.db"))
+    on_exit(fn -> TursodbServer.stop(server) end)
 
-    TursoServer.exec!(server, [
+    TursodbServer.exec!(server, [
       "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)",
       "INSERT INTO t(v) VALUES ('one'), ('two'), ('three')"
     ])
@@ -61,7 +62,7 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
                ["three"]
              ]
 
-      TursoServer.exec!(server, "INSERT INTO t(v) VALUES ('#{scheme}')")
+      TursodbServer.exec!(server, "INSERT INTO t(v) VALUES ('#{scheme}')")
       assert {:ok, "success sync"} = Native.sync(s)
       assert rows!(s, "SELECT v FROM t ORDER BY id DESC LIMIT 1") == [[scheme]]
     end

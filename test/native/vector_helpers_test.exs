@@ -32,4 +32,18 @@ defmodule EctoLibSql.Native.VectorHelpersTest do
     assert Native.vector_distance_cos("e", "x'y") == "vector_distance_cos(e, 'x''y')"
     assert_raise FunctionClauseError, fn -> Native.vector_distance_cos(:e, [1]) end
   end
+
+  test "EctoLibSql.Vector answers the same under its own names; to_text/1 reads back" do
+    alias EctoLibSql.Vector
+
+    assert Vector.to_text([1, 2.5, -3]) == Native.vector([1, 2.5, -3])
+    assert Vector.column_type(3) == "F32_BLOB(3)"
+    assert Vector.column_type(3, :f64) == "F64_BLOB(3)"
+    assert_raise ArgumentError, fn -> Vector.column_type(3, :f16) end
+
+    assert Vector.distance_cos_sql("e", "x'y") == "vector_distance_cos(e, 'x''y')"
+
+    for values <- [[], [0.5], [1.0, -2.25, 3.0e-5]],
+        do: assert(Vector.from_text(Vector.to_text(values)) == {:ok, values})
+  end
 end

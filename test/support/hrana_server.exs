@@ -1,7 +1,12 @@
+unless Code.ensure_loaded?(EctoLibSql.TestOsProcess),
+  do: Code.require_file("test_os_process.exs", __DIR__)
+
 defmodule EctoLibSql.HranaServer do
   @moduledoc false
   # Starts test/support/hrana_server.js (Node with npm libsql from _build/peers) on a temporary
-  # database; stops it by its OS pid.
+  # database; stops it by its OS pid. It dies with the VM (EctoLibSql.TestOsProcess).
+
+  alias EctoLibSql.TestOsProcess
 
   @peers "_build/peers/node_modules"
 
@@ -43,16 +48,15 @@ defmodule EctoLibSql.HranaServer do
   "listening PORT" once ready; answers %{url:, port:, os_pid:, port_ref:, dir:}.
   """
   def start_node!(script, args, dir) do
-    ref =
-      Port.open({:spawn_executable, System.find_executable("node")}, [
+    %{port_ref: ref} =
+      process =
+      TestOsProcess.start!(System.find_executable("node"), [script | args], [
         :binary,
         :exit_status,
         {:line, 1024},
-        args: [script | args],
         env: [{~c"NODE_PATH", String.to_charlist(Path.expand(@peers))}]
       ])
 
-    {:os_pid, os_pid} = Port.info(ref, :os_pid)
     name = Path.basename(script)
 
     port =
@@ -63,21 +67,11 @@ defmodule EctoLibSql.HranaServer do
         10_000 -> raise "#{name} did not start"
       end
 
-    %{url: "http://127.0.0.1:#{port}", port: port, os_pid: os_pid, port_ref: ref, dir: dir}
+    Map.merge(process, %{url: "http://127.0.0.1:#{port}", port: port, dir: dir})
   end
 
-  @doc "Kills the server's process (kill -9); its files stay."
-  def kill(%{os_pid: os_pid, port_ref: ref}) do
-    System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-
-    try do
-      Port.close(ref)
-    rescue
-      ArgumentError -> :ok
-    end
-
-    :ok
-  end
+  @doc "Kills the server's process (kill -9); its files stay. Idempotent."
+  def kill(server), do: TestOsProcess.kill(server)
 
   def stop(%{dir: dir} = server) do
     kill(server)

@@ -1,8 +1,8 @@
 unless Code.ensure_loaded?(EctoLibSql.LibsqlSyncServer),
   do: Code.require_file("libsql_sync_server.exs", __DIR__)
 
-unless Code.ensure_loaded?(EctoLibSql.TursoServer),
-  do: Code.require_file("../native/support/turso_server.exs", __DIR__)
+unless Code.ensure_loaded?(EctoLibSql.TursodbServer),
+  do: Code.require_file("tursodb_server.exs", __DIR__)
 
 defmodule EctoLibSql.ReplicaServers do
   @moduledoc false
@@ -16,7 +16,7 @@ defmodule EctoLibSql.ReplicaServers do
   #         setup do: %{server: ReplicaServers.start!(unquote(kind))}
   #         ...
 
-  alias EctoLibSql.{LibsqlSyncServer, TursoServer}
+  alias EctoLibSql.{LibsqlSyncServer, TursodbServer}
 
   @token "replica-test-token"
 
@@ -31,9 +31,9 @@ defmodule EctoLibSql.ReplicaServers do
 
   @doc "nil when the kind's server can run here, or the reason its tests are skipped."
   def missing(:tursodb) do
-    if TursoServer.binary(),
+    if TursodbServer.binary(),
       do: nil,
-      else: "tursodb is not installed in #{TursoServer.peers()} (run scripts/setup --no-apt)"
+      else: "tursodb is not installed in #{TursodbServer.peers()} (run scripts/setup --no-apt)"
   end
 
   def missing(_libsql), do: LibsqlSyncServer.missing()
@@ -43,12 +43,8 @@ defmodule EctoLibSql.ReplicaServers do
   with :kind, :url and :token (and the server's own keys).
   """
   def start!(:tursodb) do
-    dir =
-      Path.join(System.tmp_dir!(), "ecto_libsql_tursodb_#{System.unique_integer([:positive])}")
-
-    File.mkdir_p!(dir)
-    ExUnit.Callbacks.on_exit(fn -> File.rm_rf(dir) end)
-    server = TursoServer.start!(Path.join(dir, "server.db"))
+    server = TursodbServer.start!()
+    ExUnit.Callbacks.on_exit(fn -> TursodbServer.stop(server) end)
     Map.merge(server, %{kind: :tursodb, token: @token})
   end
 
@@ -60,7 +56,7 @@ defmodule EctoLibSql.ReplicaServers do
   end
 
   @doc "Kills the server (it is down from now on)."
-  def kill(%{kind: :tursodb} = server), do: TursoServer.stop(server)
+  def kill(%{kind: :tursodb} = server), do: TursodbServer.kill(server)
   def kill(server), do: LibsqlSyncServer.kill(server)
 
   @doc "Starts a killed libSQL sync server again on its database and port (not tursodb)."
@@ -85,7 +81,7 @@ defmodule EctoLibSql.ReplicaServers do
   def exec!(server, statements) when is_list(statements),
     do: Enum.each(statements, &exec!(server, &1))
 
-  def exec!(%{kind: :tursodb} = server, sql), do: TursoServer.exec!(server, sql)
+  def exec!(%{kind: :tursodb} = server, sql), do: TursodbServer.exec!(server, sql)
 
   def exec!(server, sql) do
     LibsqlSyncServer.exec!(server, sql)

@@ -1,9 +1,14 @@
+unless Code.ensure_loaded?(EctoLibSql.TestOsProcess),
+  do: Code.require_file("test_os_process.exs", __DIR__)
+
 defmodule EctoLibSql.TlsProxy do
   @moduledoc false
   # A real TLS endpoint on loopback for the TLS tests: test/support/tls_proxy.js (Node https) in
   # front of a plain HTTP server (tursodb --sync-server or the Hrana test server), with a
   # self-signed certificate for "localhost" made by `openssl req`, trusted through the
-  # tls_ca_file option.
+  # tls_ca_file option. It dies with the VM (EctoLibSql.TestOsProcess).
+
+  alias EctoLibSql.TestOsProcess
 
   @node System.find_executable("node")
   @openssl System.find_executable("openssl")
@@ -33,41 +38,20 @@ defmodule EctoLibSql.TlsProxy do
 
   @doc """
   Starts the proxy in front of 127.0.0.1:`target` and answers its port. It exits when its
-  standard input (the port) closes and is also killed by pid when the test exits.
+  standard input (the port) closes and is also killed when the test exits.
   """
   def start!(cert, key, target) do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
+    port = TestOsProcess.free_port()
 
     proxy =
-      Port.open({:spawn_executable, @node}, [
-        :binary,
-        :exit_status,
-        :stderr_to_stdout,
-        args: [@script, cert, key, Integer.to_string(port), Integer.to_string(target)]
-      ])
+      TestOsProcess.start!(
+        @node,
+        [@script, cert, key, Integer.to_string(port), Integer.to_string(target)],
+        [:binary, :exit_status, :stderr_to_stdout]
+      )
 
-    {:os_pid, os_pid} = Port.info(proxy, :os_pid)
-
-    ExUnit.Callbacks.on_exit(fn ->
-      System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-    end)
-
-    wait_listening!(port, 200)
+    ExUnit.Callbacks.on_exit(fn -> TestOsProcess.kill(proxy) end)
+    TestOsProcess.wait_listening!(port, "the TLS proxy did not start on port #{port}")
     port
-  end
-
-  defp wait_listening!(port, 0), do: raise("the TLS proxy did not start on port #{port}")
-
-  defp wait_listening!(port, tries) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, s} ->
-        :gen_tcp.close(s)
-
-      _ ->
-        Process.sleep(25)
-        wait_listening!(port, tries - 1)
-    end
   end
 end

@@ -1,81 +1,111 @@
+unless Code.ensure_loaded?(EctoLibSql.TestOsProcess),
+  do: Code.require_file("test_os_process.exs", __DIR__)
+
 defmodule EctoLibSql.TursodbServer do
   @moduledoc false
-  # Starts `tursodb FILE --sync-server 127.0.0.1:PORT` (npm turso, installed into _build/peers by
-  # scripts/setup) on a temporary database and stops it by its OS pid.
+  # A real `tursodb FILE --sync-server 127.0.0.1:PORT` (npm turso, installed into _build/peers
+  # by scripts/setup, or into $ECTO_LIBSQL_PEERS): the remote server of remote-mode tests and
+  # the sync server of replica tests. The only launcher of tursodb in the tests and benchmarks;
+  # it dies with the VM (EctoLibSql.TestOsProcess). SQL goes to it over /v2/pipeline (exec!/2).
 
-  @binary "_build/peers/node_modules/@tursodatabase/cli-linux-x64-gnu/tursodb"
+  alias EctoLibSql.TestOsProcess
 
-  def binary, do: Path.expand(@binary, File.cwd!())
+  @peers System.get_env("ECTO_LIBSQL_PEERS") || Path.expand("../../_build/peers", __DIR__)
+  @binary Path.join([@peers, "node_modules", "@tursodatabase", "cli-linux-x64-gnu", "tursodb"])
 
-  @doc "Answers nil when tursodb is installed, or the reason the remote tests are skipped."
+  @doc "Where the npm peers are installed."
+  def peers, do: @peers
+
+  @doc "The tursodb binary, or nil when the npm peers are not installed."
+  def binary, do: if(File.exists?(@binary), do: @binary)
+
+  @doc "Answers nil when tursodb is installed, or the reason the tests that need it are skipped."
   def missing do
-    if File.exists?(binary()),
+    if binary(),
       do: nil,
       else: "tursodb not found at #{@binary} (run scripts/setup --no-apt to install npm peers)"
   end
 
-  @doc "Starts a server; answers %{url:, port:, os_pid:, port_ref:, dir:}."
+  @doc """
+  Starts a server; answers %{url:, port:, os_pid:, port_ref:, dir:, database:}. Options:
+  `:database` (a file; by default `remote.db` in a new temporary directory, which stop/1
+  removes) and `:port` (by default a free one). The caller stops it (on_exit).
+  """
   def start!(opts \\ []) do
-    dir =
-      Path.join(System.tmp_dir!(), "ecto_libsql_tursodb_#{System.unique_integer([:positive])}")
+    {database, dir} =
+      case Keyword.fetch(opts, :database) do
+        {:ok, database} ->
+          {database, nil}
 
-    File.mkdir_p!(dir)
-    db = Path.join(dir, "remote.db")
-    port = Keyword.get_lazy(opts, :port, &free_port/0)
+        :error ->
+          dir =
+            Path.join(
+              System.tmp_dir!(),
+              "ecto_libsql_tursodb_#{System.unique_integer([:positive])}"
+            )
 
-    ref =
-      Port.open({:spawn_executable, binary()}, [
+          File.mkdir_p!(dir)
+          {Path.join(dir, "remote.db"), dir}
+      end
+
+    port = Keyword.get_lazy(opts, :port, &TestOsProcess.free_port/0)
+
+    process =
+      TestOsProcess.start!(binary(), [database, "--sync-server", "127.0.0.1:#{port}"], [
         :binary,
         :exit_status,
         :stderr_to_stdout,
-        args: [db, "--sync-server", "127.0.0.1:#{port}"],
-        cd: dir
+        cd: Path.dirname(database)
       ])
 
-    {:os_pid, os_pid} = Port.info(ref, :os_pid)
+    server =
+      Map.merge(process, %{
+        url: "http://127.0.0.1:#{port}",
+        port: port,
+        dir: dir,
+        database: database
+      })
 
-    server = %{
-      url: "http://127.0.0.1:#{port}",
-      port: port,
-      os_pid: os_pid,
-      port_ref: ref,
-      dir: dir
-    }
-
-    wait_ready!(port, 100)
+    TestOsProcess.wait_listening!(port, "tursodb did not start on port #{port}")
     server
   end
 
-  def stop(%{os_pid: os_pid, port_ref: ref, dir: dir}) do
-    System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+  @doc "Kills the server (kill -9); its files stay. Idempotent."
+  def kill(server), do: TestOsProcess.kill(server)
 
-    try do
-      Port.close(ref)
-    rescue
-      ArgumentError -> :ok
-    end
-
-    File.rm_rf(dir)
+  @doc "Kills the server and removes its directory if start!/1 made it. Idempotent."
+  def stop(server) do
+    kill(server)
+    if server.dir, do: File.rm_rf(server.dir)
     :ok
   end
 
-  def free_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
+  defdelegate free_port, to: TestOsProcess
+
+  @doc "Runs statements (no parameters) on the server; raises when one fails."
+  def exec!(%{url: url}, statements) when is_list(statements) do
+    {:ok, _} = Application.ensure_all_started(:inets)
+
+    requests =
+      Enum.map_join(statements, ",", fn sql ->
+        ~s({"type":"execute","stmt":{"sql":"#{escape(sql)}"}})
+      end)
+
+    body = ~s({"baton":null,"requests":[#{requests}]})
+
+    {:ok, {{_, 200, _}, _, reply}} =
+      :httpc.request(
+        :post,
+        {String.to_charlist(url <> "/v2/pipeline"), [], ~c"application/json", body},
+        [timeout: 30_000],
+        body_format: :binary
+      )
+
+    if String.contains?(reply, ~s("type":"error")), do: raise("server SQL failed: #{reply}")
+    :ok
   end
 
-  defp wait_ready!(_port, 0), do: raise("tursodb did not start")
+  def exec!(server, sql) when is_binary(sql), do: exec!(server, [sql])
 
-  defp wait_ready!(port, tries) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, socket} ->
-        :gen_tcp.close(socket)
-
-      {:error, _} ->
-        Process.sleep(50)
-        wait_ready!(port, tries - 1)
-    end
-  end
+  defp escape(sql), do: sql |> String.replace("\\", "\\\\") |> String.replace("\"", "\\\"")
 end

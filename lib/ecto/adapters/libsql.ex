@@ -37,7 +37,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     @behaviour Ecto.Adapter.Storage
     @behaviour Ecto.Adapter.Structure
 
-    alias Ecto.Adapters.LibSql.{Codec, MigrationLock, Rebuild}
+    alias Ecto.Adapters.LibSql.{Codec, Connection, MigrationLock, Rebuild}
 
     defoverridable init: 1
 
@@ -202,9 +202,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp declared_types(meta, prefix, table) do
-      quote_name = &[?", String.replace(&1, "\"", "\"\""), ?"]
-      schema = if prefix, do: [quote_name.(to_string(prefix)), ?.], else: []
-      sql = IO.iodata_to_binary(["PRAGMA ", schema, "table_xinfo(", quote_name.(table), ?)])
+      schema = if prefix, do: [Connection.quote_name(to_string(prefix)), ?.], else: []
+
+      sql =
+        IO.iodata_to_binary(["PRAGMA ", schema, "table_xinfo(", Connection.quote_name(table), ?)])
 
       case Ecto.Adapters.SQL.query(meta, sql, [], log: false, telemetry_event: nil) do
         {:ok, %{columns: columns, rows: rows}} ->
@@ -248,6 +249,20 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       do: super(meta, schema_meta, header, query, on_conflict, returning, placeholders, opts)
 
     defp insert_runs(meta, schema_meta, header, rows, on_conflict, returning, placeholders, opts) do
+      insert = fn fields, rows ->
+        Ecto.Adapters.SQL.insert_all(
+          meta,
+          schema_meta,
+          Connection,
+          fields,
+          rows,
+          on_conflict,
+          returning,
+          placeholders,
+          opts
+        )
+      end
+
       runs =
         rows
         |> Enum.chunk_by(fn row -> for key <- header, :lists.keymember(key, 1, row), do: key end)
@@ -260,74 +275,22 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
       case runs do
         [] ->
-          sql_insert_all(
-            meta,
-            schema_meta,
-            header,
-            rows,
-            on_conflict,
-            returning,
-            placeholders,
-            opts
-          )
+          insert.(header, rows)
 
         [{fields, _}] ->
-          sql_insert_all(
-            meta,
-            schema_meta,
-            fields,
-            rows,
-            on_conflict,
-            returning,
-            placeholders,
-            opts
-          )
+          insert.(fields, rows)
 
         runs ->
           {:ok, result} =
             transaction(meta, opts, fn ->
               Enum.reduce(runs, {0, nil}, fn {fields, run}, {count, returned} ->
-                {n, rows} =
-                  sql_insert_all(
-                    meta,
-                    schema_meta,
-                    fields,
-                    run,
-                    on_conflict,
-                    returning,
-                    placeholders,
-                    opts
-                  )
-
+                {n, rows} = insert.(fields, run)
                 {count + n, if(rows, do: (returned || []) ++ rows, else: returned)}
               end)
             end)
 
           result
       end
-    end
-
-    defp sql_insert_all(
-           meta,
-           schema_meta,
-           header,
-           rows,
-           on_conflict,
-           returning,
-           placeholders,
-           opts
-         ) do
-      Ecto.Adapters.SQL.insert_all(
-        meta,
-        schema_meta,
-        Ecto.Adapters.LibSql.Connection,
-        header,
-        rows,
-        on_conflict,
-        returning,
-        placeholders,
-        opts
-      )
     end
 
     ## Migrations
@@ -464,17 +427,24 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp sync_replica(config) do
-      with {:ok, state} <- EctoLibSql.Native.connect(Keyword.put(config, :sync, false)) do
-        try do
-          case EctoLibSql.Native.sync(state) do
-            {:ok, _} -> :ok
-            {:error, message} -> {:error, message}
+      with_connection(Keyword.put(config, :sync, false), fn state ->
+        with {:ok, _} <- EctoLibSql.Native.sync(state), do: :ok
+      end)
+    end
+
+    # Runs `fun` on a connection of its own, closed afterwards; answers {:error, message} when
+    # the connection does not open.
+    defp with_connection(opts, fun) do
+      case EctoLibSql.Native.connect(opts) do
+        {:ok, state} ->
+          try do
+            fun.(state)
+          after
+            EctoLibSql.Native.close(state)
           end
-        after
-          EctoLibSql.Native.close(state)
-        end
-      else
-        {:error, error} -> {:error, Exception.message(error)}
+
+        {:error, error} ->
+          {:error, Exception.message(error)}
       end
     end
 
@@ -590,21 +560,11 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       else
         File.mkdir_p!(Path.dirname(path))
 
-        case EctoLibSql.Native.connect(Keyword.take(opts, [:database, :encryption_key])) do
-          {:ok, state} ->
-            # Writing the schema makes the file a database even before the first table.
-            EctoLibSql.Native.query(
-              state,
-              %EctoLibSql.Query{statement: "PRAGMA user_version = 0"},
-              []
-            )
-
-            EctoLibSql.Native.close(state)
-            :ok
-
-          {:error, error} ->
-            {:error, Exception.message(error)}
-        end
+        with_connection(Keyword.take(opts, [:database, :encryption_key]), fn state ->
+          # Writing the schema makes the file a database even before the first table.
+          EctoLibSql.Native.execute(state, "PRAGMA user_version = 0", [])
+          :ok
+        end)
       end
     end
 
@@ -617,23 +577,19 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp server_check(opts) do
-      with {:ok, state} <- EctoLibSql.Native.connect(server_options(opts)) do
-        try do
+      answer =
+        with_connection(server_options(opts), fn state ->
           case EctoLibSql.Native.execute(state, "SELECT 1", []) do
             {:ok, _} -> :ok
-            {:error, error} -> {:error, server_message(opts, Exception.message(error))}
+            {:error, error} -> {:error, Exception.message(error)}
           end
-        after
-          EctoLibSql.Native.close(state)
-        end
-      else
-        {:error, error} -> {:error, server_message(opts, Exception.message(error))}
-      end
-    end
+        end)
 
-    defp server_message(opts, reason) do
-      "the remote database at #{opts[:uri]} does not answer (#{reason}); a remote database " <>
-        "is created on its server (for Turso: turso db create <name>)"
+      with {:error, reason} <- answer do
+        {:error,
+         "the remote database at #{opts[:uri]} does not answer (#{reason}); a remote database " <>
+           "is created on its server (for Turso: turso db create <name>)"}
+      end
     end
 
     # The first connect of a replica bootstraps it: the whole database is pulled.
@@ -652,15 +608,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
         true ->
           File.mkdir_p!(Path.dirname(path))
 
-          case EctoLibSql.Native.connect(opts) do
-            {:ok, state} ->
-              EctoLibSql.Native.close(state)
-              :ok
-
-            {:error, error} ->
-              {:error,
-               "cannot bootstrap the replica #{path} from #{opts[:uri]}: " <>
-                 Exception.message(error)}
+          with {:error, message} <- with_connection(opts, fn _state -> :ok end) do
+            {:error, "cannot bootstrap the replica #{path} from #{opts[:uri]}: " <> message}
           end
       end
     end
@@ -672,99 +621,90 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       path = config[:dump_path] || Path.join(default, "structure.sql")
       migration_source = config[:migration_source] || "schema_migrations"
 
-      with {:ok, state} <- structure_connect(config) do
-        try do
-          {:ok, _, schema, _} =
-            EctoLibSql.Native.query(
-              state,
-              %EctoLibSql.Query{
-                statement:
-                  "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' " <>
-                    "AND name <> ?1 " <>
-                    "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
-              },
-              # The migration lock of server databases is not part of the structure.
-              [MigrationLock.table(migration_source)]
-            )
+      with_connection(structure_options(config), fn state ->
+        {:ok, _, schema, _} =
+          EctoLibSql.Native.query(
+            state,
+            %EctoLibSql.Query{
+              statement:
+                "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' " <>
+                  "AND name <> ?1 " <>
+                  "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
+            },
+            # The migration lock of server databases is not part of the structure.
+            [MigrationLock.table(migration_source)]
+          )
 
-          versions =
-            case EctoLibSql.Native.query(
-                   state,
-                   %EctoLibSql.Query{
-                     statement: "SELECT version FROM #{migration_source} ORDER BY version"
-                   },
-                   []
-                 ) do
-              {:ok, _, %{rows: rows}, _} -> Enum.map(rows, &hd/1)
-              _ -> []
-            end
+        versions =
+          case EctoLibSql.Native.query(
+                 state,
+                 %EctoLibSql.Query{
+                   statement: "SELECT version FROM #{migration_source} ORDER BY version"
+                 },
+                 []
+               ) do
+            {:ok, _, %{rows: rows}, _} -> Enum.map(rows, &hd/1)
+            _ -> []
+          end
 
-          sql =
-            Enum.map(schema.rows, fn [sql] -> sql <> ";\n" end) ++
-              Enum.map(versions, fn v ->
-                "INSERT INTO \"#{migration_source}\" (version) VALUES (#{v});\n"
-              end)
+        sql =
+          Enum.map(schema.rows, fn [sql] -> sql <> ";\n" end) ++
+            Enum.map(versions, fn v ->
+              "INSERT INTO \"#{migration_source}\" (version) VALUES (#{v});\n"
+            end)
 
-          File.mkdir_p!(Path.dirname(path))
-          File.write!(path, sql)
-          {:ok, path}
-        after
-          EctoLibSql.Native.close(state)
-        end
-      else
-        {:error, error} -> {:error, Exception.message(error)}
-      end
+        File.mkdir_p!(Path.dirname(path))
+        File.write!(path, sql)
+        {:ok, path}
+      end)
     end
 
     @impl Ecto.Adapter.Structure
     def structure_load(default, config) do
       path = config[:dump_path] || Path.join(default, "structure.sql")
 
-      with {:ok, sql} <- File.read(path),
-           {:ok, state} <- structure_connect(config) do
-        try do
-          # On a server the structure loads all or nothing.
-          loaded =
-            if state.mode == :remote,
-              do: EctoLibSql.Native.execute_transactional_batch_sql(state, sql),
-              else: EctoLibSql.Native.execute_batch_sql(state, sql)
+      case File.read(path) do
+        {:ok, sql} ->
+          with_connection(structure_options(config), &load_structure(&1, sql, config, path))
 
-          case loaded do
-            {:ok, _} ->
-              # A replica pulls what was loaded on its server.
-              if EctoLibSql.State.detect_mode(config) == :remote_replica and
-                   File.exists?(Path.expand(config[:database])),
-                 do: sync_replica(config)
+        {:error, reason} ->
+          {:error, inspect(reason)}
+      end
+    end
 
-              {:ok, path}
+    defp load_structure(state, sql, config, path) do
+      # On a server the structure loads all or nothing.
+      loaded =
+        if state.mode == :remote,
+          do: EctoLibSql.Native.execute_transactional_batch_sql(state, sql),
+          else: EctoLibSql.Native.execute_batch_sql(state, sql)
 
-            {:error, error} ->
-              {:error, if(is_binary(error), do: error, else: Exception.message(error))}
-          end
-        after
-          EctoLibSql.Native.close(state)
-        end
-      else
-        {:error, %{__exception__: true} = error} -> {:error, Exception.message(error)}
-        {:error, reason} -> {:error, inspect(reason)}
+      case loaded do
+        {:ok, _} ->
+          # A replica pulls what was loaded on its server.
+          if EctoLibSql.State.detect_mode(config) == :remote_replica and
+               File.exists?(Path.expand(config[:database])),
+             do: sync_replica(config)
+
+          {:ok, path}
+
+        {:error, error} ->
+          {:error, if(is_binary(error), do: error, else: Exception.message(error))}
       end
     end
 
     # The schema of a remote database or replica is the server's: dumps read it there and loads
     # write it there (a replica pulls afterwards). Local files are read and written directly.
-    defp structure_connect(config) do
-      opts =
-        case EctoLibSql.State.detect_mode(config) do
-          mode when mode in [:remote, :remote_replica] ->
-            if config[:offline] == true,
-              do: Keyword.take(config, [:database, :uri, :auth_token, :offline, :encryption_key]),
-              else: server_options(config)
+    defp structure_options(config) do
+      case EctoLibSql.State.detect_mode(config) do
+        mode when mode in [:remote, :remote_replica] ->
+          if config[:offline] == true,
+            do: Keyword.take(config, [:database, :uri, :auth_token, :offline, :encryption_key]),
+            else: server_options(config)
 
-          _ ->
-            Keyword.take(config, [:database, :encryption_key])
-        end
-
-      EctoLibSql.Native.connect(opts)
+        _ ->
+          Keyword.take(config, [:database, :encryption_key])
+      end
     end
 
     @impl Ecto.Adapter.Structure

@@ -3,6 +3,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     @moduledoc false
     # Conversions between SQLite's storage classes and Ecto's types.
 
+    @spec load_boolean(term()) :: {:ok, boolean() | nil} | :error
     def load_boolean(nil), do: {:ok, nil}
     def load_boolean(0), do: {:ok, false}
     def load_boolean(1), do: {:ok, true}
@@ -12,6 +13,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_boolean("false"), do: {:ok, false}
     def load_boolean(_), do: :error
 
+    @spec load_float(term()) :: {:ok, float() | nil} | :error
     def load_float(nil), do: {:ok, nil}
     def load_float(value) when is_integer(value), do: {:ok, value * 1.0}
     def load_float(value) when is_float(value), do: {:ok, value}
@@ -25,6 +27,7 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     def load_float(_), do: :error
 
+    @spec load_decimal(term()) :: {:ok, Decimal.t() | nil} | :error
     def load_decimal(nil), do: {:ok, nil}
     def load_decimal(value) when is_integer(value), do: {:ok, Decimal.new(value)}
     def load_decimal(value) when is_float(value), do: {:ok, Decimal.from_float(value)}
@@ -47,6 +50,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     @max_int64 9_223_372_036_854_775_807
     @min_int64 -9_223_372_036_854_775_808
 
+    @spec dump_decimal(Decimal.t() | nil | term()) :: {:ok, integer() | float() | nil} | :error
     def dump_decimal(nil), do: {:ok, nil}
 
     def dump_decimal(%Decimal{coef: coef} = decimal) when is_integer(coef) do
@@ -86,6 +90,7 @@ if Code.ensure_loaded?(Ecto.Type) do
       end
     end
 
+    @spec load_json(term()) :: {:ok, term()} | :error
     def load_json(nil), do: {:ok, nil}
 
     def load_json(value) when is_binary(value) do
@@ -99,6 +104,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_json(_), do: :error
 
     # Arrays: as the original adapter, an empty string loads as an empty list.
+    @spec load_array(term()) :: {:ok, list() | nil} | :error
     def load_array(""), do: {:ok, []}
 
     def load_array(value) do
@@ -110,16 +116,19 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     # Booleans, dates and times are dumped as the original adapter dumped them: 1 / 0 and
     # ISO 8601 text.
+    @spec dump_boolean(term()) :: {:ok, term()}
     def dump_boolean(true), do: {:ok, 1}
     def dump_boolean(false), do: {:ok, 0}
     def dump_boolean(value), do: {:ok, value}
 
+    @spec dump_iso8601(term()) :: {:ok, term()}
     def dump_iso8601(%DateTime{} = value), do: {:ok, DateTime.to_iso8601(value)}
     def dump_iso8601(%NaiveDateTime{} = value), do: {:ok, NaiveDateTime.to_iso8601(value)}
     def dump_iso8601(%Date{} = value), do: {:ok, Date.to_iso8601(value)}
     def dump_iso8601(%Time{} = value), do: {:ok, Time.to_iso8601(value)}
     def dump_iso8601(value), do: {:ok, value}
 
+    @spec dump_json(term()) :: {:ok, term()} | :error
     def dump_json(nil), do: {:ok, nil}
 
     def dump_json(value) when is_map(value) or is_list(value) do
@@ -132,6 +141,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     def dump_json(value), do: {:ok, value}
 
     # UUIDs are stored as text; 16 raw bytes written by other tools load too.
+    @spec load_uuid(term()) :: {:ok, binary() | nil} | :error
     def load_uuid(nil), do: {:ok, nil}
     def load_uuid(<<_::128>> = raw), do: {:ok, raw}
 
@@ -145,12 +155,15 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_uuid(_), do: :error
 
     # Binary ids load as their text form; 16 raw bytes written by other tools are converted.
+    @spec load_binary_id(term()) :: {:ok, term()} | :error
     def load_binary_id(<<_::128>> = raw), do: Ecto.UUID.load(raw)
     def load_binary_id(value), do: {:ok, value}
 
+    @spec dump_uuid(term()) :: {:ok, term()} | :error
     def dump_uuid(<<_::128>> = raw), do: Ecto.UUID.load(raw)
     def dump_uuid(value), do: {:ok, value}
 
+    @spec load_date(term()) :: {:ok, Date.t() | nil} | :error
     def load_date(nil), do: {:ok, nil}
 
     def load_date(value) when is_binary(value) do
@@ -163,6 +176,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_date(%Date{} = date), do: {:ok, date}
     def load_date(_), do: :error
 
+    @spec load_time(term()) :: {:ok, Time.t() | nil} | :error
     def load_time(nil), do: {:ok, nil}
 
     def load_time(value) when is_binary(value) do
@@ -177,6 +191,7 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     # "2024-01-02T03:04:05.123456", with a space instead of "T" (SQLite's own functions), with
     # or without an offset, or Unix seconds.
+    @spec load_naive(term()) :: {:ok, NaiveDateTime.t() | nil} | :error
     def load_naive(nil), do: {:ok, nil}
 
     def load_naive(value) when is_binary(value) do
@@ -192,6 +207,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     def load_naive(%NaiveDateTime{} = value), do: {:ok, value}
     def load_naive(_), do: :error
 
+    @spec load_utc(term()) :: {:ok, DateTime.t() | nil} | :error | {:error, atom()}
     def load_utc(nil), do: {:ok, nil}
 
     def load_utc(value) when is_binary(value) do
@@ -216,6 +232,7 @@ if Code.ensure_loaded?(Ecto.Type) do
     end
 
     # Durations are ISO 8601 text ("P1Y2M", "PT3.5S") where Elixir has Duration (1.17+).
+    @spec load_duration(term()) :: {:ok, term()} | :error
     def load_duration(nil), do: {:ok, nil}
 
     def load_duration(value) when is_binary(value) do
@@ -231,6 +248,7 @@ if Code.ensure_loaded?(Ecto.Type) do
 
     def load_duration(_), do: :error
 
+    @spec dump_duration(term()) :: {:ok, term()}
     def dump_duration(%{__struct__: Duration} = duration),
       do: {:ok, apply(Duration, :to_iso8601, [duration])}
 

@@ -13,7 +13,10 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # and deleted when they end. A migrator that dies keeps the lock until its lease ends
     # (@lease seconds); the others wait, saying who holds it.
 
+    import EctoLibSql.SQL, only: [quote_name: 1]
+
     require Logger
+
     alias EctoLibSql.Native
 
     # Seconds a lock lasts without renewal, and milliseconds between renewals and between
@@ -202,7 +205,5 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       unique = Base.encode16(:crypto.strong_rand_bytes(4), case: :lower)
       "#{node()} on #{host} (OS pid #{System.pid()}, #{inspect(self())}, #{unique})"
     end
-
-    defp quote_name(name), do: ~s(") <> String.replace(name, ~s("), ~s("")) <> ~s(")
   end
 end

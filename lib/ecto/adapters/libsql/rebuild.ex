@@ -10,7 +10,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     #   * `add_if_not_exists` / `remove_if_exists` look the column up first;
     #   * renaming an index drops it and creates it again under the new name.
 
-    alias Ecto.Adapters.LibSql.Connection
+    alias Ecto.Adapters.LibSql.{Connection, DataType, DDL}
     alias Ecto.Migration.{Constraint, Index, Reference, Table}
 
     def plan({:alter, %Table{} = table, changes}) do
@@ -81,7 +81,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
           # Dropping such a column drops its constraint first (a rebuild).
           {:remove, name, %Reference{with: [_ | _]} = ref, _col_opts} ->
-            clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+            clause = IO.iodata_to_binary(DDL.composite_reference(ref, table, name))
             rebuild(meta, table.name, opts, &without_constraint(&1, constraint_name(clause)))
             remove_column(meta, table, name, opts)
 
@@ -98,7 +98,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
               case type do
                 %Reference{with: [_ | _]} = ref ->
-                  clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+                  clause = IO.iodata_to_binary(DDL.composite_reference(ref, table, name))
                   without_constraint(parts, constraint_name(clause)) ++ [clause]
 
                 _ ->
@@ -137,7 +137,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       # A column of a table-level PRIMARY KEY (...) is declared without one of its own.
       composite? = Enum.any?(parts, &table_constraint_on?(&1, "PRIMARY KEY", to_string(name)))
 
-      Connection.column_definition(table, {:add, name, type, col_opts}, composite?)
+      DDL.column_definition(table, {:add, name, type, col_opts}, composite?)
       |> IO.iodata_to_binary()
     end
 
@@ -185,7 +185,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       definitions =
         for {:add, column, type, col_opts} <- adds do
           IO.iodata_to_binary(
-            Connection.column_definition(table, {:add, column, type, col_opts}, composite?)
+            DDL.column_definition(table, {:add, column, type, col_opts}, composite?)
           )
         end
 
@@ -208,7 +208,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp integer_column?(type, col_opts),
-      do: String.upcase(IO.iodata_to_binary(Connection.column_type(type, col_opts))) == "INTEGER"
+      do: String.upcase(IO.iodata_to_binary(DataType.column_type(type, col_opts))) == "INTEGER"
 
     # SQLite's DROP COLUMN refuses primary key and unique columns: the table is rebuilt
     # without the column and without the table-level PRIMARY KEY / UNIQUE constraints naming
@@ -238,7 +238,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp add_table_reference(meta, table, name, ref, opts) do
-      clause = IO.iodata_to_binary(Connection.composite_reference(ref, table, name))
+      clause = IO.iodata_to_binary(DDL.composite_reference(ref, table, name))
       rebuild(meta, table.name, opts, fn parts -> parts ++ [clause] end)
     end
 

@@ -33,21 +33,17 @@ if Code.ensure_loaded?(Ecto.Query) do
     end
 
     @doc "Cosine distance between a vector column and a vector."
-    defmacro vector_distance_cos(column, vector) do
-      quote do
-        fragment(
-          "vector_distance_cos(?, ?)",
-          unquote(column),
-          ^EctoLibSql.VectorSearch.query_value(unquote(unpin(vector)))
-        )
-      end
-    end
+    defmacro vector_distance_cos(column, vector),
+      do: distance("vector_distance_cos(?, ?)", column, vector)
 
     @doc "Euclidean distance between a vector column and a vector."
-    defmacro vector_distance_l2(column, vector) do
+    defmacro vector_distance_l2(column, vector),
+      do: distance("vector_distance_l2(?, ?)", column, vector)
+
+    defp distance(sql, column, vector) do
       quote do
         fragment(
-          "vector_distance_l2(?, ?)",
+          unquote(sql),
           unquote(column),
           ^EctoLibSql.VectorSearch.query_value(unquote(unpin(vector)))
         )

@@ -1,0 +1,119 @@
+for file <- ~w(tursodb_server.exs libsql_sync_server.exs tls_proxy.exs),
+    do: Code.require_file("../support/#{file}", __DIR__)
+
+defmodule EctoLibSql.TestServersTest do
+  # The servers the suite starts (tursodb, the Hrana and libSQL sync test servers, the TLS
+  # proxy) die with the test VM, also when it is killed and runs no on_exit: a VM started here
+  # runs a test that starts one of each and waits; it is killed with SIGKILL, and every OS
+  # process it had started must be gone moments later.
+  use ExUnit.Case, async: true
+
+  alias EctoLibSql.{HranaServer, TlsProxy, TursodbServer}
+
+  @root Path.expand("../..", __DIR__)
+
+  cond do
+    System.find_executable("elixir") == nil ->
+      @moduletag skip: "elixir not found on PATH"
+
+    reason = TursodbServer.missing() || HranaServer.missing() || TlsProxy.missing() ->
+      @moduletag skip: reason
+
+    not File.dir?("/proc/self") ->
+      @moduletag skip: "reads /proc to find the processes of the VM it kills"
+
+    true ->
+      :ok
+  end
+
+  # The test the other VM runs: one of each server, then "ready <its OS pid>".
+  @child ~S"""
+  for file <- ~w(tursodb_server.exs libsql_sync_server.exs tls_proxy.exs),
+      do: Code.require_file(Path.join("test/support", file))
+
+  ExUnit.start(autorun: false)
+
+  defmodule ServersThenWait do
+    use ExUnit.Case
+
+    test "start the servers and wait" do
+      tursodb = EctoLibSql.TursodbServer.start!()
+      EctoLibSql.HranaServer.start!()
+      EctoLibSql.LibsqlSyncServer.start!(token: "t")
+      dir = tursodb.dir
+      {cert, key} = EctoLibSql.TlsProxy.certificate!(dir)
+      EctoLibSql.TlsProxy.start!(cert, key, tursodb.port)
+      IO.puts("ready #{System.pid()}")
+      Process.sleep(:infinity)
+    end
+  end
+
+  ExUnit.run()
+  """
+
+  test "killing the test VM kills every server it started" do
+    vm =
+      Port.open({:spawn_executable, System.find_executable("elixir")}, [
+        :binary,
+        :exit_status,
+        {:line, 4096},
+        args: ["-e", @child],
+        cd: @root
+      ])
+
+    vm_pid = await_ready(vm)
+    servers = descendants(vm_pid)
+
+    try do
+      # tursodb, the two Node test servers and the TLS proxy
+      assert length(servers) >= 4, "found #{inspect(servers)}"
+      assert Enum.all?(servers, &running?/1)
+      System.cmd("kill", ["-9", vm_pid], stderr_to_stdout: true)
+      assert_receive {^vm, {:exit_status, _}}, 10_000
+      survivors = wait_gone(servers, 100)
+      assert survivors == [], "still running after the VM died: #{inspect(survivors)}"
+    after
+      # never leave one behind, whatever failed above
+      for pid <- servers, running?(pid), do: System.cmd("kill", ["-9", pid])
+    end
+  end
+
+  defp await_ready(vm) do
+    receive do
+      {^vm, {:data, {:eol, "ready " <> pid}}} -> pid
+      {^vm, {:data, _}} -> await_ready(vm)
+      {^vm, {:exit_status, status}} -> flunk("the test VM exited with #{status}")
+    after
+      60_000 -> flunk("the test VM did not start its servers")
+    end
+  end
+
+  # Every process below `pid` (the VM's erl_child_setup, then the servers it forked).
+  defp descendants(pid) do
+    {out, _} = System.cmd("ps", ["-o", "pid=", "--ppid", pid])
+    children = out |> String.split() |> Enum.reject(&(&1 == ""))
+    children ++ Enum.flat_map(children, &descendants/1)
+  end
+
+  # Running: not gone, and not a zombie (a killed process whose parent is gone may wait to be
+  # reaped by an init that does not).
+  defp running?(pid) do
+    case File.read("/proc/#{pid}/stat") do
+      {:ok, stat} -> not (stat |> String.split(") ") |> List.last() |> String.starts_with?("Z"))
+      {:error, _} -> false
+    end
+  end
+
+  defp wait_gone(pids, 0), do: Enum.filter(pids, &running?/1)
+
+  defp wait_gone(pids, tries) do
+    case Enum.filter(pids, &running?/1) do
+      [] ->
+        []
+
+      _running ->
+        Process.sleep(100)
+        wait_gone(pids, tries - 1)
+    end
+  end
+end
