@@ -116,6 +116,10 @@ defmodule EctoLibSql.NIF do
 
   def classify(_sql), do: nif_not_loaded()
 
+  # A CREATE statement's head, and a table's column list and options (EctoLibSql.CreateStatement).
+  @spec parse_create(binary()) :: {:ok, map()} | {:error, String.t()}
+  def parse_create(_sql), do: nif_not_loaded()
+
   def prepare(conn, sql) do
     case prepare(conn, sql, nil) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &prepare(conn, sql, &1))

@@ -25,6 +25,8 @@ ECTO_LIBSQL_NIF(query)
 ECTO_LIBSQL_NIF(batch)
 ECTO_LIBSQL_NIF(execute_script)
 ECTO_LIBSQL_NIF(classify)
+// SQL text
+ECTO_LIBSQL_NIF(parse_create)
 // prepared statements
 ECTO_LIBSQL_NIF(prepare)
 ECTO_LIBSQL_NIF(stmt_query)
