@@ -62,6 +62,112 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
              [["TEXT"]]
   end
 
+  # A table written by hand: comments holding commas and parentheses, names quoted every way
+  # SQLite knows (one ending in a quote), nested parentheses in CHECK and DEFAULT, strings with
+  # commas and parentheses.
+  @odd_table ~S"""
+  CREATE TABLE "odd\""" ( -- the columns, (as written
+    id INTEGER PRIMARY KEY, /* the key, ) */
+    "x\""" TEXT DEFAULT 'a, (b' CHECK ("x\""" <> ')' AND (length("x\""") > (0))),
+    [y z] INTEGER UNIQUE, -- unique: DROP COLUMN refuses it
+    `w` REAL /* metres, (m) */ NOT NULL DEFAULT (0.5 * (2)), -- a comment ending an item
+    CONSTRAINT "pos, (itive)" CHECK (`w` >= 0) -- the last item )
+  )
+  """
+
+  defmodule OddNames do
+    use Ecto.Migration
+
+    def up do
+      alter table(:"odd\"") do
+        modify(:"x\"", :string, default: "q, (r)")
+      end
+
+      create(constraint(:"odd\"", :"small, (w)", check: "`w` < 100"))
+      drop(constraint(:"odd\"", :"pos, (itive)"))
+
+      alter table(:"odd\"") do
+        remove(:"Y Z")
+      end
+    end
+  end
+
+  defmodule RenameOddIndex do
+    use Ecto.Migration
+
+    def change do
+      rename(index(:"odd\"", [:w], name: :"by w, (x)"), to: :"by \"w\"")
+    end
+  end
+
+  defp table_sql(name),
+    do: Repo.query!("SELECT sql FROM sqlite_master WHERE name = ?1", [name]).rows
+
+  test "tables written with comments and odd names are rebuilt" do
+    Repo.query!(@odd_table)
+    Repo.query!(~s{CREATE INDEX "by w, (x)" ON "odd""" (`w`) -- an index, (too)})
+
+    Repo.query!(
+      ~s{INSERT INTO "odd""" (id, "x""", [y z], w) VALUES (1, 'one', 1, 1.5), (2, 'two', 2, 3)}
+    )
+
+    assert [5] = Ecto.Migrator.run(Repo, [{5, OddNames}], :up, all: true, log: false)
+
+    # Comments inside an item stay; those between items go with the commas.
+    assert table_sql(~s{odd"}) == [
+             [
+               ~S{CREATE TABLE "odd""" (id INTEGER PRIMARY KEY, "x""" TEXT DEFAULT 'q, (r)', } <>
+                 ~S{`w` REAL /* metres, (m) */ NOT NULL DEFAULT (0.5 * (2)), } <>
+                 ~S{CONSTRAINT "small, (w)" CHECK (`w` < 100))}
+             ]
+           ]
+
+    assert Repo.query!(~s{SELECT id, "x""", w FROM "odd""" ORDER BY id}).rows ==
+             [[1, "one", 1.5], [2, "two", 3.0]]
+
+    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed: small, \(w\)/, fn ->
+      Repo.query!(~s{INSERT INTO "odd""" (w) VALUES (100)})
+    end
+
+    Repo.query!(~s{INSERT INTO "odd""" (w) VALUES (-1)})
+    assert Repo.query!(~s{SELECT "x""" FROM "odd""" WHERE w < 0}).rows == [["q, (r)"]]
+    index = ~s{CREATE INDEX "by w, (x)" ON "odd""" (`w`) -- an index, (too)}
+    assert table_sql("by w, (x)") == [[index]]
+
+    assert [6] = Ecto.Migrator.run(Repo, [{6, RenameOddIndex}], :up, all: true, log: false)
+    assert table_sql("by w, (x)") == []
+    assert table_sql(~s{by "w"}) == [[String.replace(index, ~s{"by w, (x)"}, ~s{"by ""w"""})]]
+  end
+
+  defmodule AddCheck do
+    use Ecto.Migration
+    def change, do: create(constraint(:plain, :b_small, check: "b < 1000"))
+  end
+
+  test "a rebuild keeps the CREATE TABLE text it does not change, byte for byte" do
+    sql =
+      ~s{CREATE TABLE "plain" (id INTEGER PRIMARY KEY AUTOINCREMENT, "a" TEXT NOT NULL DEFAULT 'x', } <>
+        ~s{b REAL CHECK (b > (0)), c TEXT COLLATE NOCASE UNIQUE, } <>
+        ~s{FOREIGN KEY (a) REFERENCES "plain"(c)) STRICT}
+
+    Repo.query!(sql)
+
+    assert [7] = Ecto.Migrator.run(Repo, [{7, AddCheck}], :up, all: true, log: false)
+
+    assert table_sql("plain") == [
+             [
+               String.replace_suffix(
+                 sql,
+                 ") STRICT",
+                 ~s{, CONSTRAINT "b_small" CHECK (b < 1000)) STRICT}
+               )
+             ]
+           ]
+
+    assert [7] = Ecto.Migrator.run(Repo, [{7, AddCheck}], :down, all: true, log: false)
+    assert table_sql("plain") == [[sql]]
+  end
+
   test "references over several columns, created and added by alter table" do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
     Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])
