@@ -168,6 +168,106 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
     assert table_sql("plain") == [[sql]]
   end
 
+  # Unicode names, a name with a doubled quote inside, generated columns (one reading a quoted
+  # column, one building a string with commas and parentheses) and both table options.
+  @unicode_table ~S"""
+  CREATE TABLE "ünï ""çødé\""" (
+    "ключ" TEXT PRIMARY KEY, -- the key, (text)
+    "x""y" INTEGER NOT NULL,
+    [größe] REAL CHECK ([größe] > 0 AND [größe] <> ',') DEFAULT 1.5,
+    "a""b" TEXT UNIQUE, /* DROP COLUMN refuses it */
+    doppelt INTEGER GENERATED ALWAYS AS ("x""y" * 2) STORED,
+    etikett TEXT AS ('(' || "ключ" || ', ' || [größe] || ')') VIRTUAL
+  ) WITHOUT ROWID, STRICT
+  """
+
+  defmodule UnicodeGenerated do
+    use Ecto.Migration
+
+    def up do
+      alter table(:"ünï \"çødé\"") do
+        modify(:"x\"y", :integer, null: false, default: 3)
+        remove(:"a\"b")
+      end
+
+      create(constraint(:"ünï \"çødé\"", :"größe, klein", check: ~s{"größe" < 100}))
+    end
+  end
+
+  test "tables with unicode names, generated columns and table options are rebuilt" do
+    table = ~s{ünï "çødé"}
+    Repo.query!(@unicode_table)
+
+    Repo.query!(
+      ~S{INSERT INTO "ünï ""çødé""" ("ключ", "x""y", [größe], "a""b") } <>
+        ~S{VALUES ('один', 1, 2.5, 'p'), ('два', 2, 3.5, NULL)}
+    )
+
+    assert [8] = Ecto.Migrator.run(Repo, [{8, UnicodeGenerated}], :up, all: true, log: false)
+
+    assert table_sql(table) == [
+             [
+               ~S{CREATE TABLE "ünï ""çødé""" (} <>
+                 ~S{"ключ" TEXT PRIMARY KEY, "x""y" INTEGER NOT NULL DEFAULT 3, } <>
+                 ~S{[größe] REAL CHECK ([größe] > 0 AND [größe] <> ',') DEFAULT 1.5, } <>
+                 ~S{doppelt INTEGER GENERATED ALWAYS AS ("x""y" * 2) STORED, } <>
+                 ~S{etikett TEXT AS ('(' || "ключ" || ', ' || [größe] || ')') VIRTUAL, } <>
+                 ~S{CONSTRAINT "größe, klein" CHECK ("größe" < 100)) WITHOUT ROWID, STRICT} <>
+                 "\n"
+             ]
+           ]
+
+    # The rows survive, the generated columns computed again from them.
+    assert Repo.query!(
+             ~S{SELECT "ключ", "x""y", [größe], doppelt, etikett FROM "ünï ""çødé""" } <>
+               ~S{ORDER BY "x""y"}
+           ).rows == [["один", 1, 2.5, 2, "(один, 2.5)"], ["два", 2, 3.5, 4, "(два, 3.5)"]]
+
+    assert Repo.query!(~S{SELECT name FROM pragma_table_xinfo('ünï "çødé"') ORDER BY cid}).rows ==
+             [["ключ"], [~s{x"y}], ["größe"], ["doppelt"], ["etikett"]]
+
+    # Still WITHOUT ROWID and STRICT, with the new constraint and default.
+    assert_raise EctoLibSql.Error, ~r/no such column: rowid/, fn ->
+      Repo.query!(~S{SELECT rowid FROM "ünï ""çødé"""})
+    end
+
+    assert_raise EctoLibSql.Error, ~r/cannot store TEXT value in INTEGER column/, fn ->
+      Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ", "x""y") VALUES ('три', 'drei')})
+    end
+
+    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed: größe, klein/, fn ->
+      Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ", [größe]) VALUES ('три', 100)})
+    end
+
+    Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ") VALUES ('три')})
+
+    assert Repo.query!(~S{SELECT "x""y", doppelt FROM "ünï ""çødé""" WHERE "ключ" = 'три'}).rows ==
+             [[3, 6]]
+  end
+
+  defmodule ModifyVirtualTable do
+    use Ecto.Migration
+
+    def change do
+      alter table(:docs) do
+        modify(:body, :text)
+      end
+    end
+  end
+
+  test "a table without a column list to edit is not rebuilt, with a clear error" do
+    Repo.query!("CREATE VIRTUAL TABLE docs USING fts5(body)")
+
+    assert_raise ArgumentError,
+                 ~r/cannot rebuild table docs: it has no column list \(CREATE VIRTUAL TABLE/,
+                 fn ->
+                   Ecto.Migrator.run(Repo, [{9, ModifyVirtualTable}], :up, all: true, log: false)
+                 end
+
+    assert table_sql("docs") == [["CREATE VIRTUAL TABLE docs USING fts5(body)"]]
+    assert Repo.query!("SELECT version FROM schema_migrations WHERE version = 9").rows == []
+  end
+
   test "references over several columns, created and added by alter table" do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
     Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])
