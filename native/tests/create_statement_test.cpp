@@ -349,6 +349,8 @@ TEST(CreateTable, AgreesWithSqlite) {
       std::string("CREATE TABLE t4 (k TEXT PRIMARY KEY, v AS (k || ','), n NUMERIC(10, 2) ") +
           "NOT NULL) WITHOUT ROWID",
       "CREATE TABLE \"t5\"\"\" (a REFERENCES t1, b DEFAULT NULL, c NULL, d DEFAULT (-1))",
+      // A vertical tab continues whitespace (SQLite's tokenizer).
+      "CREATE TABLE t6 (a NOT \v\vNULL, b \v)",
   };
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);

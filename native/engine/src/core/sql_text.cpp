@@ -69,7 +69,9 @@ bool Lexer::next(Token& token) noexcept {
   const unsigned char c = at(pos_);
 
   if (is_space(c)) {
-    while (pos_ < n && is_space(at(pos_)))
+    // A run of whitespace also takes vertical tabs after its first character, which alone is
+    // illegal (tokenize.c: CC_SPACE, then sqlite3Isspace()).
+    while (pos_ < n && (is_space(at(pos_)) || at(pos_) == '\v'))
       ++pos_;
     return finish(TokenKind::Space);
   }
