@@ -116,10 +116,6 @@ defmodule EctoLibSql.NIF do
 
   def classify(_sql), do: nif_not_loaded()
 
-  # A CREATE statement's head, and a table's column list and options (EctoLibSql.CreateStatement).
-  @spec parse_create(binary()) :: {:ok, map()} | {:error, String.t()}
-  def parse_create(_sql), do: nif_not_loaded()
-
   def prepare(conn, sql) do
     case prepare(conn, sql, nil) do
       {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &prepare(conn, sql, &1))
@@ -211,4 +207,8 @@ defmodule EctoLibSql.NIF do
   def encrypt_database(_source, _destination, _key), do: nif_not_loaded()
   def decrypt_database(_source, _destination, _key), do: nif_not_loaded()
   def rekey(_database, _old_key, _new_key), do: nif_not_loaded()
+
+  # A CREATE statement's head, and a table's column list and options (EctoLibSql.CreateStatement).
+  @spec parse_create(binary()) :: {:ok, map()} | {:error, String.t()}
+  def parse_create(_sql), do: nif_not_loaded()
 end

@@ -25,8 +25,6 @@ ECTO_LIBSQL_NIF(query)
 ECTO_LIBSQL_NIF(batch)
 ECTO_LIBSQL_NIF(execute_script)
 ECTO_LIBSQL_NIF(classify)
-// SQL text
-ECTO_LIBSQL_NIF(parse_create)
 // prepared statements
 ECTO_LIBSQL_NIF(prepare)
 ECTO_LIBSQL_NIF(stmt_query)
@@ -51,6 +49,8 @@ ECTO_LIBSQL_NIF(resource_counts)
 ECTO_LIBSQL_NIF(encrypt_database)
 ECTO_LIBSQL_NIF(decrypt_database)
 ECTO_LIBSQL_NIF(rekey)
+// SQL text without a connection
+ECTO_LIBSQL_NIF(parse_create)
 
 #undef ECTO_LIBSQL_NIF
 

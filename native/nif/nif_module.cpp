@@ -31,7 +31,6 @@ ErlNifFunc functions[] = {
     {"batch", 5, batch, kDirtyIo},
     {"execute_script", 5, execute_script, kDirtyIo},
     {"classify", 1, classify, 0},
-    {"parse_create", 1, parse_create, 0},
     {"prepare", 3, prepare, kDirtyIo},
     {"stmt_query", 4, stmt_query, 0},
     {"stmt_reset", 2, stmt_reset, 0},
@@ -53,6 +52,7 @@ ErlNifFunc functions[] = {
     {"encrypt_database", 3, encrypt_database, kDirtyIo},
     {"decrypt_database", 3, decrypt_database, kDirtyIo},
     {"rekey", 3, rekey, kDirtyIo},
+    {"parse_create", 1, parse_create, 0},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {

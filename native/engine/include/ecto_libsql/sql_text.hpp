@@ -47,9 +47,9 @@ class Lexer {
 // Case-insensitive comparison of an ASCII keyword.
 bool keyword_equals(std::string_view word, std::string_view keyword) noexcept;
 
-// The name a Word, QuotedIdent or String token stands for: its quotes removed and a doubled
-// quote made single ("a""b" -> a"b, `x` -> x, [x] -> x, 'it''s' -> it's, plain -> plain).
-std::string unquote(std::string_view token);
+// The name a Word, QuotedIdent or String token stands for: quotes removed, a doubled closing
+// quote read as one ([...] has no escape). Other text is answered as it is.
+std::string unquote(std::string_view token_text);
 
 // What a statement is, as `EctoLibSql.Native.detect_command/1` reports it.
 enum class Command {

@@ -39,13 +39,13 @@ bool keyword_equals(std::string_view word, std::string_view keyword) noexcept {
   return true;
 }
 
-std::string unquote(std::string_view token) {
-  const bool quoted = token.size() >= 2 && (token.front() == '"' || token.front() == '`' ||
-                                            token.front() == '\'' || token.front() == '[');
-  if (!quoted) return std::string(token);
-  // A doubled closing quote stands for one ([...] has no escape).
-  const char close = token.front() == '[' ? ']' : token.front();
-  const std::string_view body = token.substr(1, token.size() - 2);
+std::string unquote(std::string_view token_text) {
+  const std::string_view name = token_text;
+  const bool quoted = name.size() >= 2 && (name.front() == '"' || name.front() == '`' ||
+                                           name.front() == '\'' || name.front() == '[');
+  if (!quoted) return std::string(name);
+  const char close = name.front() == '[' ? ']' : name.front();
+  const std::string_view body = name.substr(1, name.size() - 2);
   std::string out;
   out.reserve(body.size());
   for (std::size_t i = 0; i < body.size(); ++i) {
