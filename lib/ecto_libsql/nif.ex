@@ -254,4 +254,8 @@ defmodule EctoLibSql.NIF do
 
   @spec rekey(String.t(), binary(), binary()) :: :ok | error()
   def rekey(_database, _old_key, _new_key), do: nif_not_loaded()
+
+  # A CREATE statement's head, and a table's column list and options (EctoLibSql.CreateStatement).
+  @spec parse_create(binary()) :: {:ok, map()} | {:error, String.t()}
+  def parse_create(_sql), do: nif_not_loaded()
 end

@@ -49,6 +49,8 @@ ECTO_LIBSQL_NIF(resource_counts)
 ECTO_LIBSQL_NIF(encrypt_database)
 ECTO_LIBSQL_NIF(decrypt_database)
 ECTO_LIBSQL_NIF(rekey)
+// SQL text without a connection
+ECTO_LIBSQL_NIF(parse_create)
 
 #undef ECTO_LIBSQL_NIF
 

@@ -52,6 +52,7 @@ ErlNifFunc functions[] = {
     {"encrypt_database", 3, encrypt_database, kDirtyIo},
     {"decrypt_database", 3, decrypt_database, kDirtyIo},
     {"rekey", 3, rekey, kDirtyIo},
+    {"parse_create", 1, parse_create, 0},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {

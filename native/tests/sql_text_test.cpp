@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 using namespace ecto_libsql::sql;
 
 TEST(Classify, LeadingKeywords) {
@@ -106,6 +110,22 @@ TEST(Lexer, UnterminatedTokensAreIllegalNotCrashes) {
     }
     EXPECT_TRUE(illegal_or_comment) << sql;
   }
+}
+
+// As SQLite's tokenizer: a vertical tab continues whitespace but cannot start it.
+TEST(Lexer, VerticalTabOnlyInsideWhitespace) {
+  auto kinds = [](std::string_view sql) {
+    std::vector<TokenKind> out;
+    Lexer lexer(sql);
+    Token token{};
+    while (lexer.next(token))
+      out.push_back(token.kind);
+    return out;
+  };
+  EXPECT_EQ(kinds("a \v\vb"),
+            (std::vector<TokenKind>{TokenKind::Word, TokenKind::Space, TokenKind::Word}));
+  EXPECT_EQ(kinds("a\vb"),
+            (std::vector<TokenKind>{TokenKind::Word, TokenKind::Illegal, TokenKind::Word}));
 }
 
 TEST(Savepoints, NamesAsWrittenAndAsSqliteComparesThem) {

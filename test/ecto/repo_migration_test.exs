@@ -62,6 +62,212 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
              [["TEXT"]]
   end
 
+  # A table written by hand: comments holding commas and parentheses, names quoted every way
+  # SQLite knows (one ending in a quote), nested parentheses in CHECK and DEFAULT, strings with
+  # commas and parentheses.
+  @odd_table ~S"""
+  CREATE TABLE "odd\""" ( -- the columns, (as written
+    id INTEGER PRIMARY KEY, /* the key, ) */
+    "x\""" TEXT DEFAULT 'a, (b' CHECK ("x\""" <> ')' AND (length("x\""") > (0))),
+    [y z] INTEGER UNIQUE, -- unique: DROP COLUMN refuses it
+    `w` REAL /* metres, (m) */ NOT NULL DEFAULT (0.5 * (2)), -- a comment ending an item
+    CONSTRAINT "pos, (itive)" CHECK (`w` >= 0) -- the last item )
+  )
+  """
+
+  defmodule OddNames do
+    use Ecto.Migration
+
+    def up do
+      alter table(:"odd\"") do
+        modify(:"x\"", :string, default: "q, (r)")
+      end
+
+      create(constraint(:"odd\"", :"small, (w)", check: "`w` < 100"))
+      drop(constraint(:"odd\"", :"pos, (itive)"))
+
+      alter table(:"odd\"") do
+        remove(:"Y Z")
+      end
+    end
+  end
+
+  defmodule RenameOddIndex do
+    use Ecto.Migration
+
+    def change do
+      rename(index(:"odd\"", [:w], name: :"by w, (x)"), to: :"by \"w\"")
+    end
+  end
+
+  defp table_sql(name),
+    do: Repo.query!("SELECT sql FROM sqlite_master WHERE name = ?1", [name]).rows
+
+  test "tables written with comments and odd names are rebuilt" do
+    Repo.query!(@odd_table)
+    Repo.query!(~s{CREATE INDEX "by w, (x)" ON "odd""" (`w`) -- an index, (too)})
+
+    Repo.query!(
+      ~s{INSERT INTO "odd""" (id, "x""", [y z], w) VALUES (1, 'one', 1, 1.5), (2, 'two', 2, 3)}
+    )
+
+    assert [5] = Ecto.Migrator.run(Repo, [{5, OddNames}], :up, all: true, log: false)
+
+    # Comments inside an item stay; those between items go with the commas.
+    assert table_sql(~s{odd"}) == [
+             [
+               ~S{CREATE TABLE "odd""" (id INTEGER PRIMARY KEY, "x""" TEXT DEFAULT 'q, (r)', } <>
+                 ~S{`w` REAL /* metres, (m) */ NOT NULL DEFAULT (0.5 * (2)), } <>
+                 ~S{CONSTRAINT "small, (w)" CHECK (`w` < 100))}
+             ]
+           ]
+
+    assert Repo.query!(~s{SELECT id, "x""", w FROM "odd""" ORDER BY id}).rows ==
+             [[1, "one", 1.5], [2, "two", 3.0]]
+
+    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed: small, \(w\)/, fn ->
+      Repo.query!(~s{INSERT INTO "odd""" (w) VALUES (100)})
+    end
+
+    Repo.query!(~s{INSERT INTO "odd""" (w) VALUES (-1)})
+    assert Repo.query!(~s{SELECT "x""" FROM "odd""" WHERE w < 0}).rows == [["q, (r)"]]
+    index = ~s{CREATE INDEX "by w, (x)" ON "odd""" (`w`) -- an index, (too)}
+    assert table_sql("by w, (x)") == [[index]]
+
+    assert [6] = Ecto.Migrator.run(Repo, [{6, RenameOddIndex}], :up, all: true, log: false)
+    assert table_sql("by w, (x)") == []
+    assert table_sql(~s{by "w"}) == [[String.replace(index, ~s{"by w, (x)"}, ~s{"by ""w"""})]]
+  end
+
+  defmodule AddCheck do
+    use Ecto.Migration
+    def change, do: create(constraint(:plain, :b_small, check: "b < 1000"))
+  end
+
+  test "a rebuild keeps the CREATE TABLE text it does not change, byte for byte" do
+    sql =
+      ~s{CREATE TABLE "plain" (id INTEGER PRIMARY KEY AUTOINCREMENT, "a" TEXT NOT NULL DEFAULT 'x', } <>
+        ~s{b REAL CHECK (b > (0)), c TEXT COLLATE NOCASE UNIQUE, } <>
+        ~s{FOREIGN KEY (a) REFERENCES "plain"(c)) STRICT}
+
+    Repo.query!(sql)
+
+    assert [7] = Ecto.Migrator.run(Repo, [{7, AddCheck}], :up, all: true, log: false)
+
+    assert table_sql("plain") == [
+             [
+               String.replace_suffix(
+                 sql,
+                 ") STRICT",
+                 ~s{, CONSTRAINT "b_small" CHECK (b < 1000)) STRICT}
+               )
+             ]
+           ]
+
+    assert [7] = Ecto.Migrator.run(Repo, [{7, AddCheck}], :down, all: true, log: false)
+    assert table_sql("plain") == [[sql]]
+  end
+
+  # Unicode names, a name with a doubled quote inside, generated columns (one reading a quoted
+  # column, one building a string with commas and parentheses) and both table options.
+  @unicode_table ~S"""
+  CREATE TABLE "ünï ""çødé\""" (
+    "ключ" TEXT PRIMARY KEY, -- the key, (text)
+    "x""y" INTEGER NOT NULL,
+    [größe] REAL CHECK ([größe] > 0 AND [größe] <> ',') DEFAULT 1.5,
+    "a""b" TEXT UNIQUE, /* DROP COLUMN refuses it */
+    doppelt INTEGER GENERATED ALWAYS AS ("x""y" * 2) STORED,
+    etikett TEXT AS ('(' || "ключ" || ', ' || [größe] || ')') VIRTUAL
+  ) WITHOUT ROWID, STRICT
+  """
+
+  defmodule UnicodeGenerated do
+    use Ecto.Migration
+
+    def up do
+      alter table(:"ünï \"çødé\"") do
+        modify(:"x\"y", :integer, null: false, default: 3)
+        remove(:"a\"b")
+      end
+
+      create(constraint(:"ünï \"çødé\"", :"größe, klein", check: ~s{"größe" < 100}))
+    end
+  end
+
+  test "tables with unicode names, generated columns and table options are rebuilt" do
+    table = ~s{ünï "çødé"}
+    Repo.query!(@unicode_table)
+
+    Repo.query!(
+      ~S{INSERT INTO "ünï ""çødé""" ("ключ", "x""y", [größe], "a""b") } <>
+        ~S{VALUES ('один', 1, 2.5, 'p'), ('два', 2, 3.5, NULL)}
+    )
+
+    assert [8] = Ecto.Migrator.run(Repo, [{8, UnicodeGenerated}], :up, all: true, log: false)
+
+    assert table_sql(table) == [
+             [
+               ~S{CREATE TABLE "ünï ""çødé""" (} <>
+                 ~S{"ключ" TEXT PRIMARY KEY, "x""y" INTEGER NOT NULL DEFAULT 3, } <>
+                 ~S{[größe] REAL CHECK ([größe] > 0 AND [größe] <> ',') DEFAULT 1.5, } <>
+                 ~S{doppelt INTEGER GENERATED ALWAYS AS ("x""y" * 2) STORED, } <>
+                 ~S{etikett TEXT AS ('(' || "ключ" || ', ' || [größe] || ')') VIRTUAL, } <>
+                 ~S{CONSTRAINT "größe, klein" CHECK ("größe" < 100)) WITHOUT ROWID, STRICT} <>
+                 "\n"
+             ]
+           ]
+
+    # The rows survive, the generated columns computed again from them.
+    assert Repo.query!(
+             ~S{SELECT "ключ", "x""y", [größe], doppelt, etikett FROM "ünï ""çødé""" } <>
+               ~S{ORDER BY "x""y"}
+           ).rows == [["один", 1, 2.5, 2, "(один, 2.5)"], ["два", 2, 3.5, 4, "(два, 3.5)"]]
+
+    assert Repo.query!(~S{SELECT name FROM pragma_table_xinfo('ünï "çødé"') ORDER BY cid}).rows ==
+             [["ключ"], [~s{x"y}], ["größe"], ["doppelt"], ["etikett"]]
+
+    # Still WITHOUT ROWID and STRICT, with the new constraint and default.
+    assert_raise EctoLibSql.Error, ~r/no such column: rowid/, fn ->
+      Repo.query!(~S{SELECT rowid FROM "ünï ""çødé"""})
+    end
+
+    assert_raise EctoLibSql.Error, ~r/cannot store TEXT value in INTEGER column/, fn ->
+      Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ", "x""y") VALUES ('три', 'drei')})
+    end
+
+    assert_raise EctoLibSql.Error, ~r/CHECK constraint failed: größe, klein/, fn ->
+      Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ", [größe]) VALUES ('три', 100)})
+    end
+
+    Repo.query!(~S{INSERT INTO "ünï ""çødé""" ("ключ") VALUES ('три')})
+
+    assert Repo.query!(~S{SELECT "x""y", doppelt FROM "ünï ""çødé""" WHERE "ключ" = 'три'}).rows ==
+             [[3, 6]]
+  end
+
+  defmodule ModifyVirtualTable do
+    use Ecto.Migration
+
+    def change do
+      alter table(:docs) do
+        modify(:body, :text)
+      end
+    end
+  end
+
+  test "a table without a column list to edit is not rebuilt, with a clear error" do
+    Repo.query!("CREATE VIRTUAL TABLE docs USING fts5(body)")
+
+    assert_raise ArgumentError,
+                 ~r/cannot rebuild table docs: it has no column list \(CREATE VIRTUAL TABLE/,
+                 fn ->
+                   Ecto.Migrator.run(Repo, [{9, ModifyVirtualTable}], :up, all: true, log: false)
+                 end
+
+    assert table_sql("docs") == [["CREATE VIRTUAL TABLE docs USING fts5(body)"]]
+    assert Repo.query!("SELECT version FROM schema_migrations WHERE version = 9").rows == []
+  end
+
   test "references over several columns, created and added by alter table" do
     assert [3] = Ecto.Migrator.run(Repo, [{3, CompositeKeys}], :up, all: true, log: false)
     Repo.insert_all("parents", [[id: 1, key: 7], [id: 2, key: 8]])

@@ -12,6 +12,13 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     alias Ecto.Adapters.LibSql.{Connection, DataType, DDL}
     alias Ecto.Migration.{Constraint, Index, Reference, Table}
+    alias EctoLibSql.CreateStatement
+
+    # The CREATE TABLE text is read by the engine (EctoLibSql.CreateStatement, SQLite's
+    # tokenizer and grammar), never by regexes here: an edit works on its items (maps with
+    # `:kind`, `:name`, `:text`, `:columns`, `:clauses`) and adds new definitions as text; the
+    # text before and after the column list (the name, comments, STRICT, WITHOUT ROWID) is kept
+    # as written. Names compare as SQLite compares them (ASCII case-insensitively).
 
     def plan({:alter, %Table{} = table, changes}) do
       if Enum.all?(changes, &plain_change?/1),
@@ -124,9 +131,9 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     # keeps it: other tables' foreign keys may refer to it.
     defp modified_column(table, parts, name, type, col_opts) do
       {column_key?, autoincrement?} =
-        case Enum.find(parts, &column_part?(&1, to_string(name))) do
+        case Enum.find(parts, &column?(&1, to_string(name))) do
           nil -> {false, false}
-          part -> {clause?(part, "PRIMARY KEY"), clause?(part, "AUTOINCREMENT")}
+          column -> {:primary_key in column.clauses, :autoincrement in column.clauses}
         end
 
       col_opts =
@@ -135,7 +142,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           else: col_opts
 
       # A column of a table-level PRIMARY KEY (...) is declared without one of its own.
-      composite? = Enum.any?(parts, &table_constraint_on?(&1, "PRIMARY KEY", to_string(name)))
+      composite? = Enum.any?(parts, &constraint_on?(&1, [:primary_key], to_string(name)))
 
       DDL.column_definition(table, {:add, name, type, col_opts}, composite?)
       |> IO.iodata_to_binary()
@@ -220,17 +227,18 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     defp remove_column(meta, table, name, opts) do
       column = to_string(name)
       parts = table_parts(meta, to_string(table.name), opts)
+      key_constraint? = &constraint_on?(&1, [:primary_key, :unique], column)
 
       rebuild? =
         Enum.any?(parts, fn part ->
-          (column_part?(part, column) and
-             (clause?(part, "PRIMARY KEY") or clause?(part, "UNIQUE"))) or
-            key_constraint_on?(part, column)
+          (column?(part, column) and
+             Enum.any?(part.clauses, &(&1 in [:primary_key, :unique]))) or
+            key_constraint?.(part)
         end)
 
       if rebuild? do
         rebuild(meta, table.name, opts, fn parts ->
-          Enum.reject(parts, &(column_part?(&1, column) or key_constraint_on?(&1, column)))
+          Enum.reject(parts, &(column?(&1, column) or key_constraint?.(&1)))
         end)
       else
         run_ddl(meta, {:alter, table, [{:remove, name}]}, opts)
@@ -245,9 +253,12 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     defp without_constraint(parts, name),
       do: Enum.reject(parts, &constraint_named?(&1, name))
 
+    # The name a table constraint written here declares.
     defp constraint_name(clause) do
-      [_, quoted] = Regex.run(~r/^CONSTRAINT\s+("(?:[^"]|"")+")/, clause)
-      unquote_identifier(quoted)
+      case CreateStatement.parse("CREATE TABLE t (#{clause})") do
+        {:ok, %{items: [%{name: name}]}} when is_binary(name) -> name
+        _ -> raise ArgumentError, "not a named table constraint: #{clause}"
+      end
     end
 
     defp add_constraint(meta, %Constraint{} = c, opts) do
@@ -285,7 +296,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           old = IO.iodata_to_binary(Connection.quote_name(index.name))
           new = IO.iodata_to_binary(Connection.quote_name(new_name))
           query!(meta, "DROP INDEX #{old}", [], opts)
-          query!(meta, replace_object_name(sql, to_string(index.name), new), [], opts)
+          query!(meta, rename_object(sql, to_string(index.name), new), [], opts)
           {:ok, []}
 
         _ ->
@@ -361,8 +372,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
           raise ArgumentError, "no table named #{table}"
 
         sql ->
-          {_head, parts, _tail} = split_create(sql)
-          parts
+          parse_table!(sql, table).items
       end
     end
 
@@ -390,8 +400,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     end
 
     defp rebuild_table(meta, table, sql, opts, edit, fill) do
-      {head, parts, tail} = split_create(sql)
-      new_parts = edit.(parts)
+      create = parse_table!(sql, table)
+      new_parts = edit.(create.items)
       temp = "#{table}__ecto_rebuild"
       quoted_temp = quoted(temp)
       quoted_table = quoted(table)
@@ -407,8 +417,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       old_columns = stored_columns(meta, table, opts)
 
       create =
-        replace_object_name(head, table, quoted_temp) <>
-          "(" <> Enum.join(new_parts, ", ") <> ")" <> tail
+        rename_object(create.head, create, quoted_temp) <>
+          "(" <> Enum.map_join(new_parts, ", ", &text/1) <> ")" <> create.tail
 
       query!(meta, create, [], opts)
       new_columns = stored_columns(meta, temp, opts)
@@ -469,71 +479,30 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     defp quoted(name), do: IO.iodata_to_binary(Connection.quote_name(name))
 
-    @doc false
-    # "CREATE TABLE x (a, b CHECK (a > 0), PRIMARY KEY (a)) STRICT" ->
-    #   {"CREATE TABLE x ", ["a", "b CHECK (a > 0)", "PRIMARY KEY (a)"], " STRICT"}
-    def split_create(sql) do
-      {open, close} = outer_parens(sql)
-      head = binary_part(sql, 0, open)
-      body = binary_part(sql, open + 1, close - open - 1)
-      tail = binary_part(sql, close + 1, byte_size(sql) - close - 1)
-      {head, split_top_level(body), tail}
+    # The table's CREATE TABLE text, read by the engine.
+    defp parse_table!(sql, table) do
+      case CreateStatement.parse(sql) do
+        {:ok, %{type: :table, items: [_ | _]} = create} ->
+          create
+
+        {:ok, _} ->
+          raise ArgumentError, "cannot rebuild table #{table}: it has no column list (#{sql})"
+
+        {:error, reason} ->
+          raise ArgumentError,
+                "cannot rebuild table #{table}: its CREATE TABLE text could not be read " <>
+                  "(#{reason}): #{sql}"
+      end
     end
 
-    defp outer_parens(sql) do
-      chars = String.to_charlist(sql)
-
-      {open, close, _, _} =
-        chars
-        |> Enum.with_index()
-        |> Enum.reduce({nil, nil, 0, nil}, fn {c, i}, {open, close, depth, quote} ->
-          cond do
-            quote != nil and c == quote -> {open, close, depth, nil}
-            quote != nil -> {open, close, depth, quote}
-            c in [?", ?', ?`] -> {open, close, depth, c}
-            c == ?[ -> {open, close, depth, ?]}
-            c == ?( and depth == 0 and open == nil -> {i, close, 1, nil}
-            c == ?( -> {open, close, depth + 1, nil}
-            c == ?) and depth == 1 -> {open, i, 0, nil}
-            c == ?) -> {open, close, depth - 1, nil}
-            true -> {open, close, depth, nil}
-          end
-        end)
-
-      # Byte offsets: the text before them is ASCII in every schema Ecto writes; recompute
-      # for safety when it is not.
-      {byte_offset(chars, open), byte_offset(chars, close)}
-    end
-
-    defp byte_offset(chars, index),
-      do: chars |> Enum.take(index) |> List.to_string() |> byte_size()
-
-    defp split_top_level(body) do
-      {parts, current, _, _} =
-        body
-        |> String.to_charlist()
-        |> Enum.reduce({[], [], 0, nil}, fn c, {parts, current, depth, quote} ->
-          cond do
-            quote != nil and c == quote -> {parts, [c | current], depth, nil}
-            quote != nil -> {parts, [c | current], depth, quote}
-            c in [?", ?', ?`] -> {parts, [c | current], depth, c}
-            c == ?[ -> {parts, [c | current], depth, ?]}
-            c == ?( -> {parts, [c | current], depth + 1, nil}
-            c == ?) -> {parts, [c | current], depth - 1, nil}
-            c == ?, and depth == 0 -> {[finish(current) | parts], [], depth, nil}
-            true -> {parts, [c | current], depth, nil}
-          end
-        end)
-
-      Enum.reverse([finish(current) | parts])
-    end
-
-    defp finish(chars), do: chars |> Enum.reverse() |> List.to_string() |> String.trim()
+    # An item's text, or a definition written here.
+    defp text(%{text: text}), do: text
+    defp text(definition) when is_binary(definition), do: definition
 
     defp replace_column(parts, name, definition, table) do
       {replaced, found?} =
         Enum.map_reduce(parts, false, fn part, found? ->
-          if column_part?(part, name),
+          if column?(part, name),
             do: {definition, true},
             else: {part, found?}
         end)
@@ -541,100 +510,38 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
       if found?, do: replaced, else: raise(ArgumentError, "table #{table} has no column #{name}")
     end
 
-    defp column_part?(part, name),
-      do: first_identifier(part) == name and not table_constraint?(part)
+    defp column?(%{kind: :column, name: name}, column), do: same_name?(name, column)
+    defp column?(_part, _column), do: false
 
-    # Whether a column definition has a clause ("PRIMARY KEY", "UNIQUE", "AUTOINCREMENT"),
-    # read outside its quoted names and strings and parenthesised expressions.
-    defp clause?(part, clause) do
-      words = String.split(clause)
-      pattern = Regex.compile!("\\b" <> Enum.join(words, "\\s+") <> "\\b", "i")
-      Regex.match?(pattern, bare(part))
-    end
+    # A table constraint of one of `kinds` over `column`.
+    defp constraint_on?(%{kind: kind, columns: columns}, kinds, column),
+      do: kind in kinds and Enum.any?(columns, &same_name?(&1, column))
 
-    defp bare(part) do
-      part
-      |> String.replace(~r/"(?:[^"]|"")*"|'(?:[^']|'')*'|`[^`]*`|\[[^\]]*\]/, " ")
-      |> strip_parens()
-    end
+    defp constraint_on?(_part, _kinds, _column), do: false
 
-    defp strip_parens(text) do
-      stripped = String.replace(text, ~r/\([^()]*\)/, " ")
-      if stripped == text, do: text, else: strip_parens(stripped)
-    end
+    defp constraint_named?(%{kind: kind, name: name}, constraint)
+         when kind != :column and is_binary(name),
+         do: same_name?(name, constraint)
 
-    # A table constraint "[CONSTRAINT name] PRIMARY KEY (...)" or "UNIQUE (...)" over `column`.
-    defp table_constraint_on?(part, kind, column) do
-      pattern =
-        Regex.compile!(
-          "^(?:CONSTRAINT\\s+(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|\\[[^\\]]+\\]|\\S+)\\s+)?" <>
-            Enum.join(String.split(kind), "\\s+") <> "\\s*\\((.*)\\)",
-          "is"
-        )
+    defp constraint_named?(_part, _constraint), do: false
 
-      case Regex.run(pattern, part) do
-        [_, columns] ->
-          columns
-          |> split_top_level()
-          |> Enum.any?(&(first_identifier(&1) == column))
+    defp same_name?(a, b), do: String.downcase(a, :ascii) == String.downcase(b, :ascii)
 
-        _ ->
-          false
-      end
-    end
-
-    defp key_constraint_on?(part, column),
+    # Replaces the object's name in a CREATE statement's text (or its head) with `new_quoted`:
+    # given the statement read already, or the name it must have.
+    defp rename_object(sql, %{name_at: {offset, length}}, new_quoted),
       do:
-        table_constraint_on?(part, "PRIMARY KEY", column) or
-          table_constraint_on?(part, "UNIQUE", column)
+        binary_part(sql, 0, offset) <>
+          new_quoted <> binary_part(sql, offset + length, byte_size(sql) - offset - length)
 
-    defp table_constraint?(part) do
-      String.match?(part, ~r/^(CONSTRAINT|PRIMARY\s+KEY|UNIQUE|CHECK|FOREIGN\s+KEY)\b/i) and
-        not String.starts_with?(part, ["\"", "`", "["])
-    end
+    defp rename_object(sql, name, new_quoted) when is_binary(name) do
+      case CreateStatement.parse(sql) do
+        {:ok, create} ->
+          rename_object(sql, create, new_quoted)
 
-    defp constraint_named?(part, name) do
-      case Regex.run(~r/^CONSTRAINT\s+("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|\S+)/i, part) do
-        [_, quoted] -> unquote_identifier(quoted) == name
-        _ -> false
-      end
-    end
-
-    defp first_identifier(part) do
-      case Regex.run(~r/^("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[^\s(]+)/, part) do
-        [_, identifier] -> unquote_identifier(identifier)
-        _ -> nil
-      end
-    end
-
-    # Only the closing quote goes: a name may end in a (doubled) quote character itself.
-    defp unquote_identifier("\"" <> rest),
-      do: rest |> String.replace_suffix("\"", "") |> String.replace("\"\"", "\"")
-
-    defp unquote_identifier("`" <> rest),
-      do: rest |> String.replace_suffix("`", "") |> String.replace("``", "`")
-
-    defp unquote_identifier("[" <> rest), do: String.replace_suffix(rest, "]", "")
-    defp unquote_identifier(name), do: name
-
-    # Replaces the object's name in "CREATE [UNIQUE] INDEX|TABLE [IF NOT EXISTS] name ...".
-    defp replace_object_name(sql, name, new_quoted) do
-      pattern =
-        ~r/^(\s*CREATE\s+(?:UNIQUE\s+|TEMP\s+|TEMPORARY\s+)?(?:TABLE|INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?)("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[^\s(]+)/i
-
-      case Regex.run(pattern, sql, return: :index) do
-        [_, {_, prefix_len}, {start, len}] ->
-          found = binary_part(sql, start, len)
-
-          if unquote_identifier(found) != name,
-            do: raise(ArgumentError, "unexpected schema text for #{name}: #{sql}")
-
-          binary_part(sql, 0, prefix_len) <>
-            new_quoted <>
-            binary_part(sql, start + len, byte_size(sql) - start - len)
-
-        _ ->
-          raise ArgumentError, "unexpected schema text for #{name}: #{sql}"
+        {:error, reason} ->
+          raise ArgumentError,
+                "cannot rename #{name}: its CREATE statement could not be read (#{reason}): #{sql}"
       end
     end
 

@@ -34,16 +34,7 @@ bool is_name(const Token& t) {
 
 // The value of an identifier or string token without its quotes.
 std::string unquote(const Token& t) {
-  std::string_view s = t.text;
-  if (t.kind == TokenKind::Word || s.size() < 2) return std::string(s);
-  const char open = s.front();
-  const char close = open == '[' ? ']' : open;
-  std::string out;
-  for (std::size_t i = 1; i + 1 < s.size(); ++i) {
-    out.push_back(s[i]);
-    if (s[i] == close && open != '[' && i + 2 < s.size() && s[i + 1] == close) ++i;
-  }
-  return out;
+  return sql::unquote(t.text);
 }
 
 // Splits tokens [begin, end) at the commas outside parentheses.
