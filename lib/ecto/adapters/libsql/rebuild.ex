@@ -12,7 +12,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
 
     alias Ecto.Adapters.LibSql.{Connection, DataType, DDL}
     alias Ecto.Migration.{Constraint, Index, Reference, Table}
-    alias EctoLibSql.CreateStatement
+    alias EctoLibSql.{CreateStatement, SQL}
 
     # The CREATE TABLE text is read by the engine (EctoLibSql.CreateStatement, SQLite's
     # tokenizer and grammar), never by regexes here: an edit works on its items (maps with
@@ -264,7 +264,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     defp add_constraint(meta, %Constraint{} = c, opts) do
       clause =
         cond do
-          c.check -> ["CONSTRAINT ", Connection.quote_name(c.name), " CHECK (", c.check, ")"]
+          c.check -> ["CONSTRAINT ", SQL.quote_name(c.name), " CHECK (", c.check, ")"]
           true -> raise ArgumentError, "SQLite supports only check constraints (#{c.name})"
         end
 
@@ -293,8 +293,8 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
              opts
            ) do
         [[sql]] when is_binary(sql) ->
-          old = IO.iodata_to_binary(Connection.quote_name(index.name))
-          new = IO.iodata_to_binary(Connection.quote_name(new_name))
+          old = IO.iodata_to_binary(SQL.quote_name(index.name))
+          new = IO.iodata_to_binary(SQL.quote_name(new_name))
           query!(meta, "DROP INDEX #{old}", [], opts)
           query!(meta, rename_object(sql, to_string(index.name), new), [], opts)
           {:ok, []}
@@ -477,7 +477,7 @@ if Code.ensure_loaded?(Ecto.Adapters.SQL) do
     defp table_xinfo(meta, table, opts),
       do: query!(meta, "PRAGMA table_xinfo(#{quoted(to_string(table))})", [], opts)
 
-    defp quoted(name), do: IO.iodata_to_binary(Connection.quote_name(name))
+    defp quoted(name), do: IO.iodata_to_binary(SQL.quote_name(name))
 
     # The table's CREATE TABLE text, read by the engine.
     defp parse_table!(sql, table) do
