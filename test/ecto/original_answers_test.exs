@@ -189,7 +189,10 @@ defmodule Ecto.Adapters.LibSql.OriginalAnswersTest do
   describe "explain" do
     setup do
       dir =
-        Path.join(System.tmp_dir!(), "ecto_libsql_explain_#{System.unique_integer([:positive])}")
+        Path.join(
+          System.tmp_dir!(),
+          "ecto_libsql_explain_#{System.pid()}_#{System.unique_integer([:positive])}"
+        )
 
       File.mkdir_p!(dir)
       on_exit(fn -> File.rm_rf!(dir) end)

@@ -105,7 +105,13 @@ for {kind, name} <- EctoLibSql.ReplicaServers.kinds() do
 
     setup do
       Process.register(self(), :replica_migration_test)
-      dir = Path.join(System.tmp_dir!(), "ecto_libsql_rm_#{System.unique_integer([:positive])}")
+
+      dir =
+        Path.join(
+          System.tmp_dir!(),
+          "ecto_libsql_rm_#{System.pid()}_#{System.unique_integer([:positive])}"
+        )
+
       File.mkdir_p!(dir)
       on_exit(fn -> File.rm_rf!(dir) end)
       %{server: ReplicaServers.start!(@kind), dir: dir}

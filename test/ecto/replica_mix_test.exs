@@ -39,7 +39,12 @@ for {kind, name} <- EctoLibSql.ReplicaServers.kinds() do
         Code.put_compiler_option(:ignore_module_conflict, conflicts)
       end)
 
-      dir = Path.join(System.tmp_dir!(), "ecto_libsql_mix_#{System.unique_integer([:positive])}")
+      dir =
+        Path.join(
+          System.tmp_dir!(),
+          "ecto_libsql_mix_#{System.pid()}_#{System.unique_integer([:positive])}"
+        )
+
       migrations = Path.join(dir, "migrations")
       File.mkdir_p!(migrations)
       on_exit(fn -> File.rm_rf!(dir) end)

@@ -26,7 +26,12 @@ defmodule Ecto.Adapters.LibSql.RepoMigrationTest do
   end
 
   setup do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_repo_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf!(dir) end)
     db = Path.join(dir, "repo.db")
@@ -562,7 +567,12 @@ defmodule Ecto.Adapters.LibSql.RepoKeyMigrationTest do
   end
 
   setup do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_keys_#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_keys_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
     # One connection: what a failed rebuild leaves on it is what the next query sees.
     on_exit(fn -> File.rm_rf!(dir) end)

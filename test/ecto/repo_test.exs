@@ -165,7 +165,12 @@ for mode <- [:local, :hrana, :websocket, :tursodb] do
     end
 
     setup do
-      dir = Path.join(System.tmp_dir!(), "ecto_libsql_repo_#{System.unique_integer([:positive])}")
+      dir =
+        Path.join(
+          System.tmp_dir!(),
+          "ecto_libsql_repo_#{System.pid()}_#{System.unique_integer([:positive])}"
+        )
+
       File.mkdir_p!(dir)
       on_exit(fn -> File.rm_rf!(dir) end)
 

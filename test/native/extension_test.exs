@@ -7,7 +7,13 @@ defmodule EctoLibSql.Native.ExtensionTest do
   # The extension is our own C source, compiled here with the system C compiler.
   setup_all do
     source = Path.expand("fixtures/twice_extension.c", __DIR__)
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_ext_#{System.unique_integer([:positive])}")
+
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_ext_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
     library = Path.join(dir, "twice_extension.so")
     compiler = System.find_executable("gcc") || System.find_executable("cc")

@@ -29,7 +29,12 @@ defmodule EctoLibSql.Native.ReplicaTlsTest do
   end
 
   setup do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_tls_#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_tls_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
     on_exit(fn -> File.rm_rf(dir) end)
     {cert, key} = TlsProxy.certificate!(dir)

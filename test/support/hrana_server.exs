@@ -29,7 +29,12 @@ defmodule EctoLibSql.HranaServer do
 
   @doc "Starts a server; options: :token, :expire_ms, :base_url_prefix, :v2_only, :port."
   def start!(opts \\ []) do
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_hrana_#{System.unique_integer([:positive])}")
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_hrana_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
 
     args =

@@ -29,7 +29,10 @@ defmodule EctoLibSql.LibsqlSyncServer do
   def start!(opts \\ []) do
     dir =
       opts[:dir] ||
-        Path.join(System.tmp_dir!(), "ecto_libsql_sync_#{System.unique_integer([:positive])}")
+        Path.join(
+          System.tmp_dir!(),
+          "ecto_libsql_sync_#{System.pid()}_#{System.unique_integer([:positive])}"
+        )
 
     File.mkdir_p!(dir)
 

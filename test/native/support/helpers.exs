@@ -8,7 +8,8 @@ defmodule EctoLibSql.TestHelpers do
   def tmp_db(name \\ "db") do
     dir = Path.join(System.tmp_dir!(), "ecto_libsql_test")
     File.mkdir_p!(dir)
-    path = Path.join(dir, "#{name}_#{System.unique_integer([:positive])}.db")
+    # The OS pid keeps test VMs running side by side (other checkouts) off each other's files.
+    path = Path.join(dir, "#{name}_#{System.pid()}_#{System.unique_integer([:positive])}.db")
 
     ExUnit.Callbacks.on_exit(fn ->
       for suffix <- ["", "-wal", "-shm", "-journal"], do: File.rm(path <> suffix)

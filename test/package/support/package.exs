@@ -30,7 +30,10 @@ defmodule EctoLibSql.Test.Package do
   @doc "A fresh directory under the system's temporary directory, removed when the test ends."
   def tmp_dir!(label) do
     dir =
-      Path.join(System.tmp_dir!(), "ecto_libsql_#{label}_#{System.unique_integer([:positive])}")
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_#{label}_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
 
     File.rm_rf!(dir)
     File.mkdir_p!(dir)
