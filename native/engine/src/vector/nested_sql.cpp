@@ -1,6 +1,7 @@
 #include "vector/nested_sql.hpp"
 
 #include "ecto_libsql/error.hpp"
+#include "ecto_libsql/sql_text.hpp"
 
 namespace ecto_libsql::vector {
 namespace {
@@ -118,6 +119,15 @@ std::string quote_string(std::string_view text) {
   }
   out.push_back('\'');
   return out;
+}
+
+bool same_name(std::string_view a, std::string_view b) noexcept {
+  return sql::keyword_equals(a, b);
+}
+
+const char* text_arg(sqlite3_value* v) noexcept {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+  return p != nullptr ? p : "";
 }
 
 }  // namespace ecto_libsql::vector

@@ -84,4 +84,9 @@ void exec_sql(sqlite3* db, const std::string& sql);
 std::string quote_identifier(std::string_view name);  // "na""me"
 std::string quote_string(std::string_view text);      // 'te''xt'
 
+// Whether two SQL names are the same (ASCII case-insensitive, as SQLite compares them).
+bool same_name(std::string_view a, std::string_view b) noexcept;
+// The text of an argument of an SQL function, "" for NULL.
+const char* text_arg(sqlite3_value* v) noexcept;
+
 }  // namespace ecto_libsql::vector
