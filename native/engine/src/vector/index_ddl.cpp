@@ -1,8 +1,14 @@
 // Vector-index DDL, run by the wrapping statement (ddl_statement.hpp) in a savepoint: CREATE
 // INDEX ... libsql_vector_idx() creates libSQL's tables and builds the graph; DROP INDEX and
 // DROP TABLE remove the tables of the indexes they dropped.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "ecto_libsql/error.hpp"
 #include "vector/extension.hpp"
+#include "vector/index_params.hpp"
 #include "vector/savepoint.hpp"
 
 namespace ecto_libsql::vector {

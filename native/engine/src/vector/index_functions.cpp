@@ -1,8 +1,10 @@
 // The SQL functions of vector indexes: libsql_vector_idx(), which SQLite evaluates for every key
 // of an index b-tree (and which notices schema changes), and the function the maintenance
 // triggers call on every write to an indexed table.
+#include <cstdint>
 #include <new>
 #include <optional>
+#include <string>
 
 #include "ecto_libsql/error.hpp"
 #include "vector/extension.hpp"

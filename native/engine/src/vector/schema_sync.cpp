@@ -2,8 +2,12 @@
 // that maintain them, indexes created by another connection while statements were compiled
 // without those triggers, and the index b-trees of files libSQL wrote to.
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "vector/extension.hpp"
 

@@ -1,8 +1,12 @@
 // The search behind vector_top_k(index, query, k): the k nearest rows of an index, with
 // libSQL's errors.
+#include <string>
+#include <vector>
+
 #include "ecto_libsql/error.hpp"
 #include "vector/extension.hpp"
 #include "vector/sql_functions.hpp"
+#include "vector/vector_value.hpp"
 
 namespace ecto_libsql::vector {
 
