@@ -26,7 +26,6 @@ class Savepoint {
   // outside one). Throws Error when SQLite refuses; the savepoint is then still open and the
   // destructor rolls it back.
   void release();
-  [[nodiscard]] bool released() const noexcept { return released_; }
 
  private:
   sqlite3* db_;
