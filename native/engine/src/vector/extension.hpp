@@ -15,35 +15,28 @@
 //   prepare the statement again (SQLITE_SCHEMA).
 // * Searches use an in-memory copy of the graph, checked against PRAGMA data_version (other
 //   connections) and a per-index token in a TEMP table (this connection's rollbacks).
+//
+// The parts: extension.cpp (attaching the module, intercepting statements), index_store.hpp
+// (what is known of each index, in memory and in its tables), schema_sync.cpp (maintenance
+// triggers, indexes of files opened or changed elsewhere), index_functions.cpp
+// (libsql_vector_idx() and the function the triggers call), search.cpp (vector_top_k's search),
+// index_ddl.cpp (CREATE INDEX and DROP, in a savepoint.hpp guard).
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ecto_libsql/connection.hpp"
-#include "vector/graph.hpp"
-#include "vector/index_params.hpp"
 #include "vector/index_sql.hpp"
+#include "vector/index_store.hpp"
 #include "vector/nested_sql.hpp"
 
 namespace ecto_libsql::vector {
-
-// The key of the indexed table: the rowid, or the single primary-key column of a WITHOUT ROWID
-// table.
-struct KeyInfo {
-  bool without_rowid = false;
-  bool rowid_like = true;  // shadow rows are keyed by the key value itself
-  std::string column;      // primary-key column of a WITHOUT ROWID table
-  std::string affinity;    // " INTEGER", " TEXT", ... (libSQL's rendering)
-  std::string collation;   // empty for BINARY
-};
 
 // One search result: the key of a base-table row.
 struct SearchHit {
@@ -74,7 +67,7 @@ class Extension {
   // Whether running `sql` (a write) may have to maintain a vector index.
   bool may_write_indexed_table(std::string_view sql);
   // Forgets what is known about the schema (after a rollback).
-  void invalidate() noexcept { synced_ = false; }
+  void invalidate() noexcept { store_.invalidate(); }
   // After a statement failed because a vector index it writes to lacked this connection's
   // maintenance triggers (the index came from another connection): installs them and answers
   // true, so that the caller runs the statement again.
@@ -88,55 +81,37 @@ class Extension {
   void maintain(sqlite3_context* ctx, int argc, sqlite3_value** argv) noexcept;
 
  private:
-  struct Cache;
-  struct IndexState {
-    std::string schema;
-    std::string name;
-    std::string table;
-    std::string column;
-    std::optional<std::string> marker_expr;  // the index expression, libsql_vector_idx(...)
-    std::string where;                       // the condition of a partial index
-    KeyInfo key;
-    bool triggers = false;
-    std::unique_ptr<Cache> cache;
-  };
-  class DdlScope;
+  // Marks module DDL in progress: libsql_vector_idx() then answers at once.
+  class DdlScope {
+   public:
+    explicit DdlScope(Extension& ext) noexcept : ext_(ext) { ++ext_.ddl_depth_; }
+    ~DdlScope() { --ext_.ddl_depth_; }
+    DdlScope(const DdlScope&) = delete;
+    DdlScope& operator=(const DdlScope&) = delete;
 
-  // Schema synchronisation.
-  bool in_sync();
-  void refresh();
+   private:
+    Extension& ext_;
+  };
+
+  // The SQL function the maintenance triggers call.
+  static constexpr std::string_view kMaintainFunction = "__ecto_libsql_vector_update";
+
+  // Maintenance triggers (schema_sync.cpp).
   void install_triggers(bool drop_stale);
   bool triggers_missing();
-  std::vector<std::string> trigger_sql(const IndexState& ix, std::vector<std::string>& names) const;
-  std::int64_t schema_cookie(const std::string& schema);
+  std::vector<std::string> trigger_sql(const VectorIndex& ix,
+                                       std::vector<std::string>& names) const;
 
-  // Index data.
-  IndexState* find(const std::string& schema, const std::string& name);
-  IndexParams read_params(const std::string& schema, const std::string& name);
-  KeyInfo key_info(const std::string& schema, const std::string& table);
-  std::string shadow(const IndexState& ix) const;
-  Cache& cache_of(IndexState& ix);
-  std::int64_t stored_token(const std::string& key);
-  void store_token(IndexState& ix, Cache& cache);
-  void ensure_state_table();
-  void write_nodes(IndexState& ix, Cache& cache, const std::vector<Graph::Id>& ids);
-  void apply(IndexState& ix, Cache& cache, std::optional<std::int64_t> remove_id,
-             std::optional<std::int64_t> insert_id, const Vector* value);
-  Vector index_vector(const IndexParams& params, sqlite3_value* value) const;
-  std::int64_t shadow_rowid(IndexState& ix, sqlite3_value* key, bool create);
+  // DDL (index_ddl.cpp).
   std::string resolve_table_schema(const std::string& table);
 
   sqlite3* db_;
   NestedSql sql_;
+  IndexStore store_;
   std::int64_t secret_;
   int ddl_depth_ = 0;
-  bool synced_ = false;
   bool ready_ = false;
   bool resync_pending_ = false;
-  std::vector<std::pair<std::string, std::int64_t>> cookies_;
-  std::map<std::string, IndexState> indexes_;  // by "schema\x1fname" (names lower-cased)
-  std::uint64_t generation_ = 0;
-  std::vector<std::string> indexed_tables_;  // lower-cased, for may_write_indexed_table()
 };
 
 }  // namespace ecto_libsql::vector

@@ -1,6 +1,7 @@
 #include "vector/nested_sql.hpp"
 
 #include "ecto_libsql/error.hpp"
+#include "ecto_libsql/sql_text.hpp"
 
 namespace ecto_libsql::vector {
 namespace {
@@ -14,10 +15,6 @@ namespace {
 
 Query& Query::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
-  return *this;
-}
-Query& Query::bind(int i, double v) {
-  sqlite3_bind_double(stmt_, i, v);
   return *this;
 }
 Query& Query::bind_text(int i, std::string_view v) {
@@ -34,10 +31,6 @@ Query& Query::bind_blob(int i, std::span<const std::uint8_t> v) {
 }
 Query& Query::bind_value(int i, sqlite3_value* v) {
   sqlite3_bind_value(stmt_, i, v);
-  return *this;
-}
-Query& Query::bind_null(int i) {
-  sqlite3_bind_null(stmt_, i);
   return *this;
 }
 
@@ -91,17 +84,21 @@ std::optional<Query> NestedSql::try_prepare(const std::string& sql) {
 }
 
 void NestedSql::exec(const std::string& sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) {
-    std::string message = err != nullptr ? err : sqlite3_errstr(rc);
-    sqlite3_free(err);
-    throw Error(sqlite3_extended_errcode(db_), std::move(message));
-  }
+  exec_sql(db_, sql);
 }
 
 void NestedSql::clear() noexcept {
   cache_.clear();
+}
+
+void exec_sql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string message = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Error(sqlite3_extended_errcode(db), std::move(message));
+  }
 }
 
 std::string quote_identifier(std::string_view name) {
@@ -122,6 +119,15 @@ std::string quote_string(std::string_view text) {
   }
   out.push_back('\'');
   return out;
+}
+
+bool same_name(std::string_view a, std::string_view b) noexcept {
+  return sql::keyword_equals(a, b);
+}
+
+const char* text_arg(sqlite3_value* v) noexcept {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+  return p != nullptr ? p : "";
 }
 
 }  // namespace ecto_libsql::vector

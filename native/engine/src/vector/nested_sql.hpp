@@ -26,11 +26,9 @@ class Query {
   }
 
   Query& bind(int i, std::int64_t v);
-  Query& bind(int i, double v);
   Query& bind_text(int i, std::string_view v);
   Query& bind_blob(int i, std::span<const std::uint8_t> v);
   Query& bind_value(int i, sqlite3_value* v);
-  Query& bind_null(int i);
 
   // Steps once: true on a row, false when done. Throws Error carrying SQLite's code on failure
   // (SQLITE_INTERRUPT when the progress handler stopped it).
@@ -45,9 +43,6 @@ class Query {
   [[nodiscard]] std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   [[nodiscard]] std::string_view text(int col) const;
   [[nodiscard]] std::span<const std::uint8_t> blob(int col) const;
-  [[nodiscard]] bool is_null(int col) const {
-    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-  }
 
  private:
   sqlite3* db_;
@@ -81,8 +76,17 @@ class NestedSql {
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, Finalize>> cache_;
 };
 
+// Runs SQL without caching (DDL, several statements) on `db`. Throws Error with SQLite's
+// extended code and message.
+void exec_sql(sqlite3* db, const std::string& sql);
+
 // SQL quoting helpers.
 std::string quote_identifier(std::string_view name);  // "na""me"
 std::string quote_string(std::string_view text);      // 'te''xt'
+
+// Whether two SQL names are the same (ASCII case-insensitive, as SQLite compares them).
+bool same_name(std::string_view a, std::string_view b) noexcept;
+// The text of an argument of an SQL function, "" for NULL.
+const char* text_arg(sqlite3_value* v) noexcept;
 
 }  // namespace ecto_libsql::vector
