@@ -3,7 +3,7 @@ defmodule EctoLibSql.NIF do
   # The native functions. Internal: use EctoLibSql.Native, whose API is stable.
   #
   # Errors come back as {:error, {:ecto_libsql_error, code, primary, extended, message,
-  # remote_code}}; EctoLibSql.Error.from_native/1 turns them into exceptions.
+  # remote_code, constraint}}; EctoLibSql.Error.from_native/1 turns them into exceptions.
 
   @on_load :load_nif
 
@@ -50,7 +50,7 @@ defmodule EctoLibSql.NIF do
 
       # Encoded arguments hold none of those values: this would be a bug, not a loop.
       :ecto_libsql_encode ->
-        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil}}
+        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil, nil}}
 
       result ->
         result
@@ -115,6 +115,17 @@ defmodule EctoLibSql.NIF do
   def execute_script(_conn, _trx, _sql, _transactional, _waiting_since), do: nif_not_loaded()
 
   def classify(_sql), do: nif_not_loaded()
+
+  # The map's values in the order of the statement's parameters: {:ok, values},
+  # {:argument_error, message} or {:error, ...}.
+  def named_arguments(conn, sql, map) do
+    case named_arguments(conn, sql, map, nil) do
+      {:ecto_libsql_busy, _} = busy -> wait_for_lock(busy, &named_arguments(conn, sql, map, &1))
+      result -> result
+    end
+  end
+
+  def named_arguments(_conn, _sql, _map, _waiting_since), do: nif_not_loaded()
 
   def prepare(conn, sql) do
     case prepare(conn, sql, nil) do

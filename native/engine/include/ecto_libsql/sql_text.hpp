@@ -47,6 +47,10 @@ class Lexer {
 // Case-insensitive comparison of an ASCII keyword.
 bool keyword_equals(std::string_view word, std::string_view keyword) noexcept;
 
+// The name a Word, QuotedIdent or String token stands for: quotes removed, a doubled closing
+// quote read as one ([...] has no escape). Other text is answered as it is.
+std::string unquote(std::string_view token_text);
+
 // What a statement is, as `EctoLibSql.Native.detect_command/1` reports it.
 enum class Command {
   Select,

@@ -39,6 +39,22 @@ bool keyword_equals(std::string_view word, std::string_view keyword) noexcept {
   return true;
 }
 
+std::string unquote(std::string_view token_text) {
+  const std::string_view name = token_text;
+  const bool quoted = name.size() >= 2 && (name.front() == '"' || name.front() == '`' ||
+                                           name.front() == '\'' || name.front() == '[');
+  if (!quoted) return std::string(name);
+  const char close = name.front() == '[' ? ']' : name.front();
+  const std::string_view body = name.substr(1, name.size() - 2);
+  std::string out;
+  out.reserve(body.size());
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    out += body[i];
+    if (close != ']' && body[i] == close && i + 1 < body.size() && body[i + 1] == close) ++i;
+  }
+  return out;
+}
+
 bool Lexer::next(Token& token) noexcept {
   const std::size_t n = sql_.size();
   if (pos_ >= n) return false;
@@ -462,20 +478,7 @@ std::pair<std::string, std::string> savepoint_name(std::string_view sql) {
       name = token.text;
     }
   }
-  std::string folded;
-  const bool quoted = name.size() >= 2 && (name.front() == '"' || name.front() == '`' ||
-                                           name.front() == '\'' || name.front() == '[');
-  if (quoted) {
-    // A doubled closing quote stands for one ([...] has no escape).
-    const char close = name.front() == '[' ? ']' : name.front();
-    const std::string_view body = name.substr(1, name.size() - 2);
-    for (std::size_t i = 0; i < body.size(); ++i) {
-      folded += body[i];
-      if (close != ']' && body[i] == close && i + 1 < body.size() && body[i + 1] == close) ++i;
-    }
-  } else {
-    folded = std::string(name);
-  }
+  std::string folded = unquote(name);
   for (char& c : folded)
     c = static_cast<char>(lower(static_cast<unsigned char>(c)));
   return {std::string(name), folded};
