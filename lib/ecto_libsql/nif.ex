@@ -26,6 +26,8 @@ defmodule EctoLibSql.NIF do
   # again; the NIF turns the wait into SQLITE_BUSY once the busy timeout has passed.
   @backoff {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50}
 
+  # SQLITE_MISUSE, as the engine answers a bad argument.
+  @sqlite_misuse 21
   @unencodable "unsupported argument type: a value EctoLibSql.Params could not encode"
 
   defp wait_for_lock(busy, call, attempt \\ 0)
@@ -50,7 +52,7 @@ defmodule EctoLibSql.NIF do
 
       # Encoded arguments hold none of those values: this would be a bug, not a loop.
       :ecto_libsql_encode ->
-        {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil, nil}}
+        {:error, {:ecto_libsql_error, @sqlite_misuse, :misuse, :misuse, @unencodable, nil, nil}}
 
       result ->
         result

@@ -26,6 +26,7 @@ inline constexpr int kCodeNotADb = 26;      // SQLITE_NOTADB
 inline constexpr int kCodeConstraint = 19;  // SQLITE_CONSTRAINT
 inline constexpr int kCodeTooBig = 18;      // SQLITE_TOOBIG: a reply over max_response_size
 inline constexpr int kCodeReadOnly = 8;     // SQLITE_READONLY
+inline constexpr int kCodeNoMem = 7;        // SQLITE_NOMEM
 inline constexpr int kCodeProtocol = 15;    // SQLITE_PROTOCOL: a server's reply we cannot read
 inline constexpr int kCodeAuth = 23;        // SQLITE_AUTH: the server refused the credentials
 // SQLite's extended codes of a constraint violation (SQLITE_CONSTRAINT_*).

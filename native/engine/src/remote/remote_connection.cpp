@@ -115,7 +115,7 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
   follow_transaction(cls, sql, v3 && results.size() > 1 ? &results[1] : nullptr, ok);
   if (!ok) {
     const json::value* err = first.if_contains("error");
-    const Error error = server_error(err != nullptr ? *err : json::value());
+    Error error = server_error(err != nullptr ? *err : json::value());
     if ((error.code() & 0xff) == kCodeConstraint && !cls.is_transaction &&
         error.message().find("FOREIGN KEY constraint failed") != std::string::npos) {
       if (auto broken = find_broken_foreign_key(stream_, sql, args)) {
