@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,10 +36,13 @@ class DroppingProxy {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 16);
     socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ::close(listener_);
+      throw std::runtime_error("the proxy cannot listen");
+    }
     port_ = ntohs(addr.sin_port);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
@@ -140,6 +144,7 @@ class RemoteRetryTest : public ::testing::Test {
     }
     server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"));
     server_->exec("CREATE TABLE t(x INTEGER)");
+    port_ = server_->port();
     ConnectOptions options;
     options.mode = Mode::Remote;
     options.uri = server_->url();
@@ -151,13 +156,13 @@ class RemoteRetryTest : public ::testing::Test {
   // The server killed and started again on its port and file: the connection's socket is
   // dead, a new one reaches the server.
   void restart_server() {
-    const int port = server_->port();
     server_.reset();
-    server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port);
+    server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port_);
   }
 
   TempDir dir_;
   std::string binary_;
+  int port_ = 0;
   std::unique_ptr<TursoServer> server_;
   std::shared_ptr<Connection> conn_;
 };
@@ -174,7 +179,6 @@ TEST_F(RemoteRetryTest, ALostConnectionIsNeverRetriedInsideATransaction) {
     ASSERT_NE(conn_->begin(TransactionBehaviour::Deferred), 0u);
   }
   run(*conn_, "INSERT INTO t VALUES (1)");
-  const int port = server_->port();
   server_.reset();
   try {
     run(*conn_, "INSERT INTO t VALUES (2)");
@@ -187,7 +191,7 @@ TEST_F(RemoteRetryTest, ALostConnectionIsNeverRetriedInsideATransaction) {
   // The transaction is over and nothing of it was applied; the connection reaches the server
   // again.
   EXPECT_TRUE(conn_->autocommit());
-  server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port);
+  server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port_);
   EXPECT_EQ(rows(*conn_, "SELECT count(*) FROM t"), (std::vector<std::vector<std::string>>{{"0"}}));
 }
 
