@@ -4,7 +4,7 @@ defmodule EctoLibSql.Application do
 
   @impl true
   def start(_type, _args) do
-    Supervisor.start_link([EctoLibSql.ParamCache],
+    Supervisor.start_link([],
       strategy: :one_for_one,
       name: EctoLibSql.Supervisor
     )

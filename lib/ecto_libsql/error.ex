@@ -15,15 +15,27 @@ defmodule EctoLibSql.Error do
       * `:extended` - its name (`:constraint_unique`)
       * `:message` - the message again
       * `:remote_code` - the server's error code in remote mode (`"SQLITE_CONSTRAINT"`), or `nil`
+    * `:constraint` - for a constraint violation, `{kind, name}`: what it broke, in every mode,
+      `nil` otherwise (and for a foreign key failure whose key could not be found). `kind` is
+      `:unique`, `:primary_key`, `:foreign_key`, `:check` or `:not_null`, from the extended
+      code; `name` is the unique index or foreign key named in the message (as above), else the
+      name Ecto's changeset constraints expect, read from SQLite's message:
+      `"users_email_index"` for `"UNIQUE constraint failed: users.email"` (also for NOT NULL),
+      the CHECK constraint's name for `"CHECK constraint failed: price_positive"`.
   """
 
-  defexception [:message, :sqlite]
+  defexception [:message, :sqlite, constraint: nil]
 
-  @type t :: %__MODULE__{message: String.t(), sqlite: map() | nil}
+  @type constraint_kind :: :unique | :primary_key | :foreign_key | :check | :not_null
+  @type t :: %__MODULE__{
+          message: String.t(),
+          sqlite: map() | nil,
+          constraint: {constraint_kind(), String.t()} | nil
+        }
 
   @doc false
   @spec from_native(tuple()) :: t()
-  def from_native({:ecto_libsql_error, code, primary, extended, message, remote}) do
+  def from_native({:ecto_libsql_error, code, primary, extended, message, remote, constraint}) do
     %__MODULE__{
       message: message,
       sqlite: %{
@@ -32,7 +44,8 @@ defmodule EctoLibSql.Error do
         extended: extended,
         message: message,
         remote_code: remote
-      }
+      },
+      constraint: constraint
     }
   end
 

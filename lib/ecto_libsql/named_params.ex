@@ -1,14 +1,14 @@
 defmodule EctoLibSql.NamedParams do
   @moduledoc false
   # Named parameters (`:name`, `@name`, `$name`): arguments given as a map are ordered into the
-  # positional list of a statement, by the parameter names SQLite reads from it. The names
-  # are cached per SQL text in EctoLibSql.ParamCache. EctoLibSql.Native delegates here; its
-  # documentation of these functions is the public one.
+  # positional list of a statement by the engine's resolver (NIF.named_arguments/3), the one
+  # every statement binds with, so the list and the map bind alike. EctoLibSql.Native delegates
+  # here; its documentation of these functions is the public one.
 
   alias EctoLibSql.{Error, NIF, State}
 
-  # A list as it is; a map ordered by the statement's parameter names (read from SQLite and
-  # cached). Raises ArgumentError when a parameter has no value.
+  # A list as it is; a map ordered by the statement's parameter names. Raises ArgumentError
+  # when a parameter has no value or the SQL has positional parameters.
   @spec normalise_arguments(State.t() | reference(), String.t(), list() | map()) ::
           list() | {:error, term()}
   def normalise_arguments(%State{conn_id: conn}, sql, args),
@@ -16,95 +16,24 @@ defmodule EctoLibSql.NamedParams do
 
   def normalise_arguments(_conn, _sql, args) when is_list(args), do: args
 
-  def normalise_arguments(conn, sql, args) when is_map(args) do
-    case parameter_names(conn, sql) do
-      {:ok, names} -> map_to_positional(names, args)
-      {:error, reason} -> {:error, reason}
+  def normalise_arguments(conn, sql, args) when is_map(args) and is_binary(sql) do
+    case NIF.named_arguments(conn, sql, args) do
+      {:ok, values} -> values
+      {:argument_error, message} -> raise ArgumentError, message
+      {:error, native} -> {:error, Error.from_native(native).message}
     end
   end
 
   def normalise_arguments(_conn, _sql, _args), do: {:error, "arguments must be a list or map"}
 
-  defp parameter_names(conn, sql) do
-    case EctoLibSql.ParamCache.get(sql) do
-      {:ok, names} ->
-        {:ok, names}
-
-      :miss ->
-        with {:ok, stmt} <- NIF.prepare(conn, sql),
-             {:ok, count} <- NIF.stmt_info(conn, stmt, :parameter_count, 0) do
-          names =
-            for index <- 1..count//1 do
-              {:ok, name} = NIF.stmt_info(conn, stmt, :parameter_name, index)
-              name
-            end
-
-          NIF.stmt_close(stmt)
-          EctoLibSql.ParamCache.put(sql, names)
-          {:ok, names}
-        else
-          {:error, native} -> {:error, Error.from_native(native).message}
-        end
-    end
-  end
-
-  defp map_to_positional(names, map) do
-    if Enum.any?(names, &is_nil/1) do
-      raise ArgumentError,
-            "Cannot use named parameter map with SQL that has positional parameters (?). " <>
-              "Use a list of arguments instead."
-    end
-
-    {values, missing} =
-      Enum.reduce(names, {[], []}, fn name, {values, missing} ->
-        bare = String.slice(name, 1..-1//1)
-
-        case fetch_flexible(map, name, bare) do
-          {:ok, value} -> {[value | values], missing}
-          :error -> {values, [name | missing]}
-        end
-      end)
-
-    case missing do
-      [] ->
-        Enum.reverse(values)
-
-      _ ->
-        raise ArgumentError,
-              "Missing required parameters: #{Enum.join(Enum.reverse(missing), ", ")}. " <>
-                "SQL requires: #{Enum.join(names, ", ")}"
-    end
-  end
-
-  defp fetch_flexible(map, name, bare) do
-    with :error <- Map.fetch(map, bare),
-         :error <- Map.fetch(map, name),
-         :error <- fetch_atom(map, bare) do
-      :error
-    end
-  end
-
-  defp fetch_atom(map, bare) do
-    Map.fetch(map, String.to_existing_atom(bare))
-  rescue
-    ArgumentError -> :error
-  end
-
-  # The same for a prepared statement, whose names are read from it (no cache).
+  # The same for a prepared statement: resolved against its SQL.
   @spec normalise_arguments_for_stmt(reference(), reference(), list() | map()) ::
           list() | {:error, term()}
   def normalise_arguments_for_stmt(_conn, _stmt, args) when is_list(args), do: args
 
   def normalise_arguments_for_stmt(conn, stmt, args) when is_map(args) do
-    with {:ok, count} <- NIF.stmt_info(conn, stmt, :parameter_count, 0) do
-      names =
-        for index <- 1..count//1 do
-          {:ok, name} = NIF.stmt_info(conn, stmt, :parameter_name, index)
-          name
-        end
-
-      map_to_positional(names, args)
-    else
+    case NIF.stmt_info(conn, stmt, :sql, 0) do
+      {:ok, sql} -> normalise_arguments(conn, sql, args)
       {:error, native} -> {:error, Error.from_native(native).message}
     end
   end
@@ -112,9 +41,11 @@ defmodule EctoLibSql.NamedParams do
   def normalise_arguments_for_stmt(_conn, _stmt, _args),
     do: {:error, "arguments must be a list or map"}
 
+  # 0.9 cached parameter names per SQL text in ETS; the engine's statement cache does that work
+  # now, so there is nothing to clear or count.
   @spec clear_param_cache() :: :ok
-  def clear_param_cache, do: EctoLibSql.ParamCache.clear()
+  def clear_param_cache, do: :ok
 
   @spec param_cache_size() :: non_neg_integer()
-  def param_cache_size, do: EctoLibSql.ParamCache.size()
+  def param_cache_size, do: 0
 end

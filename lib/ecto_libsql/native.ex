@@ -209,11 +209,14 @@ defmodule EctoLibSql.Native do
           list() | {:error, term()}
   defdelegate normalise_arguments_for_stmt(conn, stmt, args), to: NamedParams
 
-  @doc "Empties the cache of parameter names used by `normalise_arguments/3`."
+  @doc """
+  Compatibility (0.9 kept parameter names in an ETS cache): answers `:ok`. Names are resolved
+  by the engine, whose statement cache does that work.
+  """
   @spec clear_param_cache() :: :ok
   defdelegate clear_param_cache, to: NamedParams
 
-  @doc "The number of statements whose parameter names are cached."
+  @doc "Compatibility (see `clear_param_cache/0`): answers `0`."
   @spec param_cache_size() :: non_neg_integer()
   defdelegate param_cache_size, to: NamedParams
 

@@ -3,7 +3,7 @@ defmodule EctoLibSql.NIF do
   # The native functions. Internal: use EctoLibSql.Native, whose API is stable.
   #
   # Errors come back as {:error, {:ecto_libsql_error, code, primary, extended, message,
-  # remote_code}}; EctoLibSql.Error.from_native/1 turns them into exceptions.
+  # remote_code, constraint}}; EctoLibSql.Error.from_native/1 turns them into exceptions.
 
   alias EctoLibSql.{Params, Result}
 
@@ -14,7 +14,9 @@ defmodule EctoLibSql.NIF do
 
   @typedoc "An error of the engine: EctoLibSql.Error.from_native/1 reads it."
   @type error ::
-          {:error, {:ecto_libsql_error, integer(), atom(), atom(), String.t(), String.t() | nil}}
+          {:error,
+           {:ecto_libsql_error, integer(), atom(), atom(), String.t(), String.t() | nil,
+            nil | {atom(), String.t() | nil}}}
 
   @typedoc "`nil`, or when a lock wait began (opaque): the last argument of functions that wait."
   @type waiting_since :: term()
@@ -61,6 +63,8 @@ defmodule EctoLibSql.NIF do
   # EctoLibSql.Params (a date, time or decimal struct, a map sent as JSON, :null), and the call
   # is made again here with the arguments `encode` answers. The common case walks its
   # arguments once, natively. `call` takes the arguments and `waiting_since`.
+  # SQLITE_MISUSE, as the engine answers a bad argument.
+  @sqlite_misuse 21
   @unencodable "unsupported argument type: a value EctoLibSql.Params could not encode"
 
   defp encoding(args, encode, call) do
@@ -69,7 +73,8 @@ defmodule EctoLibSql.NIF do
         case waiting(&call.(encode.(args), &1)) do
           # Encoded arguments hold none of those values: this would be a bug, not a loop.
           :ecto_libsql_encode ->
-            {:error, {:ecto_libsql_error, 21, :misuse, :misuse, @unencodable, nil}}
+            {:error,
+             {:ecto_libsql_error, @sqlite_misuse, :misuse, :misuse, @unencodable, nil, nil}}
 
           result ->
             result
@@ -147,6 +152,16 @@ defmodule EctoLibSql.NIF do
 
   @spec classify(String.t()) :: {atom(), boolean()}
   def classify(_sql), do: nif_not_loaded()
+
+  # The map's values in the order of the statement's parameters, resolved by the engine (the
+  # resolver every statement uses): {:ok, values}, {:argument_error, message} or an error.
+  @spec named_arguments(handle(), String.t(), map()) ::
+          {:ok, list()} | {:argument_error, String.t()} | error()
+  def named_arguments(conn, sql, map), do: waiting(&named_arguments(conn, sql, map, &1))
+
+  @spec named_arguments(handle(), String.t(), map(), waiting_since()) ::
+          {:ok, list()} | {:argument_error, String.t()} | error() | busy()
+  def named_arguments(_conn, _sql, _map, _waiting_since), do: nif_not_loaded()
 
   ## Prepared statements
 

@@ -52,6 +52,7 @@ namespace ecto_libsql::nif::atoms {
   X(neg_inf, "-inf") \
   X(null) \
   X(ecto_libsql_encode) \
+  X(argument_error) \
   X(date_time_module, "Elixir.DateTime") \
   X(naive_date_time_module, "Elixir.NaiveDateTime") \
   X(date_module, "Elixir.Date") \

@@ -66,7 +66,6 @@ class EnifTerms {
     out = v;
     return true;
   }
-  bool is_integer(Term t) const { return enif_term_type(env_, t) == ERL_NIF_TERM_TYPE_INTEGER; }
   bool get_double(Term t, double& out) const { return enif_get_double(env_, t, &out) != 0; }
   bool get_binary(Term t, std::string_view& out) const {
     ErlNifBinary bin;

@@ -25,6 +25,7 @@ ECTO_LIBSQL_NIF(query)
 ECTO_LIBSQL_NIF(batch)
 ECTO_LIBSQL_NIF(execute_script)
 ECTO_LIBSQL_NIF(classify)
+ECTO_LIBSQL_NIF(named_arguments)
 // prepared statements
 ECTO_LIBSQL_NIF(prepare)
 ECTO_LIBSQL_NIF(stmt_query)

@@ -31,6 +31,7 @@ ErlNifFunc functions[] = {
     {"batch", 5, batch, kDirtyIo},
     {"execute_script", 5, execute_script, kDirtyIo},
     {"classify", 1, classify, 0},
+    {"named_arguments", 4, named_arguments, 0},
     {"prepare", 3, prepare, kDirtyIo},
     {"stmt_query", 4, stmt_query, 0},
     {"stmt_reset", 2, stmt_reset, 0},

@@ -1,6 +1,8 @@
-// query/4, batch/4, execute_script/4 and classify/1.
+// query/4, batch/4, execute_script/4, named_arguments/3 and classify/1.
+#include <optional>
 #include <vector>
 
+#include "ecto_libsql/parameters.hpp"
 #include "ecto_libsql/sql_text.hpp"
 #include "enif_terms.hpp"
 #include "lock_wait_nif.hpp"
@@ -119,6 +121,80 @@ ERL_NIF_TERM query_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
   return query_impl(env, argc, argv, true);
 }
 
+ERL_NIF_TERM named_arguments_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+// named_arguments(conn, sql, map, waiting_since): the map's values in the order of the
+// statement's parameters, resolved as binding resolves them (resolve_named). Answers
+// {:ok, values}, {:argument_error, message} when the map does not fit the statement, or
+// {:error, ...} when the statement cannot be prepared.
+ERL_NIF_TERM named_arguments_impl(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[], bool dirty) {
+  return guarded(env, [&]() -> ERL_NIF_TERM {
+    const auto started = std::chrono::steady_clock::now();
+    Connection& conn = *connection_arg(env, argv[0]).conn;
+    const std::string_view sql = binary_arg(env, argv[1]);
+    if (!enif_is_map(env, argv[2])) throw BadArg{};
+    // Keys of other types can name no parameter: they are ignored, like every unused key.
+    EnifTerms terms(env);
+    Arena arena;
+    std::vector<NamedParam> keys;
+    std::vector<ERL_NIF_TERM> values;
+    terms.for_each_map_pair(argv[2], [&](ERL_NIF_TERM key, ERL_NIF_TERM value) {
+      NamedParam param;
+      if (!decode_key(terms, key, arena, param.name, param.atom_key)) return;
+      keys.push_back(param);
+      values.push_back(value);
+    });
+    auto names_of = [&](const ExecBudget* budget) -> std::optional<std::vector<std::string>> {
+      StatementLease stmt;
+      try {
+        stmt = conn.acquire(sql, budget);
+      } catch (const SeveralStatements&) {
+        throw Error(kCodeMisuse,
+                    "Prepare failed: the SQL holds more than one statement; prepare them one by "
+                    "one");
+      }
+      if (!stmt) return std::nullopt;
+      return parameter_names_of(*stmt);
+    };
+    std::optional<std::vector<std::string>> names;
+    if (dirty) {
+      const ERL_NIF_TERM busy = with_lock_wait(env, argc, argv, 3, [&](LockWait&) {
+        Connection::Guard guard(conn);
+        names = names_of(nullptr);
+        return atoms::ok;
+      });
+      if (!names) return busy;
+    } else {
+      if (conn.always_blocking()) {
+        return reschedule_dirty(env, "named_arguments", named_arguments_dirty, argc, argv);
+      }
+      Connection::Guard guard(conn, std::try_to_lock);
+      const ExecBudget budget = normal_scheduler_budget(started);
+      if (guard.owns_lock()) names = names_of(&budget);
+      if (!names) {
+        return reschedule_dirty(env, "named_arguments", named_arguments_dirty, argc, argv);
+      }
+    }
+    std::vector<std::size_t> chosen;
+    try {
+      const std::vector<std::string_view> views(names->begin(), names->end());
+      chosen = resolve_named(views, keys);
+    } catch (const Error& e) {
+      return enif_make_tuple2(env, atoms::argument_error, make_binary(env, e.message()));
+    }
+    std::vector<ERL_NIF_TERM> ordered;
+    ordered.reserve(chosen.size());
+    for (const std::size_t k : chosen)
+      ordered.push_back(values[k]);
+    return make_ok(
+        env, enif_make_list_from_array(env, ordered.data(), static_cast<unsigned>(ordered.size())));
+  });
+}
+
+ERL_NIF_TERM named_arguments_dirty(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return named_arguments_impl(env, argc, argv, true);
+}
+
 std::vector<BatchStep> decode_steps(ErlNifEnv* env, ERL_NIF_TERM list, Arena& arena) {
   EnifTerms terms(env);
   std::vector<BatchStep> steps;
@@ -195,6 +271,10 @@ ERL_NIF_TERM execute_script(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
                                                     static_cast<unsigned>(results.size())));
     });
   });
+}
+
+ERL_NIF_TERM named_arguments(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+  return named_arguments_impl(env, argc, argv, false);
 }
 
 // classify(sql) -> {command, returns_rows}

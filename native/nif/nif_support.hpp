@@ -33,11 +33,11 @@ ERL_NIF_TERM guarded(ErlNifEnv* env, F&& body) noexcept {
   } catch (const Error& e) {
     return make_error(env, e);
   } catch (const std::bad_alloc&) {
-    return make_error(env, 7, "out of memory");
+    return make_error(env, kCodeNoMem, "out of memory");
   } catch (const std::exception& e) {
-    return make_error(env, 1, e.what());
+    return make_error(env, kCodeError, e.what());
   } catch (...) {
-    return make_error(env, 1, "unknown internal error");
+    return make_error(env, kCodeError, "unknown internal error");
   }
 }
 

@@ -96,6 +96,20 @@ ParamValue decode_value(Terms& terms, typename Terms::Term term, Arena& arena) {
   unsupported_argument(terms.describe(term));
 }
 
+// The name of a named parameter's key: a string, or an atom's name (kept in `arena`). False
+// for a key of another type.
+template <class Terms>
+bool decode_key(Terms& terms, typename Terms::Term key, Arena& arena, std::string_view& name,
+                bool& atom) {
+  atom = false;
+  if (terms.get_binary(key, name)) return true;
+  std::string& owned = arena.emplace_back();
+  if (!terms.get_atom(key, owned)) return false;
+  name = owned;
+  atom = true;
+  return true;
+}
+
 // Decodes into `params`, reusing its storage (a hot loop of one statement allocates nothing).
 template <class Terms>
 void decode_params_into(Terms& terms, typename Terms::Term args, Arena& arena, Params& params) {
@@ -116,15 +130,12 @@ void decode_params_into(Terms& terms, typename Terms::Term args, Arena& arena, P
     params.is_named = true;
     terms.for_each_map_pair(args, [&](typename Terms::Term key, typename Terms::Term value) {
       std::string_view name;
-      if (!terms.get_binary(key, name)) {
-        std::string& owned = arena.emplace_back();
-        if (!terms.get_atom(key, owned)) {
-          throw Error(kCodeMisuse,
-                      "named parameter keys must be atoms or strings, got: " + terms.describe(key));
-        }
-        name = owned;
+      bool atom = false;
+      if (!decode_key(terms, key, arena, name, atom)) {
+        throw Error(kCodeMisuse,
+                    "named parameter keys must be atoms or strings, got: " + terms.describe(key));
       }
-      params.named.push_back(NamedParam{name, decode_value(terms, value, arena)});
+      params.named.push_back(NamedParam{name, decode_value(terms, value, arena), atom});
     });
     return;
   }

@@ -83,28 +83,37 @@ ERL_NIF_TERM make_result(ErlNifEnv* env, ERL_NIF_TERM command, ERL_NIF_TERM colu
 
 namespace {
 
-ERL_NIF_TERM error_tuple(ErlNifEnv* env, int code, std::string_view message, ERL_NIF_TERM remote) {
-  const std::string primary(primary_code_name(code));
-  const std::string extended(extended_code_name(code));
+ERL_NIF_TERM make_atom(ErlNifEnv* env, std::string_view name) {
+  return enif_make_atom_len(env, name.data(), name.size());
+}
+
+ERL_NIF_TERM error_tuple(ErlNifEnv* env, int code, std::string_view message, ERL_NIF_TERM remote,
+                         ERL_NIF_TERM constraint) {
   ERL_NIF_TERM parts[] = {atoms::ecto_libsql_error,
                           enif_make_int(env, code),
-                          enif_make_atom(env, primary.c_str()),
-                          enif_make_atom(env, extended.c_str()),
+                          make_atom(env, primary_code_name(code)),
+                          make_atom(env, extended_code_name(code)),
                           make_binary(env, message),
-                          remote};
-  return enif_make_tuple2(env, atoms::error, enif_make_tuple_from_array(env, parts, 6));
+                          remote,
+                          constraint};
+  return enif_make_tuple2(env, atoms::error, enif_make_tuple_from_array(env, parts, 7));
 }
 
 }  // namespace
 
 ERL_NIF_TERM make_error(ErlNifEnv* env, int code, std::string_view message) {
-  return error_tuple(env, code, message, atoms::nil);
+  return error_tuple(env, code, message, atoms::nil, atoms::nil);
 }
 
 ERL_NIF_TERM make_error(ErlNifEnv* env, const Error& error) {
   const ERL_NIF_TERM remote =
       error.remote_code().empty() ? atoms::nil : make_binary(env, error.remote_code());
-  return error_tuple(env, error.code(), error.message(), remote);
+  const std::optional<Constraint>& constraint = error.constraint();
+  const ERL_NIF_TERM constraint_term =
+      constraint ? enif_make_tuple2(env, make_atom(env, constraint_kind_name(constraint->kind)),
+                                    make_binary(env, constraint->name))
+                 : atoms::nil;
+  return error_tuple(env, error.code(), error.message(), remote, constraint_term);
 }
 
 ERL_NIF_TERM make_ok(ErlNifEnv* env, ERL_NIF_TERM value) {

@@ -29,7 +29,9 @@ ERL_NIF_TERM command_atom(sql::Command command);
 ERL_NIF_TERM make_result(ErlNifEnv* env, ERL_NIF_TERM command, ERL_NIF_TERM columns,
                          ERL_NIF_TERM rows, ERL_NIF_TERM num_rows);
 
-// {:error, {:ecto_libsql_error, code, primary_name, extended_name, message, remote_code | nil}}
+// {:error, {:ecto_libsql_error, code, primary_name, extended_name, message, remote_code | nil,
+//           constraint}}: `constraint` is nil or {kind, name} (Error::constraint(), kind one of
+// :unique, :primary_key, :foreign_key, :check, :not_null).
 ERL_NIF_TERM make_error(ErlNifEnv* env, const Error& error);
 ERL_NIF_TERM make_error(ErlNifEnv* env, int code, std::string_view message);
 ERL_NIF_TERM make_ok(ErlNifEnv* env, ERL_NIF_TERM value);

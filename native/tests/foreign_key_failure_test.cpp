@@ -164,7 +164,7 @@ TEST(ForeignKeyFailure, TheProbeIsNotReportedToTheUpdateHook) {
 }
 
 TEST(ForeignKeyFailure, NamedKeysAreReadFromCreateTable) {
-  const auto keys = local::named_foreign_keys(
+  const auto keys = named_foreign_keys(
       "CREATE TABLE \"t\"(\"a\" INTEGER NOT NULL CONSTRAINT \"t_a\" REFERENCES \"p\"(\"id\") "
       "ON DELETE CASCADE, b TEXT DEFAULT 'x, CONSTRAINT y REFERENCES z', -- CONSTRAINT q\n"
       "c INT CHECK (c > 0), `d` INT CONSTRAINT d_key REFERENCES `q`, "
@@ -177,6 +177,6 @@ TEST(ForeignKeyFailure, NamedKeysAreReadFromCreateTable) {
   EXPECT_EQ(keys[1].parent, "q");
   EXPECT_EQ(keys[2].name, "pair");
   EXPECT_EQ(keys[2].columns, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(local::named_foreign_keys("").empty());
-  EXPECT_TRUE(local::named_foreign_keys("CREATE TABLE t(a CONSTRAINT").empty());
+  EXPECT_TRUE(named_foreign_keys("").empty());
+  EXPECT_TRUE(named_foreign_keys("CREATE TABLE t(a CONSTRAINT").empty());
 }

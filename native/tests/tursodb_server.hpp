@@ -55,8 +55,10 @@ inline bool port_open(int port) {
 
 class TursoServer {
  public:
-  TursoServer(const std::string& binary, const std::string& db_path) : db_path_(db_path) {
-    port_ = free_port();
+  // `port` 0: a free one (a server restarted on its predecessor's port passes that port).
+  TursoServer(const std::string& binary, const std::string& db_path, int port = 0)
+      : db_path_(db_path) {
+    port_ = port != 0 ? port : free_port();
     const std::string address = "127.0.0.1:" + std::to_string(port_);
     pid_ = ::fork();
     if (pid_ == 0) {

@@ -282,7 +282,7 @@ defmodule EctoLibSql.Native.ConnectionTest do
       assert {:error, %Error{message: "Connection not found: not a connection handle"}} =
                Native.execute(%State{conn_id: make_ref()}, "SELECT 1")
 
-      assert {:error, {:ecto_libsql_error, _, :misuse, _, "Transaction not found" <> _, nil}} =
+      assert {:error, {:ecto_libsql_error, _, :misuse, _, "Transaction not found" <> _, nil, nil}} =
                NIF.query(s.conn_id, :not_a_trx, "SELECT 1", [])
 
       assert_raise ArgumentError, fn -> NIF.query(s.conn_id, nil, 123, []) end

@@ -98,11 +98,14 @@ defmodule EctoLibSql.Native.NamedParamsTest do
       assert Native.normalise_arguments(s.conn_id, "SELECT :a", %{a: 1}) == [1]
     end
 
-    test "caches names per SQL text and can be cleared", %{s: s} do
-      sql = "SELECT :cache_probe_#{System.unique_integer([:positive])}"
-      [_] = Native.normalise_arguments(s, sql, %{String.slice(sql, 8..-1//1) => 1})
-      assert {:ok, [_]} = EctoLibSql.ParamCache.get(sql)
-      assert Native.param_cache_size() >= 1
+    test "a prepared statement's map resolves against its SQL", %{s: s} do
+      {:ok, stmt} = Native.prepare(s, "SELECT :b, @a")
+      assert Native.normalise_arguments_for_stmt(s.conn_id, stmt, %{a: 1, b: 2}) == [2, 1]
+      assert Native.normalise_arguments_for_stmt(s.conn_id, stmt, [5, 6]) == [5, 6]
+
+      assert_raise ArgumentError, ~r/Missing required parameters: @a/, fn ->
+        Native.normalise_arguments_for_stmt(s.conn_id, stmt, %{b: 2})
+      end
     end
 
     test "raises for missing parameters and for positional SQL", %{s: s} do
@@ -150,9 +153,44 @@ defmodule EctoLibSql.Native.NamedParamsTest do
     end
   end
 
-  test "clear_param_cache/0 empties the cache", %{s: s} do
+  describe "NIF.named_arguments/3 (the engine's one resolver)" do
+    alias EctoLibSql.NIF
+
+    test "orders a map as binding does: string keys over atom keys, bare names over prefixed",
+         %{s: s} do
+      # A name used twice is one parameter.
+      assert {:ok, [2, 1, 3]} =
+               NIF.named_arguments(s.conn_id, "SELECT @b, :a, $c, @b", %{"a" => 1, b: 2, c: 3})
+
+      assert {:ok, ["string"]} =
+               NIF.named_arguments(s.conn_id, "SELECT :k", %{:k => "atom", "k" => "string"})
+
+      assert {:ok, ["bare"]} =
+               NIF.named_arguments(s.conn_id, "SELECT :k", %{":k" => "prefixed", "k" => "bare"})
+
+      # Keys no parameter takes, of any type, are ignored.
+      assert {:ok, [1]} = NIF.named_arguments(s.conn_id, "SELECT :a", %{3 => 4, a: 1, x: 2})
+      assert {:ok, []} = NIF.named_arguments(s.conn_id, "SELECT 1", %{a: 1})
+    end
+
+    test "answers what does not fit as an argument error, bad SQL as an error", %{s: s} do
+      assert {:argument_error, "Missing required parameters: @b. SQL requires: :a, @b"} =
+               NIF.named_arguments(s.conn_id, "SELECT :a, @b", %{"@c" => 2, a: 1})
+
+      assert {:argument_error, "Cannot use named parameter map" <> _} =
+               NIF.named_arguments(s.conn_id, "SELECT ?, :a", %{a: 1})
+
+      assert {:error,
+              {:ecto_libsql_error, 1, :error, :error, "near \"SELEC\": syntax error", nil, nil}} =
+               NIF.named_arguments(s.conn_id, "SELEC :a", %{a: 1})
+
+      assert_raise ArgumentError, fn -> NIF.named_arguments(s.conn_id, "SELECT :a", [1]) end
+    end
+  end
+
+  test "clear_param_cache/0 and param_cache_size/0 answer as 0.9's, with nothing cached", %{s: s} do
     _ = Native.normalise_arguments(s, "SELECT :clear_me", %{clear_me: 1})
     assert :ok = Native.clear_param_cache()
-    assert :miss = EctoLibSql.ParamCache.get("SELECT :clear_me")
+    assert Native.param_cache_size() == 0
   end
 end

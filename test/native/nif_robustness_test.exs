@@ -195,7 +195,7 @@ defmodule EctoLibSql.NIFRobustnessTest do
         {:raised, %ErlangError{original: :badarg}} ->
           :ok
 
-        {:error, {:ecto_libsql_error, code, _, _, message, _}}
+        {:error, {:ecto_libsql_error, code, _, _, message, _, _}}
         when is_integer(code) and is_binary(message) ->
           :ok
 
@@ -221,16 +221,16 @@ defmodule EctoLibSql.NIFRobustnessTest do
 
     for bad <- forged do
       assert {:error,
-              {:ecto_libsql_error, 21, :misuse, :misuse, "Connection not found" <> _, nil}} =
+              {:ecto_libsql_error, 21, :misuse, :misuse, "Connection not found" <> _, nil, nil}} =
                NIF.query(bad, nil, "SELECT 1", [])
 
-      assert {:error, {:ecto_libsql_error, 21, _, _, "Statement not found" <> _, nil}} =
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Statement not found" <> _, nil, nil}} =
                NIF.stmt_close(bad)
 
-      assert {:error, {:ecto_libsql_error, 21, _, _, "Cursor not found" <> _, nil}} =
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Cursor not found" <> _, nil, nil}} =
                NIF.cursor_close(bad)
 
-      assert {:error, {:ecto_libsql_error, 21, _, _, "Transaction not found" <> _, nil}} =
+      assert {:error, {:ecto_libsql_error, 21, _, _, "Transaction not found" <> _, nil, nil}} =
                NIF.transaction_status(bad)
     end
 
@@ -243,7 +243,7 @@ defmodule EctoLibSql.NIFRobustnessTest do
     assert {:ok, %Result{rows: [[1]]}} = NIF.query(copy, nil, "SELECT 1", [])
     :ok = NIF.close(conn)
 
-    assert {:error, {:ecto_libsql_error, _, _, _, "Connection not found: it is closed", _}} =
+    assert {:error, {:ecto_libsql_error, _, _, _, "Connection not found: it is closed", _, _}} =
              NIF.query(copy, nil, "SELECT 1", [])
   end
 

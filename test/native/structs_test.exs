@@ -74,7 +74,9 @@ defmodule EctoLibSql.StructsTest do
     end
 
     test "from_native/1 keeps SQLite's codes" do
-      native = {:ecto_libsql_error, 2067, :constraint, :constraint_unique, "UNIQUE failed", nil}
+      native =
+        {:ecto_libsql_error, 2067, :constraint, :constraint_unique, "UNIQUE failed", nil,
+         {:unique, "t_x_index"}}
 
       assert %Error{
                message: "UNIQUE failed",
@@ -84,10 +86,16 @@ defmodule EctoLibSql.StructsTest do
                  extended: :constraint_unique,
                  message: "UNIQUE failed",
                  remote_code: nil
-               }
+               },
+               constraint: {:unique, "t_x_index"}
              } = Error.from_native(native)
 
-      assert %Error{message: "plain", sqlite: nil} = Error.from_native("plain")
+      assert %Error{constraint: nil} =
+               Error.from_native(
+                 {:ecto_libsql_error, 1, :error, :error, "x", "SQLITE_ERROR", nil}
+               )
+
+      assert %Error{message: "plain", sqlite: nil, constraint: nil} = Error.from_native("plain")
       assert %Error{message: "e"} = Error.from_native(%Error{message: "e"})
       assert %Error{message: ":weird"} = Error.from_native(:weird)
     end

@@ -194,8 +194,8 @@ defmodule EctoLibSql.Native.ValuesTest do
     # other structs and maps inside tuples are not encodable: a clear error, at once
     for args <- [[URI.parse("x:")], [{:blob, %{}}]] do
       assert {:error,
-              {:ecto_libsql_error, 21, :misuse, :misuse, "unsupported argument type: " <> _, nil}} =
-               EctoLibSql.NIF.query(conn, nil, "SELECT :a", args, nil)
+              {:ecto_libsql_error, 21, :misuse, :misuse, "unsupported argument type: " <> _, nil,
+               nil}} = EctoLibSql.NIF.query(conn, nil, "SELECT :a", args, nil)
     end
 
     assert rows!(s, "SELECT json_extract(:a, '$.b')", %{a: %{b: 1}}) == [[1]]

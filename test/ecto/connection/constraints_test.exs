@@ -35,7 +35,7 @@ defmodule Ecto.Adapters.LibSql.Connection.ConstraintsTest do
   describe "errors that name their constraint (the `constraint` field)" do
     # The field is a map key, so that errors of drivers (or releases) without it still read
     # their message: a struct with the field, a plain map with it, and one without.
-    defp error(constraint, message \\ "constraint failed"),
+    defp error(constraint, message),
       do: Map.put(%EctoLibSql.Error{message: message}, :constraint, constraint)
 
     test "each kind, by the name the field carries, whatever the message says" do

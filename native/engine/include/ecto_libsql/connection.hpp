@@ -117,8 +117,6 @@ class StatementLease {
   Statement* operator->() const noexcept { return stmt_.get(); }
   Statement& operator*() const noexcept { return *stmt_; }
   explicit operator bool() const noexcept { return stmt_ != nullptr; }
-  // Drops the statement instead of returning it to the cache (after it misbehaved).
-  void discard() noexcept { stmt_.reset(); }
 
  private:
   void release() noexcept {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,8 +35,6 @@ struct ConnectOptions {
   // PEM file of the certificate authorities trusted for https:// and libsql:// (HTTP, replica
   // sync) instead of the system store; empty: the system store (SSL_CERT_FILE honoured).
   std::string tls_ca_file;
-  // Options the engine does not know yet, passed through for modes that read them.
-  std::map<std::string, std::string> extra;
 };
 
 // Opens a connection. Throws Error with a message that names the problem.

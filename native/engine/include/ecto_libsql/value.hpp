@@ -24,10 +24,12 @@ struct BlobView {
 using ParamValue = std::variant<Null, std::int64_t, double, std::string_view, BlobView>;
 
 // A named parameter: `name` is the key the caller used, without or with its prefix
-// (":id", "@id", "$id" or just "id").
+// (":id", "@id", "$id" or just "id"); `atom_key` when that key was an atom (Elixir), which a
+// string key of the same name wins over.
 struct NamedParam {
   std::string_view name;
   ParamValue value;
+  bool atom_key = false;
 };
 
 // Parameters of one statement: positional (1-based in SQL, 0-based here) or named.
@@ -43,6 +45,10 @@ struct Params {
 
 // An owning value, used where results must outlive the statement (remote rows, tests).
 using Value = std::variant<Null, std::int64_t, double, std::string, std::vector<std::byte>>;
+
+// An owning copy of a parameter value, and a parameter value borrowing from an owning one.
+Value owned_value(const ParamValue& value);
+ParamValue borrowed_value(const Value& value);
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;

@@ -1,8 +1,39 @@
 #include "ecto_libsql/value.hpp"
 
 #include <cstring>
+#include <type_traits>
 
 namespace ecto_libsql {
+
+Value owned_value(const ParamValue& value) {
+  return std::visit(
+      [](const auto& v) -> Value {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          return std::string(v);
+        } else if constexpr (std::is_same_v<T, BlobView>) {
+          return std::vector<std::byte>(v.bytes.begin(), v.bytes.end());
+        } else {
+          return v;
+        }
+      },
+      value);
+}
+
+ParamValue borrowed_value(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> ParamValue {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return std::string_view(v);
+        } else if constexpr (std::is_same_v<T, std::vector<std::byte>>) {
+          return BlobView{std::span<const std::byte>(v)};
+        } else {
+          return v;
+        }
+      },
+      value);
+}
 
 bool is_valid_utf8(std::string_view text) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());

@@ -1,11 +1,10 @@
 #include "local/foreign_key_failure.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <map>
-#include <string_view>
-#include <utility>
+
+#include "ecto_libsql/sql_text.hpp"
 
 namespace ecto_libsql::local {
 namespace {
@@ -13,13 +12,6 @@ namespace {
 // At most this many changed rows are checked one by one; a statement that changed more is
 // checked table by table.
 constexpr std::size_t kRowChecks = 10000;
-
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string quote(std::string_view name) {
   std::string out = "\"";
@@ -151,17 +143,7 @@ std::string create_sql_of(sqlite3* db, const std::string& table) {
 
 BrokenForeignKey named(sqlite3* db, const ForeignKey& key) {
   BrokenForeignKey broken{key.table, key.from, key.parent, {}};
-  for (const auto& written : named_foreign_keys(create_sql_of(db, key.table))) {
-    if (!same_name(written.parent, key.parent) || written.columns.size() != key.from.size()) {
-      continue;
-    }
-    if (std::equal(written.columns.begin(), written.columns.end(), key.from.begin(), same_name)) {
-      broken.name = written.name;
-      return broken;
-    }
-  }
-  // Ecto's default name for a reference.
-  broken.name = key.table + "_" + key.from.front() + "_fkey";
+  name_foreign_key(broken, create_sql_of(db, key.table));
   return broken;
 }
 
@@ -233,7 +215,7 @@ std::optional<BrokenForeignKey> check_changes(sqlite3* db, const std::vector<Cha
       for (const auto& key : keys_of(table)) {
         if (restrict_only && !key.restrict) continue;
         for (const auto& parent : changed_parents) {
-          if (same_name(key.parent, parent)) {
+          if (sql::keyword_equals(key.parent, parent)) {
             candidates.push_back(key);
             break;
           }
@@ -272,142 +254,11 @@ class EnforcementOff {
 bool is_transaction_end(sqlite3_stmt* stmt) {
   const char* sql = sqlite3_sql(stmt);
   if (sql == nullptr) return false;
-  std::string_view text(sql);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
-    text.remove_prefix(1);
-  }
-  for (const std::string_view word : {"COMMIT", "END", "RELEASE"}) {
-    if (text.size() >= word.size() && same_name(text.substr(0, word.size()), word)) return true;
-  }
-  return false;
-}
-
-// --- CREATE TABLE text ------------------------------------------------------------------------
-
-struct Token {
-  std::string text;  // identifiers unquoted
-  char punct = 0;    // '(' ')' ',' '.' or another single character; 0 for words
-  bool quoted = false;
-};
-
-std::vector<Token> tokenise(std::string_view sql) {
-  std::vector<Token> tokens;
-  std::size_t i = 0;
-  auto word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$' ||
-           static_cast<unsigned char>(c) >= 0x80;
-  };
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-      ++i;
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      const std::size_t end = sql.find('\n', i);
-      i = end == std::string_view::npos ? sql.size() : end;
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      const std::size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 2;
-    } else if (c == '"' || c == '`' || c == '\'' || c == '[') {
-      const char close = c == '[' ? ']' : c;
-      std::string text;
-      ++i;
-      while (i < sql.size()) {
-        if (sql[i] == close) {
-          if (close != ']' && i + 1 < sql.size() && sql[i + 1] == close) {
-            text += close;
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        text += sql[i++];
-      }
-      // A string literal is not a name: keep it apart as punctuation-free, quoted text.
-      tokens.push_back(Token{std::move(text), c == '\'' ? '\'' : '\0', c != '\''});
-    } else if (word_char(c)) {
-      const std::size_t start = i;
-      while (i < sql.size() && word_char(sql[i]))
-        ++i;
-      tokens.push_back(Token{std::string(sql.substr(start, i - start)), 0, false});
-    } else {
-      tokens.push_back(Token{{}, c, false});
-      ++i;
-    }
-  }
-  return tokens;
-}
-
-bool keyword(const Token& token, std::string_view word) {
-  return token.punct == 0 && !token.quoted && same_name(token.text, word);
-}
-
-bool name_token(const Token& token) {
-  return token.punct == 0;
-}
-
-// REFERENCES parent at `at`: the parent's name, or empty.
-std::string referenced_table(const std::vector<Token>& item, std::size_t at) {
-  if (at + 1 >= item.size() || !keyword(item[at], "REFERENCES") || !name_token(item[at + 1])) {
-    return {};
-  }
-  return item[at + 1].text;
+  const sql::Command command = sql::classify(sql).command;
+  return command == sql::Command::Commit || command == sql::Command::Release;
 }
 
 }  // namespace
-
-std::vector<BrokenForeignKey> named_foreign_keys(std::string_view create_table_sql) {
-  const std::vector<Token> tokens = tokenise(create_table_sql);
-  // The items of the outermost parenthesis: column definitions and table constraints.
-  std::vector<std::vector<Token>> items;
-  int depth = 0;
-  for (const auto& token : tokens) {
-    if (token.punct == '(') {
-      if (depth++ == 0) {
-        items.emplace_back();
-        continue;
-      }
-    } else if (token.punct == ')') {
-      if (--depth == 0) break;
-    } else if (token.punct == ',' && depth == 1) {
-      items.emplace_back();
-      continue;
-    }
-    if (depth >= 1) items.back().push_back(token);
-  }
-
-  std::vector<BrokenForeignKey> keys;
-  for (const auto& item : items) {
-    if (item.empty()) continue;
-    if (keyword(item[0], "CONSTRAINT") || keyword(item[0], "FOREIGN") ||
-        keyword(item[0], "PRIMARY") || keyword(item[0], "UNIQUE") || keyword(item[0], "CHECK")) {
-      // CONSTRAINT name FOREIGN KEY (columns) REFERENCES parent
-      if (item.size() < 4 || !keyword(item[0], "CONSTRAINT") || !keyword(item[2], "FOREIGN")) {
-        continue;
-      }
-      BrokenForeignKey key;
-      key.name = item[1].text;
-      std::size_t i = 3;
-      if (i < item.size() && keyword(item[i], "KEY")) ++i;
-      if (i >= item.size() || item[i].punct != '(') continue;
-      for (++i; i < item.size() && item[i].punct != ')'; ++i) {
-        if (name_token(item[i])) key.columns.push_back(item[i].text);
-      }
-      key.parent = referenced_table(item, i + 1);
-      if (!key.parent.empty() && !key.columns.empty()) keys.push_back(std::move(key));
-      continue;
-    }
-    // column type constraints...: CONSTRAINT name REFERENCES parent
-    for (std::size_t i = 1; i + 2 < item.size(); ++i) {
-      if (!keyword(item[i], "CONSTRAINT")) continue;
-      std::string parent = referenced_table(item, i + 2);
-      if (!parent.empty()) {
-        keys.push_back(BrokenForeignKey{{}, {item[0].text}, std::move(parent), item[i + 1].text});
-      }
-    }
-  }
-  return keys;
-}
 
 std::optional<BrokenForeignKey> find_broken_foreign_key(sqlite3* db, sqlite3_stmt* failed,
                                                         const ChangeSink& sink) {
@@ -477,17 +328,6 @@ std::optional<BrokenForeignKey> find_broken_foreign_key(sqlite3* db, sqlite3_stm
     sink(nullptr);
     return std::nullopt;
   }
-}
-
-std::string describe(const std::optional<BrokenForeignKey>& broken) {
-  if (!broken) return {};
-  std::string out = ": " + broken->table + ".";
-  for (std::size_t i = 0; i < broken->columns.size(); ++i) {
-    if (i > 0) out += ", " + broken->table + ".";
-    out += broken->columns[i];
-  }
-  out += " (foreign key: " + broken->name + ")";
-  return out;
 }
 
 }  // namespace ecto_libsql::local

@@ -564,33 +564,43 @@ void LocalConnection::throw_error(int rc, std::string_view context, sqlite3_stmt
   std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   int code = db_ != nullptr ? sqlite3_extended_errcode(db_) : rc;
   if ((code & 0xff) != (rc & 0xff)) code = rc;  // a misuse code that never reached the handle
+  std::optional<Constraint> constraint;
   if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
-    message += constraint_index_suffix(message);
+    if (std::optional<std::string> index = unique_index_of(message)) {
+      message += " (index: " + *index + ")";
+      constraint = Constraint{
+          code == SQLITE_CONSTRAINT_UNIQUE ? ConstraintKind::Unique : ConstraintKind::PrimaryKey,
+          std::move(*index)};
+    }
   }
   // SQLite reports a RESTRICT action with the trigger code: it is a foreign key failure.
   if (code == SQLITE_CONSTRAINT_TRIGGER && message == "FOREIGN KEY constraint failed") {
     code = SQLITE_CONSTRAINT_FOREIGNKEY;
   }
   if (code == SQLITE_CONSTRAINT_FOREIGNKEY && failed != nullptr) {
-    message += describe(find_broken_foreign_key(db_, failed, [this](std::vector<ChangedRow>* rows) {
-      change_sink_ = rows;
-      const bool hooked = rows != nullptr || static_cast<bool>(update_hook_);
-      sqlite3_update_hook(db_, hooked ? &LocalConnection::update_hook_trampoline : nullptr, this);
-    }));
+    const std::optional<BrokenForeignKey> broken =
+        find_broken_foreign_key(db_, failed, [this](std::vector<ChangedRow>* rows) {
+          change_sink_ = rows;
+          const bool hooked = rows != nullptr || static_cast<bool>(update_hook_);
+          sqlite3_update_hook(db_, hooked ? &LocalConnection::update_hook_trampoline : nullptr,
+                              this);
+        });
+    if (broken) throw foreign_key_error(Error(code, std::move(message)), *broken);
   }
   if (!context.empty() && code == SQLITE_RANGE) {
     message = std::string(context) + ": " + message;
   }
-  throw Error(code, std::move(message));
+  if (!constraint) constraint = constraint_from_message(code, message);
+  throw Error(code, std::move(message), {}, std::move(constraint));
 }
 
-// "UNIQUE constraint failed: users.email" names columns, not the index. Find the unique index
-// made by CREATE INDEX over exactly those columns and answer " (index: <name>)", so that Ecto's
-// unique_constraint/3 can match custom index names.
-std::string LocalConnection::constraint_index_suffix(std::string_view message) {
+// "UNIQUE constraint failed: users.email" names columns, not the index: the unique index made
+// by CREATE INDEX over exactly those columns names it, so that Ecto's unique_constraint/3 can
+// match custom index names.
+std::optional<std::string> LocalConnection::unique_index_of(std::string_view message) {
   static constexpr std::string_view kPrefix = "UNIQUE constraint failed: ";
-  if (message.substr(0, kPrefix.size()) != kPrefix) return {};
-  if (message.find("(index: ") != std::string_view::npos) return {};
+  if (message.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  if (message.find("(index: ") != std::string_view::npos) return std::nullopt;
   std::string_view rest = message.substr(kPrefix.size());
   std::string table;
   std::vector<std::string> columns;
@@ -598,15 +608,15 @@ std::string LocalConnection::constraint_index_suffix(std::string_view message) {
     const std::size_t comma = rest.find(", ");
     std::string_view item = rest.substr(0, comma);
     const std::size_t dot = item.find('.');
-    if (dot == std::string_view::npos) return {};
+    if (dot == std::string_view::npos) return std::nullopt;
     std::string item_table(item.substr(0, dot));
     if (table.empty()) table = item_table;
-    if (item_table != table) return {};
+    if (item_table != table) return std::nullopt;
     columns.emplace_back(item.substr(dot + 1));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 2);
   }
-  if (columns.empty()) return {};
+  if (columns.empty()) return std::nullopt;
   try {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_,
@@ -615,7 +625,7 @@ std::string LocalConnection::constraint_index_suffix(std::string_view message) {
                            "WHERE il.\"unique\" = 1 AND il.origin = 'c' ORDER BY il.seq, ii.seqno",
                            -1, &raw, nullptr) != SQLITE_OK) {
       sqlite3_finalize(raw);
-      return {};
+      return std::nullopt;
     }
     Finaliser stmt(raw);
     sqlite3_bind_text(raw, 1, table.c_str(), -1, SQLITE_TRANSIENT);
@@ -637,10 +647,10 @@ std::string LocalConnection::constraint_index_suffix(std::string_view message) {
       current_columns.emplace_back(col != nullptr ? col : "");
     }
     check();
-    if (found.empty()) return {};
-    return " (index: " + found + ")";
+    if (found.empty()) return std::nullopt;
+    return found;
   } catch (...) {
-    return {};
+    return std::nullopt;
   }
 }
 

@@ -3,17 +3,9 @@
 #include <string>
 
 #include "ecto_libsql/local/local_connection.hpp"
+#include "ecto_libsql/parameters.hpp"
 
 namespace ecto_libsql::local {
-namespace {
-
-bool name_matches(std::string_view key, std::string_view param_name) noexcept {
-  // `param_name` has its prefix (":id"); the key may have one too, or not.
-  if (key == param_name) return true;
-  return param_name.size() > 1 && key == param_name.substr(1);
-}
-
-}  // namespace
 
 LocalStatement::LocalStatement(LocalConnection& conn, sqlite3_stmt* stmt, std::string_view sql)
     : conn_(&conn),
@@ -139,45 +131,20 @@ void LocalStatement::bind(const Params& params) {
   dirty_ = true;
   const int count = sqlite3_bind_parameter_count(stmt_);
   if (!params.is_named) {
-    const auto given = static_cast<int>(params.positional.size());
-    if (given != count) {
-      throw Error(kCodeRange, "wrong number of parameters: the statement takes " +
-                                  std::to_string(count) + ", " + std::to_string(given) + " given");
-    }
+    require_parameter_count(static_cast<std::size_t>(count), params.positional.size());
     for (int i = 0; i < count; ++i) {
       bind_value(i + 1, params.positional[static_cast<std::size_t>(i)], params.borrowed);
     }
     return;
   }
-  std::string missing;
-  std::string required;
-  for (int i = 1; i <= count; ++i) {
-    const char* raw = sqlite3_bind_parameter_name(stmt_, i);
-    if (raw == nullptr || raw[0] == '?') {
-      throw Error(kCodeRange,
-                  "Cannot use named parameter map with SQL that has positional parameters (?). "
-                  "Use a list of arguments instead.");
-    }
-    std::string_view name(raw);
-    if (!required.empty()) required += ", ";
-    required += name;
-    const NamedParam* found = nullptr;
-    for (const NamedParam& param : params.named) {
-      if (name_matches(param.name, name)) {
-        found = &param;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      if (!missing.empty()) missing += ", ";
-      missing += name;
-      continue;
-    }
-    bind_value(i, found->value, params.borrowed);
+  std::vector<std::string_view> names(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const char* name = sqlite3_bind_parameter_name(stmt_, i + 1);
+    if (name != nullptr) names[static_cast<std::size_t>(i)] = name;
   }
-  if (!missing.empty()) {
-    throw Error(kCodeRange,
-                "Missing required parameters: " + missing + ". SQL requires: " + required);
+  const std::vector<std::size_t> chosen = resolve_named(names, params.named);
+  for (int i = 0; i < count; ++i) {
+    bind_value(i + 1, params.named[chosen[static_cast<std::size_t>(i)]].value, params.borrowed);
   }
 }
 

@@ -188,6 +188,45 @@ StmtResult decode_stmt_result(const json::value& result) {
   return out;
 }
 
+json::array encode_values(const std::vector<Value>& values) {
+  json::array out;
+  out.reserve(values.size());
+  for (const Value& v : values)
+    out.push_back(encode_value(v));
+  return out;
+}
+
+json::object execute_request(const std::string& sql, const std::vector<Value>& args,
+                             std::optional<std::int32_t> sql_id) {
+  json::object stmt;
+  if (sql_id) {
+    stmt["sql_id"] = *sql_id;
+  } else {
+    stmt["sql"] = sql;
+  }
+  stmt["args"] = encode_values(args);
+  return json::object{{"type", "execute"}, {"stmt", std::move(stmt)}};
+}
+
+json::object batch_step(std::string_view sql, json::array args, json::value condition) {
+  json::object stmt{{"sql", json::string_view(sql.data(), sql.size())}, {"args", std::move(args)}};
+  json::object step{{"stmt", std::move(stmt)}};
+  if (!condition.is_null()) step["condition"] = std::move(condition);
+  return step;
+}
+
+json::value step_succeeded(std::size_t step) {
+  return json::object{{"type", "ok"}, {"step", step}};
+}
+
+json::value step_failed(std::size_t step) {
+  return json::object{{"type", "not"}, {"cond", step_succeeded(step)}};
+}
+
+json::object batch_request(json::array steps) {
+  return json::object{{"type", "batch"}, {"batch", json::object{{"steps", std::move(steps)}}}};
+}
+
 Error server_error(std::string_view code, std::string_view message) {
   static constexpr std::array<std::pair<std::string_view, int>, 24> kCodes{{
       {"SQLITE_ERROR", 1},     {"SQLITE_INTERNAL", 2},  {"SQLITE_PERM", 3},
@@ -206,11 +245,11 @@ Error server_error(std::string_view code, std::string_view message) {
   // Extended constraint codes from SQLite's own message texts (servers send primary codes or
   // codes of their own).
   static constexpr std::array<std::pair<std::string_view, int>, 5> kConstraints{{
-      {"UNIQUE constraint failed", 2067},
-      {"NOT NULL constraint failed", 1299},
-      {"FOREIGN KEY constraint failed", 787},
-      {"CHECK constraint failed", 275},
-      {"PRIMARY KEY constraint failed", 1555},
+      {"UNIQUE constraint failed", kCodeConstraintUnique},
+      {"NOT NULL constraint failed", kCodeConstraintNotNull},
+      {"FOREIGN KEY constraint failed", kCodeConstraintForeignKey},
+      {"CHECK constraint failed", kCodeConstraintCheck},
+      {"PRIMARY KEY constraint failed", kCodeConstraintPrimaryKey},
   }};
   for (const auto& [text, value] : kConstraints) {
     if (message.find(text) != std::string_view::npos) rc = value;
@@ -219,7 +258,8 @@ Error server_error(std::string_view code, std::string_view message) {
     rc = kCodeConstraint;
   if (rc == kCodeError && message.find("database is locked") != std::string_view::npos)
     rc = kCodeBusy;
-  return Error(rc, std::string(message), code.empty() ? std::string("UNKNOWN") : std::string(code));
+  return Error(rc, std::string(message), code.empty() ? std::string("UNKNOWN") : std::string(code),
+               constraint_from_message(rc, message));
 }
 
 Error server_error(const json::value& error) {

@@ -36,6 +36,20 @@ struct StmtResult {
 
 StmtResult decode_stmt_result(const json::value& result);
 
+// --- requests ---------------------------------------------------------------------------
+
+json::array encode_values(const std::vector<Value>& values);
+// An `execute` request of `sql`, or of the SQL stored on the server as `sql_id`.
+json::object execute_request(const std::string& sql, const std::vector<Value>& args,
+                             std::optional<std::int32_t> sql_id = {});
+// A step of a `batch` request: `sql` with `args`, run when `condition` holds (null: always).
+json::object batch_step(std::string_view sql, json::array args = {},
+                        json::value condition = nullptr);
+// The conditions "step `step` succeeded" and "step `step` did not succeed".
+json::value step_succeeded(std::size_t step);
+json::value step_failed(std::size_t step);
+json::object batch_request(json::array steps);
+
 // The engine error for a Hrana error object: the server's code is kept, the SQLite result code
 // is derived from it (or from the message for servers that use their own codes).
 Error server_error(const json::value& error);

@@ -326,9 +326,10 @@ void HttpClient::fail(const std::string& what, bool sent) {
 }
 
 unsigned HttpClient::start_streaming(std::string_view path, std::string_view body,
-                                     std::string& error_body) {
+                                     std::string& error_body, Deadline* until) {
   Impl& impl = *impl_;
-  Deadline deadline;
+  Deadline own;
+  Deadline& deadline = until != nullptr ? *until : own;
   prepare_exchange(deadline);
 
   http::request<http::string_body> req(http::verb::post, url_.path + std::string(path), 11);

@@ -136,8 +136,10 @@ class HttpClient {
                        std::string_view content_type, const HttpExtras& extras,
                        Deadline* deadline = nullptr);
   // A POST whose answer is read piece by piece (Hrana cursors). Answers the status; for a
-  // status other than 200 the whole body is read into `body` and the answer is complete.
-  unsigned start_streaming(std::string_view path, std::string_view body, std::string& error_body);
+  // status other than 200 the whole body is read into `error_body` and the answer is complete.
+  // `deadline`: as for request(), up to the answer's status line and headers.
+  unsigned start_streaming(std::string_view path, std::string_view body, std::string& error_body,
+                           Deadline* deadline = nullptr);
   // Appends the next piece of the streamed body to `out` (up to `max` bytes); false once the
   // body has ended (the connection is then free for the next request). Throws TransportError.
   // `deadline`: when the read must have ended (set here when empty; null: request_timeout).

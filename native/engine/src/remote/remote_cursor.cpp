@@ -1,9 +1,9 @@
 // Cursors over `v3/cursor` (Hrana 3 over HTTP): the answer is a first line with the stream's
 // baton, then one JSON entry a line (step_begin, row, step_end, step_error, error), read from
 // the socket as the rows are stepped.
-#include <charconv>
+#include "remote_cursor.hpp"
 
-#include "remote_connection.hpp"
+#include <charconv>
 
 namespace ecto_libsql::remote {
 
@@ -33,86 +33,56 @@ std::int64_t integer_field(const json::object& obj, std::string_view key) {
 
 }  // namespace
 
-// --- RemoteConnection ------------------------------------------------------------------------
+// --- HranaStream ------------------------------------------------------------------------------
 
-std::shared_ptr<Statement> RemoteConnection::open_cursor(std::string_view sql,
-                                                         const Params& params) {
-  std::shared_ptr<Statement> stmt = prepare(sql);
-  stmt->bind(params);
-  std::static_pointer_cast<RemoteStatement>(stmt)->stream_rows();
-  return stmt;
-}
-
-bool RemoteConnection::can_stream() const noexcept {
+bool HranaStream::can_stream() const noexcept {
   // Over WebSocket the connection's only stream would be held by the cursor; a stream the
   // server moved elsewhere (base_url) keeps to the pipeline.
   return protocol_ == Protocol::V3 && !ws_ && !stream_http_;
 }
 
-void RemoteConnection::settle_cursor() {
+void HranaStream::settle_cursor() {
   if (active_cursor_ != nullptr && !active_cursor_->own_stream()) active_cursor_->drain();
 }
 
-void RemoteConnection::follow(const json::value* base_url) {
-  if (!baton_ || base_url == nullptr || !base_url->is_string()) return;
-  Url url = parse_url(std::string(base_url->get_string()));
-  stream_pipeline_path_ = pipeline_path_;
-  const Url& current = http_->url();
-  if (url.host == current.host && url.port == current.port && url.tls == current.tls &&
-      url.path == current.path) {
-    stream_http_.reset();
-  } else {
-    stream_http_ = make_http(url);
+void HranaStream::cursor_done(const CursorReader* cursor) noexcept {
+  if (active_cursor_ == cursor) active_cursor_ = nullptr;
+}
+
+void HranaStream::continue_after_cursor(std::optional<std::string> baton,
+                                        const json::value* base_url) {
+  baton_ = std::move(baton);
+  follow(base_url);
+}
+
+void HranaStream::close_cursor_stream(HttpClient& client, const std::string& baton) noexcept {
+  if (closed_) return;
+  try {
+    json::object body{{"baton", baton}, {"requests", json::array{json::object{{"type", "close"}}}}};
+    client.request(true, pipeline_path_, json::serialize(body));
+  } catch (...) {
+    // The server expires abandoned streams itself.
   }
 }
 
-std::unique_ptr<CursorReader> RemoteConnection::stream(const std::string& sql,
+std::unique_ptr<CursorReader> HranaStream::open_cursor(const std::string& sql,
                                                        const std::vector<Value>& args) {
-  require_open();
   // One answer at a time on the cursor socket; the previous cursor keeps its rows in memory.
   if (active_cursor_ != nullptr) active_cursor_->drain();
   if (!cursor_http_) cursor_http_ = make_http(http_->url());
-  json::array args_json;
-  args_json.reserve(args.size());
-  for (const Value& v : args)
-    args_json.push_back(encode_value(v));
-  json::object stmt{{"sql", sql}, {"args", std::move(args_json)}};
-  json::array steps{json::object{{"stmt", std::move(stmt)}}};
   json::object body;
-  const bool own = !in_transaction_;
+  const bool own = !transaction_.open();
   body["baton"] = !own && baton_ ? json::value(json::string(*baton_)) : json::value(nullptr);
-  body["batch"] = json::object{{"steps", std::move(steps)}};
+  body["batch"] = json::object{{"steps", json::array{batch_step(sql, encode_values(args))}}};
+  const std::string request = json::serialize(body);
   auto reader = std::make_unique<CursorReader>(*this, *cursor_http_, own);
   std::string error_body;
-  unsigned status = 0;
-  try {
-    status = cursor_http_->start_streaming("/v3/cursor", json::serialize(body), error_body);
-  } catch (const TransportError& e) {
-    if (!own) {
-      lose_transaction();
-      throw Error(kCodeIoErr,
-                  "remote: connection lost inside a transaction; the transaction did not "
-                  "complete and was abandoned (" +
-                      e.message() + ")",
-                  "CONNECTION_LOST");
-    }
-    throw Error(kCodeIoErr, e.message(), "CONNECTION_LOST");
-  } catch (const Error& e) {
-    if (e.code() == kCodeInterrupt && !own) {
-      lose_transaction();
-      throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
-    }
-    throw;
-  }
-  if (status != 200) {
-    Error error = http_error(HttpResponse{status, std::move(error_body), {}});
-    if (!own) {
-      lose_transaction();
-      throw Error(error.code(), "remote: the transaction was abandoned: " + error.message(),
-                  error.remote_code());
-    }
-    throw error;
-  }
+  // A read: sent once more on a fresh connection when the connection was lost outside a
+  // transaction.
+  const unsigned status = with_retry(true, [&](bool /*retry*/, Deadline& deadline) {
+    return cursor_http_->start_streaming("/v3/cursor", request, error_body, &deadline);
+  });
+  if (status != 200) throw refused(HttpResponse{status, std::move(error_body), {}}, !own);
   active_cursor_ = reader.get();
   reader->open();
   return reader;
@@ -120,40 +90,24 @@ std::unique_ptr<CursorReader> RemoteConnection::stream(const std::string& sql,
 
 // --- CursorReader ----------------------------------------------------------------------------
 
-CursorReader::CursorReader(RemoteConnection& conn, HttpClient& client, bool own_stream)
-    : conn_(conn),
+CursorReader::CursorReader(HranaStream& stream, HttpClient& client, bool own_stream)
+    : stream_(stream),
       client_(client),
       own_stream_(own_stream),
-      interrupts_seen_(conn.interrupter_.count()) {}
+      interrupts_seen_(stream.interrupter().count()) {}
 
 CursorReader::~CursorReader() {
   finish();
 }
 
 void CursorReader::lost(const Error& error) {
-  if (own_stream_) throw error;  // NOLINT(cert-err60-cpp)
-  // The transaction's stream went with the socket.
-  conn_.lose_transaction();
-  if (error.code() == kCodeInterrupt) {
-    throw Error(kCodeInterrupt, "interrupted; the transaction was abandoned");
-  }
-  if (error.code() == kCodeTooBig) {
-    throw Error(kCodeTooBig, error.message() + "; the transaction was abandoned");
-  }
-  if (error.code() == kCodeIoErr) {
-    throw Error(kCodeIoErr,
-                "remote: connection lost inside a transaction; the transaction did not "
-                "complete and was abandoned (" +
-                    error.message() + ")",
-                "CONNECTION_LOST");
-  }
-  throw error;  // NOLINT(cert-err60-cpp)
+  throw stream_.failure(error, !own_stream_);
 }
 
 json::value CursorReader::next_entry() {
   // request_timeout and max_response_size bound each entry (one row), not the answer.
   Deadline deadline;
-  const std::size_t limit = conn_.max_response_size_;
+  const std::size_t limit = stream_.max_response_size();
   for (;;) {
     const std::size_t newline = pending_.find('\n', parsed_);
     if (newline != std::string::npos) {
@@ -176,7 +130,7 @@ json::value CursorReader::next_entry() {
     // Keep only the unparsed tail before reading more.
     pending_.erase(0, parsed_);
     parsed_ = 0;
-    if (conn_.interrupter_.count() != interrupts_seen_) {
+    if (stream_.interrupter().count() != interrupts_seen_) {
       // interrupt() came between two reads of this answer: it stops the cursor all the same.
       client_.disconnect();
       body_done_ = true;
@@ -191,16 +145,13 @@ json::value CursorReader::next_entry() {
     const std::size_t before = pending_.size();
     try {
       more = client_.read_streaming(pending_, kReadPiece, &deadline);
-    } catch (const TransportError& e) {
-      body_done_ = true;
-      lost(Error(kCodeIoErr, e.message(), "CONNECTION_LOST"));
     } catch (const Error& e) {
       body_done_ = true;
       lost(e);
     }
     if (!more) {
       body_done_ = true;
-      if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+      stream_.cursor_done(this);
     }
     // What drain() keeps in memory is a buffered reply: the limit holds for it as a whole.
     if (draining_ && limit != 0 && (drained_ += pending_.size() - before) > limit) {
@@ -223,8 +174,7 @@ void CursorReader::open() {
   if (own_stream_) {
     baton_ = std::move(next);
   } else {
-    conn_.baton_ = std::move(next);
-    conn_.follow(obj.if_contains("base_url"));
+    stream_.continue_after_cursor(std::move(next), obj.if_contains("base_url"));
   }
   // Up to the step's columns, so that they are known before the first row.
   while (columns_.empty() && !rows_done_) {
@@ -319,7 +269,7 @@ Step CursorReader::step(const ExecBudget* /*budget*/) {
 }
 
 void CursorReader::drain() {
-  if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+  stream_.cursor_done(this);
   draining_ = true;
   try {
     while (!rows_done_) {
@@ -351,7 +301,7 @@ void CursorReader::drain() {
 }
 
 void CursorReader::finish() noexcept {
-  if (conn_.active_cursor_ == this) conn_.active_cursor_ = nullptr;
+  stream_.cursor_done(this);
   if (!body_done_) {
     if (own_stream_ && !rows_done_) {
       // Nobody else uses this stream: dropping the socket ends the answer.
@@ -365,21 +315,22 @@ void CursorReader::finish() noexcept {
       } catch (...) {
         client_.disconnect();
         body_done_ = true;
-        conn_.lose_transaction();
+        stream_.abandon();
       }
     }
   }
-  if (own_stream_ && baton_ && conn_.open_) {
-    // Close the cursor's stream on the server at once rather than leave it to expire.
-    try {
-      json::object body{{"baton", *baton_},
-                        {"requests", json::array{json::object{{"type", "close"}}}}};
-      client_.request(true, conn_.pipeline_path_, json::serialize(body));
-    } catch (...) {
-      // The server expires abandoned streams itself.
-    }
+  if (own_stream_ && baton_) {
+    stream_.close_cursor_stream(client_, *baton_);
     baton_.reset();
   }
+}
+
+std::vector<ColumnInfo> CursorReader::columns() const {
+  std::vector<ColumnInfo> out;
+  out.reserve(columns_.size());
+  for (std::size_t i = 0; i < columns_.size(); ++i)
+    out.push_back(ColumnInfo{columns_[i], columns_[i], decltypes_[i]});
+  return out;
 }
 
 std::string_view CursorReader::column_name(int index) const {

@@ -9,8 +9,6 @@
 namespace ecto_libsql::replica::grpc {
 namespace {
 
-constexpr int kCodeProtocol = 15;  // SQLITE_PROTOCOL
-
 [[noreturn]] void malformed(const std::string& what) {
   throw Error(kCodeProtocol, "libSQL gRPC replication log: malformed answer: " + what);
 }

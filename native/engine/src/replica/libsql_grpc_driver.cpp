@@ -14,7 +14,6 @@ namespace ecto_libsql::replica {
 namespace {
 
 constexpr std::size_t kApplyBytes = std::size_t{64} << 20;
-constexpr int kCodeProtocol = 15;
 constexpr std::string_view kService = "/wal_log.ReplicationLog/";
 constexpr std::uint64_t kNone = UINT64_MAX;
 
@@ -198,7 +197,7 @@ class LibsqlGrpcDriver final : public SyncDriver {
                  ")";
     }
     if (failed.status == grpc::kUnauthenticated || failed.status == grpc::kPermissionDenied) {
-      return Error(23, message + " — the server refused the auth token");
+      return Error(kCodeAuth, message + " — the server refused the auth token");
     }
     return Error(kCodeIoErr, message);
   }

@@ -22,7 +22,6 @@ namespace {
 
 constexpr std::uint32_t kPullBatch = 128;
 constexpr std::size_t kApplyBytes = std::size_t{64} << 20;
-constexpr int kCodeProtocol = 15;
 
 std::optional<std::uint64_t> json_number(const std::string& body, std::string_view key) {
   json::error_code ec;

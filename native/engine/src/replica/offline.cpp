@@ -31,7 +31,6 @@ std::function<void(OfflineStep)>& fault_hook() {
 void reached(OfflineStep step) {
   if (fault_hook()) fault_hook()(step);
 }
-constexpr int kCodeProtocol = 15;
 
 void remove_if_present(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {

@@ -186,7 +186,7 @@ void apply_locked(sqlite3* db, const PageSet& reply, bool encrypted) {
   }
   std::string first = pages.count(1) ? std::string(pages[1]) : old_first;
   if (first.empty() || reply.db_size() == 0) {
-    throw Error(15, "sync: the server's reply has no database header page");
+    throw Error(kCodeProtocol, "sync: the server's reply has no database header page");
   }
   localise_header(first,
                   old_pages > 0
@@ -391,7 +391,7 @@ void bootstrap(const std::string& database, const PageSet& reply,
     if (pgno <= pages.size()) pages[pgno - 1] = data;
   }
   if (pages.empty() || pages[0].empty()) {
-    throw Error(15, "sync: the server's reply has no database header page");
+    throw Error(kCodeProtocol, "sync: the server's reply has no database header page");
   }
   std::string first(pages[0]);
   localise_header(first, 1, reply.db_size());

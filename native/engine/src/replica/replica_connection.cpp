@@ -22,7 +22,7 @@ std::int64_t revision_number(const std::string& revision) {
   try {
     return std::stoll(revision);
   } catch (const std::exception&) {
-    throw Error(15, "sync server revision is not a number: " + revision);
+    throw Error(kCodeProtocol, "sync server revision is not a number: " + revision);
   }
 }
 

@@ -1,42 +1,9 @@
 #include "replica/routed_statement.hpp"
 
+#include "ecto_libsql/parameters.hpp"
 #include "ecto_libsql/replica/replica_connection.hpp"
 
 namespace ecto_libsql::replica {
-namespace {
-
-Value own(const ParamValue& v) {
-  return std::visit(
-      [](const auto& x) -> Value {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string_view>) {
-          return std::string(x);
-        } else if constexpr (std::is_same_v<T, BlobView>) {
-          return std::vector<std::byte>(x.bytes.begin(), x.bytes.end());
-        } else {
-          return x;
-        }
-      },
-      v);
-}
-
-ParamValue view(const Value& v) {
-  return std::visit(
-      [](const auto& x) -> ParamValue {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          return std::string_view(x);
-        } else if constexpr (std::is_same_v<T, std::vector<std::byte>>) {
-          return BlobView{std::span<const std::byte>(x)};
-        } else {
-          return x;
-        }
-      },
-      v);
-}
-
-}  // namespace
-
 bool may_run_on_server(const sql::Classification& cls, const Error& local_error) noexcept {
   if ((local_error.code() & 0xff) != kCodeError) return false;
   return cls.command == sql::Command::Insert || cls.command == sql::Command::Update ||
@@ -102,16 +69,9 @@ void RoutedStatement::bind(const Params& params) {
   Statement& checker = local_ ? *local_ : *server_;
   checker.bind(params);
   bound_to_ = &checker;
-  named_ = params.is_named;
-  if (params.is_named) {
-    for (const NamedParam& p : params.named) {
-      names_.emplace_back(p.name);
-      values_.push_back(own(p.value));
-    }
-  } else {
-    for (const ParamValue& p : params.positional)
-      values_.push_back(own(p));
-  }
+  // Kept in parameter order for the place the statement runs.
+  for (const ParamValue* value : parameter_values(parameter_names_of(checker), params))
+    values_.push_back(owned_value(*value));
   bound_ = true;
 }
 
@@ -121,7 +81,6 @@ void RoutedStatement::reset() noexcept {
   if (local_) local_->reset();
   if (server_) server_->reset();
   values_.clear();
-  names_.clear();
   bound_ = false;
   bound_to_ = nullptr;
 }
@@ -170,14 +129,8 @@ Statement& RoutedStatement::start() {
   }
   if (bound_ && bound_to_ != target) {
     Params params;
-    params.is_named = named_;
-    for (std::size_t i = 0; i < values_.size(); ++i) {
-      if (named_) {
-        params.named.push_back(NamedParam{names_[i], view(values_[i])});
-      } else {
-        params.positional.push_back(view(values_[i]));
-      }
-    }
+    for (const Value& value : values_)
+      params.positional.push_back(borrowed_value(value));
     params.borrowed = true;  // values_ lives until the statement is reset
     target->bind(params);
     bound_to_ = target;

@@ -80,11 +80,9 @@ class RoutedStatement final : public Statement {
   bool was_in_transaction_ = false;
   bool finished_ = false;
   bool closed_ = false;
-  // Owned copies of the bound parameters (the caller's bytes may not outlive bind()), for the
-  // place that was not bound by bind().
+  // Owned copies of the bound parameters in parameter order (the caller's bytes may not outlive
+  // bind()), for the place that was not bound by bind().
   std::vector<Value> values_;
-  std::vector<std::string> names_;
-  bool named_ = false;
   bool bound_ = false;
   const Statement* bound_to_ = nullptr;
 };

@@ -51,7 +51,7 @@ Error answer_error(ProtocolKind kind, std::string_view request, const HttpReply&
   const std::string body = client.excerpt(reply.body);
   if (!body.empty()) message += ": " + body;
   if (reply.status == 401 || reply.status == 403) {
-    return Error(23, message + " — the server refused the auth token");
+    return Error(kCodeAuth, message + " — the server refused the auth token");
   }
   return Error(kCodeIoErr, message);
 }
@@ -93,9 +93,10 @@ ProtocolKind probe_protocol(const SyncTarget& target) {
       return ProtocolKind::Turso;  // not a gRPC-web answer
     }
     if (answer.status == grpc::kUnauthenticated || answer.status == grpc::kPermissionDenied) {
-      throw Error(23, std::string(protocol_title(ProtocolKind::LibsqlGrpc)) +
-                          ": Hello answered gRPC status " + std::to_string(answer.status) + ": " +
-                          client.excerpt(answer.message) + " — the server refused the auth token");
+      throw Error(kCodeAuth, std::string(protocol_title(ProtocolKind::LibsqlGrpc)) +
+                                 ": Hello answered gRPC status " + std::to_string(answer.status) +
+                                 ": " + client.excerpt(answer.message) +
+                                 " — the server refused the auth token");
     }
     // Any gRPC answer (NAMESPACE_DOESNT_EXIST included) means the server speaks it.
     if (answer.status >= 0 || !answer.messages.empty()) return ProtocolKind::LibsqlGrpc;

@@ -5,8 +5,6 @@
 namespace ecto_libsql::replica {
 namespace {
 
-constexpr int kCodeProtocol = 15;  // SQLITE_PROTOCOL
-
 std::uint32_t be32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) |

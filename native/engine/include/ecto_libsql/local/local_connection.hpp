@@ -106,7 +106,9 @@ class LocalConnection final : public Connection {
   static void rollback_hook(void* self) noexcept;
   static int authorizer_trampoline(void* self, int action, const char* a1, const char* a2,
                                    const char* db, const char* trigger) noexcept;
-  std::string constraint_index_suffix(std::string_view message);
+  // The unique index made by CREATE INDEX over exactly the columns a "UNIQUE constraint failed"
+  // message names, or nullopt.
+  std::optional<std::string> unique_index_of(std::string_view message);
   // The vector-index path for `stmt` (vector-index DDL), or `stmt` itself.
   std::shared_ptr<Statement> with_vector_path(std::shared_ptr<Statement> stmt);
   // Prepares the vector indexes of the database once, before the first statements. Answers
