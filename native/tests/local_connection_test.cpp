@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <thread>
 
 #include "test_support.hpp"
@@ -349,6 +352,37 @@ TEST(LocalConnection, ClosingConnectionClosesUserStatements) {
   conn->close();
   EXPECT_TRUE(stmt->closed());
   EXPECT_THROW(stmt->bind(Params{}), Error);
+}
+
+// A table another connection created must not look missing because that connection (or a
+// third) holds the lock when this one compiles a statement: SQLite then cannot check its cached
+// schema, and answers "no such table" unless the schema is read again, waiting for the lock.
+TEST(LocalConnection, PrepareSeesATableCreatedWhileAnotherConnectionHoldsTheLock) {
+  // memdb's locks are a rollback journal's: an EXCLUSIVE lock keeps readers out.
+  const std::string db = "file:/prepare_schema_" +
+                         std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                         std::to_string(reinterpret_cast<std::uintptr_t>(&db)) + "?vfs=memdb";
+  auto writer = open_local(db);
+  auto reader = open_local(db, 5000);
+  run(*writer, "CREATE TABLE first(x)");
+  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM first").size(), 1U);  // schema read
+  run(*writer, "CREATE TABLE t(x)");
+  run(*writer, "BEGIN EXCLUSIVE");
+  run(*writer, "INSERT INTO first VALUES (1)");
+  std::thread commit([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    run(*writer, "COMMIT");
+  });
+  EXPECT_NO_THROW(run(*reader, "INSERT INTO t VALUES (1)"));
+  commit.join();
+  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM t")[0][0], "1");
+  // A statement that is wrong stays an error, with SQLite's message.
+  try {
+    run(*reader, "INSERT INTO missing VALUES (1)");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "no such table: missing");
+  }
 }
 
 // EXPLAIN is compiled against the schema the connection last read: it must see an index that

@@ -125,15 +125,7 @@ std::shared_ptr<Statement> LocalConnection::prepare(std::string_view sql) {
   prepare_vector_indexes(nullptr);
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-  if (rc == SQLITE_OK && raw != nullptr && sqlite3_stmt_isexplain(raw) != 0) {
-    sqlite3_finalize(raw);
-    raw = nullptr;
-    refresh_schema();
-    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                            SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-  }
+  const int rc = prepare_current(sql, raw, tail);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(raw);
     throw_error(rc);
@@ -191,16 +183,7 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   enter_budget(budget, false);
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-  const bool explain = rc == SQLITE_OK && raw != nullptr && sqlite3_stmt_isexplain(raw) != 0;
-  if (explain) {
-    sqlite3_finalize(raw);
-    raw = nullptr;
-    refresh_schema();
-    rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                            SQLITE_PREPARE_PERSISTENT, &raw, &tail);
-  }
+  const int rc = prepare_current(sql, raw, tail);
   const bool yielded = leave_budget();
   if (rc != SQLITE_OK) {
     sqlite3_finalize(raw);
@@ -217,7 +200,7 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
   }
   std::unique_ptr<Statement> stmt = std::make_unique<LocalStatement>(*this, raw, sql);
   // A cached EXPLAIN would keep answering the plan of the schema it was prepared on.
-  if (explain) return {std::move(stmt), nullptr};
+  if (sqlite3_stmt_isexplain(raw) != 0) return {std::move(stmt), nullptr};
   if (vector_ && vector_->wants(*stmt)) return {vector_->wrap(std::move(stmt)), back};
   return {std::move(stmt), back};
 }
@@ -226,6 +209,27 @@ StatementLease LocalConnection::acquire(std::string_view sql, const ExecBudget* 
 // that it is current: a statement that runs checks it (and is prepared again when another
 // connection changed it), but an EXPLAIN never runs, so it could answer the plan of a schema
 // without an index another connection has since created. Reading sqlite_schema checks it.
+int LocalConnection::prepare_current(std::string_view sql, sqlite3_stmt*& raw, const char*& tail) {
+  auto prepare = [&] {
+    return sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  };
+  int rc = prepare();
+  // SQLite compiles against the schema this connection last read. It checks that schema when
+  // a statement runs, but not for EXPLAIN, and after a failed prepare ("no such table") only
+  // when it can take a read lock at once: while another connection writes, a table it created
+  // a moment ago looked missing. Both read the current schema (waiting for the lock within
+  // busy_timeout) and compile again.
+  const bool explain = rc == SQLITE_OK && raw != nullptr && sqlite3_stmt_isexplain(raw) != 0;
+  if (explain || rc == SQLITE_ERROR) {
+    sqlite3_finalize(raw);
+    raw = nullptr;
+    refresh_schema();
+    rc = prepare();
+  }
+  return rc;
+}
+
 void LocalConnection::refresh_schema() noexcept {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, &stmt, nullptr) ==

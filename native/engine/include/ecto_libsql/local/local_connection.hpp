@@ -119,6 +119,8 @@ class LocalConnection final : public Connection {
   void clear_cache() noexcept;
   void return_to_cache(std::unique_ptr<Statement> stmt) noexcept;
   void refresh_schema() noexcept;
+  // sqlite3_prepare_v3 against the current schema (see the definition); answers its code.
+  int prepare_current(std::string_view sql, sqlite3_stmt*& raw, const char*& tail);
 
   sqlite3* db_ = nullptr;
   // Guards db_ against close() while interrupt() reads it from another thread.
