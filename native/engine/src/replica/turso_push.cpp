@@ -272,6 +272,18 @@ class Differ {
     return tables_.emplace(table, std::move(t)).first->second;
   }
 
+  // A step of `sql` for each row `select` answers, the row's values its arguments.
+  void add_rows(const std::string& select, const std::string& sql) {
+    Stmt s = prepare(db_, select);
+    while (step(db_, s.get())) {
+      PushStep p{sql, {}, false};
+      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
+        p.args.push_back(value(s.get(), i));
+      out_.steps.push_back(std::move(p));
+      ++out_.rows;
+    }
+  }
+
   void add_schema(std::string sql) {
     ++out_.schema;
     out_.steps.push_back(PushStep{std::move(sql), {}, false});
@@ -357,15 +369,9 @@ class Differ {
     select += " FROM base." + sql::quote_identifier(table) +
               " b WHERE NOT EXISTS (SELECT 1 FROM main." + sql::quote_identifier(table) +
               " m WHERE " + match(t, "b", "m") + ")";
-    std::string sql = "DELETE FROM " + sql::quote_identifier(table) + " WHERE " + key_predicate(t);
-    Stmt s = prepare(db_, select);
-    while (step(db_, s.get())) {
-      PushStep p{sql, {}, false};
-      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
-        p.args.push_back(value(s.get(), i));
-      out_.steps.push_back(std::move(p));
-      ++out_.rows;
-    }
+    const std::string sql =
+        "DELETE FROM " + sql::quote_identifier(table) + " WHERE " + key_predicate(t);
+    add_rows(select, sql);
   }
 
   std::string key_predicate(const TableInfo& t) const {
@@ -458,14 +464,7 @@ class Differ {
                 " b WHERE " + match(t, "m", "b") + ")";
     }
     select += t.rowid ? " ORDER BY m.rowid" : "";
-    Stmt s = prepare(db_, select);
-    while (step(db_, s.get())) {
-      PushStep p{sql, {}, false};
-      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
-        p.args.push_back(value(s.get(), i));
-      out_.steps.push_back(std::move(p));
-      ++out_.rows;
-    }
+    add_rows(select, sql);
   }
 
   sqlite3* db_;
