@@ -51,6 +51,10 @@ bool keyword_equals(std::string_view word, std::string_view keyword) noexcept;
 // quote read as one ([...] has no escape). Other text is answered as it is.
 std::string unquote(std::string_view token_text);
 
+// An identifier or a string literal quoted for SQL, an inner quote doubled: "na""me", 'te''xt'.
+std::string quote_identifier(std::string_view name);
+std::string quote_string(std::string_view text);
+
 // What a statement is, as `EctoLibSql.Native.detect_command/1` reports it.
 enum class Command {
   Select,

@@ -55,6 +55,26 @@ std::string unquote(std::string_view token_text) {
   return out;
 }
 
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (const char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string quote_string(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
 bool Lexer::next(Token& token) noexcept {
   const std::size_t n = sql_.size();
   if (pos_ >= n) return false;

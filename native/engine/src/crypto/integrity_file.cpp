@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -41,30 +42,34 @@ off_t entry_offset(std::uint32_t pgno) {
   return kHeaderSize + static_cast<off_t>(pgno - 1) * kEntrySize;
 }
 
-bool read_all(int fd, void* out, std::size_t size, off_t offset) {
-  auto* p = static_cast<std::uint8_t*>(out);
-  while (size > 0) {
-    const ssize_t n = ::pread(fd, p, size, offset);
+// Moves up to `size` bytes at `offset` with `op` (pread or pwrite), resuming after a signal
+// or a short transfer; answers how many moved (fewer at the end of the file or on an error).
+template <typename Byte, typename Op>
+std::size_t transfer(Byte* bytes, std::size_t size, off_t offset, Op op) {
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = op(bytes + done, size - done, offset + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-    offset += n;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
   }
-  return true;
+  return done;
+}
+
+std::size_t read_up_to(int fd, void* out, std::size_t size, off_t offset) {
+  return transfer(static_cast<std::uint8_t*>(out), size, offset,
+                  [fd](std::uint8_t* p, std::size_t n, off_t at) { return ::pread(fd, p, n, at); });
+}
+
+bool read_all(int fd, void* out, std::size_t size, off_t offset) {
+  return read_up_to(fd, out, size, offset) == size;
 }
 
 bool write_all(int fd, const void* data, std::size_t size, off_t offset) {
-  const auto* p = static_cast<const std::uint8_t*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pwrite(fd, p, size, offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
-    offset += n;
-  }
-  return true;
+  const auto write = [fd](const std::uint8_t* p, std::size_t n, off_t at) {
+    return ::pwrite(fd, p, n, at);
+  };
+  return transfer(static_cast<const std::uint8_t*>(data), size, offset, write) == size;
 }
 
 const EVP_CIPHER* gcm_cipher() {
@@ -200,14 +205,7 @@ const std::uint8_t* IntegrityFile::cached_entry(std::uint32_t pgno) noexcept {
     if (entries.empty()) {
       entries.assign(kBlockSize, 0);
       const off_t at = entry_offset(static_cast<std::uint32_t>(block * kBlockEntries + 1));
-      std::size_t filled = 0;
-      while (filled < kBlockSize) {
-        const ssize_t n = ::pread(fd_, entries.data() + filled, kBlockSize - filled,
-                                  at + static_cast<off_t>(filled));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // past the end: entries stay zero
-        filled += static_cast<std::size_t>(n);
-      }
+      read_up_to(fd_, entries.data(), kBlockSize, at);  // past the end: entries stay zero
     }
     return entries.data() + ((pgno - 1) % kBlockEntries) * kEntrySize;
   } catch (...) {

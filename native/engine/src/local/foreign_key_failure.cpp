@@ -13,16 +13,6 @@ namespace {
 // checked table by table.
 constexpr std::size_t kRowChecks = 10000;
 
-std::string quote(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 // A prepared query; finalised on scope exit.
 class Query {
  public:
@@ -111,14 +101,14 @@ std::vector<ForeignKey> foreign_keys_of(sqlite3* db, const std::string& table) {
 
 // SELECT 1 FROM child AS c WHERE <every key column set> AND no parent row matches.
 std::string violation_query(const ForeignKey& key, bool one_row) {
-  std::string sql = "SELECT 1 FROM " + quote(key.table) + " AS c WHERE ";
+  std::string sql = "SELECT 1 FROM " + sql::quote_identifier(key.table) + " AS c WHERE ";
   if (one_row) sql += "c.rowid = ?1 AND ";
   for (const auto& column : key.from)
-    sql += "c." + quote(column) + " IS NOT NULL AND ";
-  sql += "NOT EXISTS (SELECT 1 FROM " + quote(key.parent) + " AS p WHERE ";
+    sql += "c." + sql::quote_identifier(column) + " IS NOT NULL AND ";
+  sql += "NOT EXISTS (SELECT 1 FROM " + sql::quote_identifier(key.parent) + " AS p WHERE ";
   for (std::size_t i = 0; i < key.from.size() && i < key.to.size(); ++i) {
     if (i > 0) sql += " AND ";
-    sql += "p." + quote(key.to[i]) + " = c." + quote(key.from[i]);
+    sql += "p." + sql::quote_identifier(key.to[i]) + " = c." + sql::quote_identifier(key.from[i]);
   }
   sql += ") LIMIT 1";
   return sql;

@@ -2,7 +2,10 @@
 
 #include <array>
 #include <charconv>
+#include <cstddef>
+#include <span>
 #include <utility>
+#include <variant>
 
 namespace ecto_libsql::remote {
 
@@ -75,42 +78,36 @@ std::vector<std::byte> base64_decode(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// One Hrana value, from what an owned value or a borrowed parameter holds.
+json::value encode_typed(Null /*null*/) {
+  return json::object{{"type", "null"}};
+}
+json::value encode_typed(std::int64_t v) {
+  return json::object{{"type", "integer"}, {"value", std::to_string(v)}};
+}
+json::value encode_typed(double v) {
+  return json::object{{"type", "float"}, {"value", v}};
+}
+json::value encode_typed(std::string_view v) {
+  return json::object{{"type", "text"}, {"value", json::string_view(v.data(), v.size())}};
+}
+json::value encode_typed(std::span<const std::byte> v) {
+  return json::object{{"type", "blob"}, {"base64", base64_encode(v)}};
+}
+json::value encode_typed(BlobView v) {
+  return encode_typed(v.bytes);
+}
+
+}  // namespace
+
 json::value encode_value(const Value& value) {
-  return std::visit(
-      [](const auto& v) -> json::value {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Null>) {
-          return json::object{{"type", "null"}};
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          return json::object{{"type", "integer"}, {"value", std::to_string(v)}};
-        } else if constexpr (std::is_same_v<T, double>) {
-          return json::object{{"type", "float"}, {"value", v}};
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return json::object{{"type", "text"}, {"value", v}};
-        } else {
-          return json::object{{"type", "blob"}, {"base64", base64_encode(v)}};
-        }
-      },
-      value);
+  return std::visit([](const auto& v) { return encode_typed(v); }, value);
 }
 
 json::value encode_param(const ParamValue& value) {
-  return std::visit(
-      [](const auto& v) -> json::value {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, Null>) {
-          return json::object{{"type", "null"}};
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          return json::object{{"type", "integer"}, {"value", std::to_string(v)}};
-        } else if constexpr (std::is_same_v<T, double>) {
-          return json::object{{"type", "float"}, {"value", v}};
-        } else if constexpr (std::is_same_v<T, std::string_view>) {
-          return json::object{{"type", "text"}, {"value", json::string_view(v.data(), v.size())}};
-        } else {
-          return json::object{{"type", "blob"}, {"base64", base64_encode(v.bytes)}};
-        }
-      },
-      value);
+  return std::visit([](const auto& v) { return encode_typed(v); }, value);
 }
 
 Value decode_value(const json::value& value) {

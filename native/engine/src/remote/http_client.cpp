@@ -12,8 +12,10 @@
 #include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "tls_context.hpp"
+#include "transport.hpp"
 
 namespace ecto_libsql::remote {
 
@@ -159,65 +161,19 @@ bool peer_closed(tcp::socket& socket) {
 
 void HttpClient::connect(const Deadline& deadline) {
   Impl& impl = *impl_;
-  // A reconnect for a retried request has only what is left of the request's time.
-  const auto until = [&] {
-    const auto own = Clock::now() + connect_timeout_;
-    return deadline && *deadline < own ? *deadline : own;
-  };
-  beast::error_code ec;
-  tcp::resolver resolver(impl.ioc);
-  tcp::resolver::results_type endpoints;
-  resolver.async_resolve(url_.host, url_.port,
-                         [&](beast::error_code e, tcp::resolver::results_type r) {
-                           ec = e;
-                           endpoints = std::move(r);
-                         });
-  impl.drive();
-  if (ec)
-    throw TransportError("Failed to connect: cannot resolve " + url_.host + ": " + ec.message(),
-                         false);
-  beast::tcp_stream stream(impl.ioc);
-  stream.expires_at(until());
-  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-  impl.drive();
-  if (ec) {
-    throw TransportError(
-        "Failed to connect to " + url_.host + ":" + url_.port + ": " +
-            (ec == beast::error::timeout ? std::string("timed out") : ec.message()),
-        false);
-  }
-  stream.socket().set_option(tcp::no_delay(true), ec);
+  beast::tcp_stream stream =
+      connect_tcp(impl.ioc, url_, connect_deadline(deadline, connect_timeout_));
   if (!url_.tls) {
     impl.plain.emplace(std::move(stream));
     return;
   }
   impl.secure.emplace(std::move(stream), *impl.ssl_ctx);
-  if (!SSL_set_tlsext_host_name(impl.secure->native_handle(), url_.host.c_str())) {
+  try {
+    // The handshake has a connect timeout of its own.
+    tls_handshake(*impl.secure, impl.ioc, url_.host, connect_deadline(deadline, connect_timeout_));
+  } catch (...) {
     impl.secure.reset();
-    throw TransportError("Failed to connect: cannot set the TLS server name", false);
-  }
-  impl.secure->set_verify_callback([check = asio::ssl::host_name_verification(url_.host)](
-                                       bool preverified, asio::ssl::verify_context& ctx) mutable {
-    const bool ok = check(preverified, ctx);
-    // Recorded, so that the handshake error names the host name as the reason.
-    if (preverified && !ok) {
-      X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
-    }
-    return ok;
-  });
-  beast::get_lowest_layer(*impl.secure).expires_at(until());
-  impl.secure->async_handshake(asio::ssl::stream_base::client,
-                               [&](beast::error_code e) { ec = e; });
-  impl.drive();
-  if (ec) {
-    std::string reason = ec.message();
-    const long verify = SSL_get_verify_result(impl.secure->native_handle());
-    if (verify != X509_V_OK) {
-      reason += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
-    }
-    impl.secure.reset();
-    throw TransportError(
-        "Failed to connect: TLS handshake with " + url_.host + " failed: " + reason, false);
+    throw;
   }
 }
 

@@ -4,6 +4,7 @@
 #include "remote_cursor.hpp"
 
 #include <charconv>
+#include <utility>
 
 namespace ecto_libsql::remote {
 
@@ -237,6 +238,18 @@ bool CursorReader::take(const json::value& entry, std::vector<Value>& row) {
   throw Error(kCodeError, "remote: unknown cursor entry", "PROTOCOL");
 }
 
+bool CursorReader::next_row(std::vector<Value>& row) {
+  while (!rows_done_) {
+    const json::value entry = next_entry();
+    if (entry.is_null()) {
+      rows_done_ = true;
+      return false;
+    }
+    if (take(entry, row)) return true;
+  }
+  return false;
+}
+
 Step CursorReader::step(const ExecBudget* /*budget*/) {
   has_row_ = false;
   if (!buffered_.empty()) {
@@ -248,16 +261,9 @@ Step CursorReader::step(const ExecBudget* /*budget*/) {
   // An error ends the rows for good: every later step answers it again.
   if (error_) throw *error_;  // NOLINT(cert-err60-cpp)
   try {
-    while (!rows_done_) {
-      const json::value entry = next_entry();
-      if (entry.is_null()) {
-        rows_done_ = true;
-        break;
-      }
-      if (take(entry, row_)) {
-        has_row_ = true;
-        return Step::Row;
-      }
+    if (next_row(row_)) {
+      has_row_ = true;
+      return Step::Row;
     }
   } catch (const Error& e) {
     error_ = e;
@@ -272,15 +278,8 @@ void CursorReader::drain() {
   stream_.cursor_done(this);
   draining_ = true;
   try {
-    while (!rows_done_) {
-      const json::value entry = next_entry();
-      if (entry.is_null()) {
-        rows_done_ = true;
-        break;
-      }
-      std::vector<Value> row;
-      if (take(entry, row)) buffered_.push_back(std::move(row));
-    }
+    for (std::vector<Value> row; next_row(row);)
+      buffered_.push_back(std::exchange(row, {}));
     while (!body_done_)
       next_entry();
   } catch (const Error& e) {

@@ -42,6 +42,9 @@ class CursorReader final : public ValueRowReader {
   json::value next_entry();
   // Handles a step_begin/step_end/error entry; answers true for a row (now in `row_`).
   bool take(const json::value& entry, std::vector<Value>& row);
+  // Reads entries up to the next row (answers true, the row in `row`) or the end of the rows
+  // (answers false, rows_done_ set).
+  bool next_row(std::vector<Value>& row);
   // Throws what a read of the answer that failed with `error` means (HranaStream::failure);
   // inside a transaction the transaction is abandoned with the stream.
   [[noreturn]] void lost(const Error& error);

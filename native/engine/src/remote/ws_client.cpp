@@ -8,8 +8,11 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 #include "tls_context.hpp"
+#include "transport.hpp"
 
 namespace ecto_libsql::remote {
 
@@ -75,44 +78,15 @@ void WsClient::disconnect() noexcept {
 
 void WsClient::connect(const Deadline& deadline) {
   Impl& impl = *impl_;
-  const auto until = [&] {
-    const auto own = Clock::now() + connect_timeout_;
-    return deadline && *deadline < own ? *deadline : own;
-  }();
-  beast::error_code ec;
-  tcp::resolver resolver(impl.ioc);
-  tcp::resolver::results_type endpoints;
-  resolver.async_resolve(url_.host, url_.port,
-                         [&](beast::error_code e, tcp::resolver::results_type r) {
-                           ec = e;
-                           endpoints = std::move(r);
-                         });
-  impl.drive();
-  if (ec) throw TransportError("Failed to connect: cannot resolve " + url_.host, false);
+  const auto until = connect_deadline(deadline, connect_timeout_);
+  beast::tcp_stream stream = connect_tcp(impl.ioc, url_, until);
   const std::string target = url_.path.empty() ? "/" : url_.path;
   const std::string host = url_.host + ":" + url_.port;
+  beast::error_code ec;
   auto handshake = [&](auto& ws) {
-    auto& lowest = beast::get_lowest_layer(ws);
-    lowest.expires_at(until);
-    lowest.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-    impl.drive();
-    if (ec) {
-      throw TransportError("Failed to connect to " + host + ": " + ec.message(), false);
-    }
-    // A large message goes out in several frames: without this, Nagle's algorithm holds the
-    // last one back until the server's delayed acknowledgement (about 40 ms).
-    beast::error_code ignored;
-    lowest.socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (!std::is_same_v<std::decay_t<decltype(ws)>,
                                   websocket::stream<beast::tcp_stream>>) {
-      if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), url_.host.c_str()))
-        throw TransportError("Failed to connect: cannot set the TLS server name", false);
-      ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(url_.host));
-      ws.next_layer().async_handshake(asio::ssl::stream_base::client,
-                                      [&](beast::error_code e) { ec = e; });
-      impl.drive();
-      if (ec)
-        throw TransportError("Failed to connect: TLS handshake failed: " + ec.message(), false);
+      tls_handshake(ws.next_layer(), impl.ioc, url_.host, until);
     }
     ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
       req.set(beast::http::field::sec_websocket_protocol, "hrana3");
@@ -132,7 +106,7 @@ void WsClient::connect(const Deadline& deadline) {
     ws.text(true);
   };
   if (url_.tls) {
-    impl.secure.emplace(impl.ioc, *impl.ssl_ctx);
+    impl.secure.emplace(std::move(stream), *impl.ssl_ctx);
     try {
       handshake(*impl.secure);
     } catch (...) {
@@ -140,7 +114,7 @@ void WsClient::connect(const Deadline& deadline) {
       throw;
     }
   } else {
-    impl.plain.emplace(impl.ioc);
+    impl.plain.emplace(std::move(stream));
     try {
       handshake(*impl.plain);
     } catch (...) {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "ecto_libsql/error.hpp"
+#include "ecto_libsql/sql_text.hpp"
 #include "remote/hrana_json.hpp"
 
 namespace ecto_libsql::replica {
@@ -90,24 +91,6 @@ bool same_value(sqlite3_stmt* s, int a, int b) {
   }
 }
 
-std::string quote(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 struct SchemaObject {
   std::string type;
   std::string name;
@@ -142,7 +125,7 @@ struct Column {
 std::vector<Column> columns(sqlite3* db, const char* schema_name, const std::string& table) {
   std::vector<Column> out;
   Stmt s = prepare(db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(" +
-                           literal(table) + ", " + literal(schema_name) + ")");
+                           sql::quote_string(table) + ", " + sql::quote_string(schema_name) + ")");
   while (step(db, s.get())) {
     Column c;
     c.name = text(s.get(), 0);
@@ -175,8 +158,8 @@ std::string if_not_exists(const std::string& sql) {
 bool without_rowid(sqlite3* db, const char* schema_name, const std::string& table) {
   // WITHOUT ROWID tables have no rowid column to select.
   sqlite3_stmt* raw = nullptr;
-  const std::string sql =
-      "SELECT rowid FROM " + std::string(schema_name) + "." + quote(table) + " LIMIT 0";
+  const std::string sql = "SELECT rowid FROM " + std::string(schema_name) + "." +
+                          sql::quote_identifier(table) + " LIMIT 0";
   const int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr);
   sqlite3_finalize(raw);
   return rc != SQLITE_OK;
@@ -225,11 +208,11 @@ class Differ {
         std::string word = o.type;
         for (char& c : word)
           c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        add_schema("DROP " + word + " IF EXISTS " + quote(o.name));
+        add_schema("DROP " + word + " IF EXISTS " + sql::quote_identifier(o.name));
       }
     }
     for (const auto& name : dropped_tables)
-      add_schema("DROP TABLE IF EXISTS " + quote(name));
+      add_schema("DROP TABLE IF EXISTS " + sql::quote_identifier(name));
     for (auto& a : alters) {
       ++out_.schema;
       out_.steps.push_back(std::move(a));
@@ -289,6 +272,18 @@ class Differ {
     return tables_.emplace(table, std::move(t)).first->second;
   }
 
+  // A step of `sql` for each row `select` answers, the row's values its arguments.
+  void add_rows(const std::string& select, const std::string& sql) {
+    Stmt s = prepare(db_, select);
+    while (step(db_, s.get())) {
+      PushStep p{sql, {}, false};
+      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
+        p.args.push_back(value(s.get(), i));
+      out_.steps.push_back(std::move(p));
+      ++out_.rows;
+    }
+  }
+
   void add_schema(std::string sql) {
     ++out_.schema;
     out_.steps.push_back(PushStep{std::move(sql), {}, false});
@@ -311,8 +306,10 @@ class Differ {
         ++i;
         ++j;
       } else if (before[i].pk == 0) {
-        out.push_back(PushStep{
-            "ALTER TABLE " + quote(table) + " DROP COLUMN " + quote(before[i].name), {}, false});
+        out.push_back(PushStep{"ALTER TABLE " + sql::quote_identifier(table) + " DROP COLUMN " +
+                                   sql::quote_identifier(before[i].name),
+                               {},
+                               false});
         ++i;
       } else {
         return false;
@@ -320,17 +317,20 @@ class Differ {
     }
     for (; i < before.size(); ++i) {
       if (before[i].pk != 0) return false;
-      out.push_back(PushStep{
-          "ALTER TABLE " + quote(table) + " DROP COLUMN " + quote(before[i].name), {}, false});
+      out.push_back(PushStep{"ALTER TABLE " + sql::quote_identifier(table) + " DROP COLUMN " +
+                                 sql::quote_identifier(before[i].name),
+                             {},
+                             false});
     }
     for (; j < now.size(); ++j) {
       const Column& c = now[j];
       if (c.pk != 0) return false;
-      std::string def = quote(c.name);
+      std::string def = sql::quote_identifier(c.name);
       if (!c.type.empty()) def += " " + c.type;
       if (c.not_null) def += " NOT NULL";
       if (c.default_sql) def += " DEFAULT " + *c.default_sql;
-      out.push_back(PushStep{"ALTER TABLE " + quote(table) + " ADD COLUMN " + def, {}, true});
+      out.push_back(
+          PushStep{"ALTER TABLE " + sql::quote_identifier(table) + " ADD COLUMN " + def, {}, true});
     }
     for (auto& s : out)
       steps.push_back(std::move(s));
@@ -342,7 +342,7 @@ class Differ {
     if (t.rowid) return std::string(b) + ".rowid = " + a + ".rowid";
     std::string out;
     for (std::size_t k = 0; k < t.pk.size(); ++k) {
-      const std::string c = quote(t.cols[t.pk[k]].name);
+      const std::string c = sql::quote_identifier(t.cols[t.pk[k]].name);
       out.append(k ? " AND " : "").append(b).append(".").append(c).append(" = ").append(a);
       out.append(".").append(c);
     }
@@ -365,25 +365,20 @@ class Differ {
     std::string select = "SELECT ";
     select += t.pk.empty() ? std::string("b.rowid") : std::string();
     for (std::size_t k = 0; k < t.pk.size(); ++k)
-      select += (k ? ", b." : "b.") + quote(t.cols[t.pk[k]].name);
-    select += " FROM base." + quote(table) + " b WHERE NOT EXISTS (SELECT 1 FROM main." +
-              quote(table) + " m WHERE " + match(t, "b", "m") + ")";
-    std::string sql = "DELETE FROM " + quote(table) + " WHERE " + key_predicate(t);
-    Stmt s = prepare(db_, select);
-    while (step(db_, s.get())) {
-      PushStep p{sql, {}, false};
-      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
-        p.args.push_back(value(s.get(), i));
-      out_.steps.push_back(std::move(p));
-      ++out_.rows;
-    }
+      select += (k ? ", b." : "b.") + sql::quote_identifier(t.cols[t.pk[k]].name);
+    select += " FROM base." + sql::quote_identifier(table) +
+              " b WHERE NOT EXISTS (SELECT 1 FROM main." + sql::quote_identifier(table) +
+              " m WHERE " + match(t, "b", "m") + ")";
+    const std::string sql =
+        "DELETE FROM " + sql::quote_identifier(table) + " WHERE " + key_predicate(t);
+    add_rows(select, sql);
   }
 
   std::string key_predicate(const TableInfo& t) const {
     if (t.pk.empty()) return "rowid = ?";
     std::string out;
     for (std::size_t k = 0; k < t.pk.size(); ++k)
-      out += (k ? " AND " : "") + quote(t.cols[t.pk[k]].name) + " = ?";
+      out += (k ? " AND " : "") + sql::quote_identifier(t.cols[t.pk[k]].name) + " = ?";
     return out;
   }
 
@@ -394,10 +389,10 @@ class Differ {
     std::string select = "SELECT ";
     std::string differs;
     for (std::size_t i = 0; i < t.cols.size(); ++i) {
-      select += (i ? ", m." : "m.") + quote(t.cols[i].name);
+      select += (i ? ", m." : "m.") + sql::quote_identifier(t.cols[i].name);
     }
     for (std::size_t i = 0; i < t.cols.size(); ++i) {
-      const std::string c = quote(t.cols[i].name);
+      const std::string c = sql::quote_identifier(t.cols[i].name);
       const std::string before =
           shared[i] ? "b." + c : (t.cols[i].default_sql ? *t.cols[i].default_sql : "NULL");
       select.append(", ").append(before);
@@ -409,11 +404,11 @@ class Differ {
       select += ", b.rowid";
     } else {
       for (std::size_t k : t.pk)
-        select += ", b." + quote(t.cols[k].name);
+        select += ", b." + sql::quote_identifier(t.cols[k].name);
     }
     if (differs.empty()) return;
-    select += " FROM main." + quote(table) + " m JOIN base." + quote(table) + " b ON " +
-              match(t, "m", "b") + " WHERE " + differs;
+    select += " FROM main." + sql::quote_identifier(table) + " m JOIN base." +
+              sql::quote_identifier(table) + " b ON " + match(t, "m", "b") + " WHERE " + differs;
     Stmt s = prepare(db_, select);
     const int n = static_cast<int>(t.cols.size());
     while (step(db_, s.get())) {
@@ -421,13 +416,15 @@ class Differ {
       std::string set;
       for (int i = 0; i < n; ++i) {
         if (same_value(s.get(), i, n + i)) continue;
-        set += (set.empty() ? "" : ", ") + quote(t.cols[static_cast<std::size_t>(i)].name) + " = ?";
+        set += (set.empty() ? "" : ", ") +
+               sql::quote_identifier(t.cols[static_cast<std::size_t>(i)].name) + " = ?";
         p.args.push_back(value(s.get(), i));
       }
       if (set.empty()) continue;
       for (int i = 2 * n; i < sqlite3_column_count(s.get()); ++i)
         p.args.push_back(value(s.get(), i));
-      p.sql = "UPDATE " + quote(table) + " SET " + set + " WHERE " + key_predicate(t);
+      p.sql =
+          "UPDATE " + sql::quote_identifier(table) + " SET " + set + " WHERE " + key_predicate(t);
       out_.steps.push_back(std::move(p));
       ++out_.rows;
     }
@@ -439,42 +436,35 @@ class Differ {
     std::string placeholders;
     std::string select = "SELECT ";
     for (std::size_t i = 0; i < t.cols.size(); ++i) {
-      names += (i ? ", " : "") + quote(t.cols[i].name);
+      names += (i ? ", " : "") + sql::quote_identifier(t.cols[i].name);
       placeholders += i ? ",?" : "?";
-      select += (i ? ", m." : "m.") + quote(t.cols[i].name);
+      select += (i ? ", m." : "m.") + sql::quote_identifier(t.cols[i].name);
     }
     std::string sql;
     if (t.pk.empty()) {
       // No primary key: the rowid is the row's identity, on the server too.
       select += ", m.rowid";
-      sql = "INSERT OR REPLACE INTO " + quote(table) + "(" + names + ", \"rowid\") VALUES (" +
-            placeholders + ",?)";
+      sql = "INSERT OR REPLACE INTO " + sql::quote_identifier(table) + "(" + names +
+            ", \"rowid\") VALUES (" + placeholders + ",?)";
     } else {
       std::string pk;
       std::string set;
       for (std::size_t k = 0; k < t.pk.size(); ++k)
-        pk += (k ? "," : "") + quote(t.cols[t.pk[k]].name);
+        pk += (k ? "," : "") + sql::quote_identifier(t.cols[t.pk[k]].name);
       for (std::size_t i = 0; i < t.cols.size(); ++i) {
-        const std::string c = quote(t.cols[i].name);
+        const std::string c = sql::quote_identifier(t.cols[i].name);
         set.append(i ? "," : "").append(c).append(" = excluded.").append(c);
       }
-      sql = "INSERT INTO " + quote(table) + "(" + names + ") VALUES (" + placeholders +
-            ") ON CONFLICT(" + pk + ") DO UPDATE SET " + set;
+      sql = "INSERT INTO " + sql::quote_identifier(table) + "(" + names + ") VALUES (" +
+            placeholders + ") ON CONFLICT(" + pk + ") DO UPDATE SET " + set;
     }
-    select += " FROM main." + quote(table) + " m";
+    select += " FROM main." + sql::quote_identifier(table) + " m";
     if (!all) {
-      select += " WHERE NOT EXISTS (SELECT 1 FROM base." + quote(table) + " b WHERE " +
-                match(t, "m", "b") + ")";
+      select += " WHERE NOT EXISTS (SELECT 1 FROM base." + sql::quote_identifier(table) +
+                " b WHERE " + match(t, "m", "b") + ")";
     }
     select += t.rowid ? " ORDER BY m.rowid" : "";
-    Stmt s = prepare(db_, select);
-    while (step(db_, s.get())) {
-      PushStep p{sql, {}, false};
-      for (int i = 0; i < sqlite3_column_count(s.get()); ++i)
-        p.args.push_back(value(s.get(), i));
-      out_.steps.push_back(std::move(p));
-      ++out_.rows;
-    }
+    add_rows(select, sql);
   }
 
   sqlite3* db_;

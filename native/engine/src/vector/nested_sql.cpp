@@ -101,26 +101,6 @@ void exec_sql(sqlite3* db, const std::string& sql) {
   }
 }
 
-std::string quote_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (const char c : name) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-std::string quote_string(std::string_view text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
-
 bool same_name(std::string_view a, std::string_view b) noexcept {
   return sql::keyword_equals(a, b);
 }

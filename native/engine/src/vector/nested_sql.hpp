@@ -12,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "ecto_libsql/sql_text.hpp"
+
 namespace ecto_libsql::vector {
 
 // A cached statement in use: bound by the caller, reset (and its bindings cleared) on scope exit.
@@ -81,8 +83,8 @@ class NestedSql {
 void exec_sql(sqlite3* db, const std::string& sql);
 
 // SQL quoting helpers.
-std::string quote_identifier(std::string_view name);  // "na""me"
-std::string quote_string(std::string_view text);      // 'te''xt'
+using sql::quote_identifier;
+using sql::quote_string;
 
 // Whether two SQL names are the same (ASCII case-insensitive, as SQLite compares them).
 bool same_name(std::string_view a, std::string_view b) noexcept;
