@@ -9,25 +9,18 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ecto_libsql/create_statement.hpp"
 #include "ecto_libsql/sql_text.hpp"
+#include "invariant.hpp"
 
 namespace {
 
 using namespace ecto_libsql;
-
-void check(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::check;
 
 sqlite3* database() {
   static sqlite3* db = [] {

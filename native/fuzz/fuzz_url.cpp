@@ -4,23 +4,16 @@
 // hold the URL's user info or query, nor a refused header value; redact_url keeps neither.
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "invariant.hpp"
 #include "remote/url.hpp"
 
 namespace {
 
 using namespace ecto_libsql;
-
-void check(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::check;
 
 bool has_control(std::string_view s) {
   for (const char c : s) {
