@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "ecto_libsql/lock_wait.hpp"
 #include "test_support.hpp"
 
 using namespace ecto_libsql;
@@ -383,6 +384,42 @@ TEST(LocalConnection, PrepareSeesATableCreatedWhileAnotherConnectionHoldsTheLock
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "no such table: missing");
   }
+}
+
+// A call that waits for the lock elsewhere (it yields instead of waiting in place) must yield
+// there too, not answer "no such table" from the schema it could not read; run again once the
+// lock is free, it finds the table.
+TEST(LocalConnection, PrepareYieldsForATableCreatedWhileAnotherConnectionHoldsTheLock) {
+  const std::string db = "file:/prepare_yield_" +
+                         std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                         std::to_string(reinterpret_cast<std::uintptr_t>(&db)) + "?vfs=memdb";
+  auto writer = open_local(db);
+  auto reader = open_local(db, 5000);
+  run(*writer, "CREATE TABLE first(x)");
+  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM first").size(), 1U);  // schema read
+  run(*writer, "CREATE TABLE t(x)");
+  run(*writer, "BEGIN EXCLUSIVE");
+  {
+    // The NIF's way: a LockWait that may yield.
+    LockWait wait;
+    LockWaitScope scope(wait);
+    try {
+      run(*reader, "INSERT INTO t VALUES (1)");
+      ADD_FAILURE() << "expected SQLITE_BUSY";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code() & 0xff, kCodeBusy) << e.message();
+      EXPECT_TRUE(wait.should_retry(e));
+    }
+  }
+  {
+    // The budget's way: acquire answers no statement for the caller to try again.
+    Connection::Guard guard(*reader);
+    ExecBudget budget{true, std::chrono::steady_clock::now() + std::chrono::seconds(10)};
+    EXPECT_FALSE(reader->acquire("INSERT INTO t VALUES (2)", &budget));
+  }
+  run(*writer, "COMMIT");
+  EXPECT_NO_THROW(run(*reader, "INSERT INTO t VALUES (1)"));
+  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM t")[0][0], "1");
 }
 
 // EXPLAIN is compiled against the schema the connection last read: it must see an index that

@@ -118,4 +118,25 @@ defmodule EctoLibSql.Native.ConcurrencyTest do
 
     assert rows!(s, "SELECT count(*) FROM t") == [[1000]]
   end
+
+  # While another connection holds the lock, SQLite cannot check the schema it cached, and a
+  # table created since looked missing. The call waits for the lock instead, then finds it.
+  test "a table another connection created is found while a third holds the lock" do
+    db = "file:/concurrency_#{System.unique_integer([:positive])}?vfs=memdb"
+    writer = connect!(database: db)
+    reader = connect!(database: db, busy_timeout: 10_000)
+    {:ok, _} = Native.execute(writer, "CREATE TABLE first(x)")
+    assert rows!(reader, "SELECT count(*) FROM first") == [[0]]
+    {:ok, _} = Native.execute(writer, "CREATE TABLE t(x)")
+    {:ok, _} = Native.execute(writer, "BEGIN EXCLUSIVE")
+
+    insert = Task.async(fn -> Native.execute(reader, "INSERT INTO t VALUES (1)") end)
+    prepare = Task.async(fn -> Native.prepare(reader, "SELECT x FROM t") end)
+    assert Task.yield(insert, 100) == nil
+    {:ok, _} = Native.execute(writer, "COMMIT")
+
+    assert {:ok, %Result{num_rows: 1}} = Task.await(insert)
+    assert {:ok, _stmt} = Task.await(prepare)
+    assert rows!(reader, "SELECT x FROM t") == [[1]]
+  end
 end

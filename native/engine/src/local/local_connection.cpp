@@ -224,20 +224,27 @@ int LocalConnection::prepare_current(std::string_view sql, sqlite3_stmt*& raw, c
   if (explain || rc == SQLITE_ERROR) {
     sqlite3_finalize(raw);
     raw = nullptr;
-    refresh_schema();
+    // A call that waits for the lock elsewhere (the busy handler yielded) runs again once it
+    // is free: compiled against the schema it could not read, it would fail for a stale reason.
+    if (refresh_schema() == SQLITE_BUSY && lock_wait_yielded()) return SQLITE_BUSY;
     rc = prepare();
   }
   return rc;
 }
 
-void LocalConnection::refresh_schema() noexcept {
+int LocalConnection::refresh_schema() noexcept {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, &stmt, nullptr) ==
-      SQLITE_OK) {
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-    }
-  }
+  int rc = sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, &stmt, nullptr);
+  while (rc == SQLITE_OK || rc == SQLITE_ROW)
+    rc = sqlite3_step(stmt);
   sqlite3_finalize(stmt);
+  return rc & 0xff;
+}
+
+bool LocalConnection::lock_wait_yielded() const noexcept {
+  if (yielded_) return true;
+  const LockWait* wait = LockWaitScope::current();
+  return wait != nullptr && wait->yielded;
 }
 
 void LocalConnection::return_to_cache(std::unique_ptr<Statement> stmt) noexcept {

@@ -118,7 +118,10 @@ class LocalConnection final : public Connection {
   void settle();
   void clear_cache() noexcept;
   void return_to_cache(std::unique_ptr<Statement> stmt) noexcept;
-  void refresh_schema() noexcept;
+  // Reads sqlite_schema, so that SQLite checks its cached schema; answers the primary code.
+  int refresh_schema() noexcept;
+  // Whether the busy handler gave up on a lock during this call for the caller to wait elsewhere.
+  bool lock_wait_yielded() const noexcept;
   // sqlite3_prepare_v3 against the current schema (see the definition); answers its code.
   int prepare_current(std::string_view sql, sqlite3_stmt*& raw, const char*& tail);
 
