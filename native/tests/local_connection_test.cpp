@@ -355,20 +355,34 @@ TEST(LocalConnection, ClosingConnectionClosesUserStatements) {
   EXPECT_THROW(stmt->bind(Params{}), Error);
 }
 
+namespace {
+
+// Two connections to one memdb database: `reader` has read its schema, then `writer` created
+// table t and holds an EXCLUSIVE lock (memdb's locks are a rollback journal's: it keeps
+// readers out).
+struct TableCreatedUnderLock {
+  std::string db = "file:/table_under_lock_" +
+                   std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                   std::to_string(reinterpret_cast<std::uintptr_t>(this)) + "?vfs=memdb";
+  std::shared_ptr<Connection> writer = open_local(db);
+  std::shared_ptr<Connection> reader = open_local(db, 5000);
+  TableCreatedUnderLock() {
+    run(*writer, "CREATE TABLE first(x)");
+    EXPECT_EQ(rows(*reader, "SELECT count(*) FROM first").size(), 1U);  // schema read
+    run(*writer, "CREATE TABLE t(x)");
+    run(*writer, "BEGIN EXCLUSIVE");
+  }
+};
+
+}  // namespace
+
 // A table another connection created must not look missing because that connection (or a
 // third) holds the lock when this one compiles a statement: SQLite then cannot check its cached
 // schema, and answers "no such table" unless the schema is read again, waiting for the lock.
 TEST(LocalConnection, PrepareSeesATableCreatedWhileAnotherConnectionHoldsTheLock) {
-  // memdb's locks are a rollback journal's: an EXCLUSIVE lock keeps readers out.
-  const std::string db = "file:/prepare_schema_" +
-                         std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                         std::to_string(reinterpret_cast<std::uintptr_t>(&db)) + "?vfs=memdb";
-  auto writer = open_local(db);
-  auto reader = open_local(db, 5000);
-  run(*writer, "CREATE TABLE first(x)");
-  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM first").size(), 1U);  // schema read
-  run(*writer, "CREATE TABLE t(x)");
-  run(*writer, "BEGIN EXCLUSIVE");
+  TableCreatedUnderLock db;
+  auto& writer = db.writer;
+  auto& reader = db.reader;
   run(*writer, "INSERT INTO first VALUES (1)");
   std::thread commit([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -390,15 +404,9 @@ TEST(LocalConnection, PrepareSeesATableCreatedWhileAnotherConnectionHoldsTheLock
 // there too, not answer "no such table" from the schema it could not read; run again once the
 // lock is free, it finds the table.
 TEST(LocalConnection, PrepareYieldsForATableCreatedWhileAnotherConnectionHoldsTheLock) {
-  const std::string db = "file:/prepare_yield_" +
-                         std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                         std::to_string(reinterpret_cast<std::uintptr_t>(&db)) + "?vfs=memdb";
-  auto writer = open_local(db);
-  auto reader = open_local(db, 5000);
-  run(*writer, "CREATE TABLE first(x)");
-  EXPECT_EQ(rows(*reader, "SELECT count(*) FROM first").size(), 1U);  // schema read
-  run(*writer, "CREATE TABLE t(x)");
-  run(*writer, "BEGIN EXCLUSIVE");
+  TableCreatedUnderLock db;
+  auto& writer = db.writer;
+  auto& reader = db.reader;
   {
     // The NIF's way: a LockWait that may yield.
     LockWait wait;

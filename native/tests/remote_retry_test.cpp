@@ -20,7 +20,7 @@
 #include "ecto_libsql/error.hpp"
 #include "remote/hrana_stream.hpp"
 #include "test_support.hpp"
-#include "tursodb_server.hpp"
+#include "tursodb_test.hpp"
 
 using namespace ecto_libsql;
 using namespace ecto_libsql::testing;
@@ -134,36 +134,17 @@ TEST(RetryAfterLoss, OnlyOutsideATransactionForWhatCannotHaveRunOrIsARead) {
   EXPECT_FALSE(retry_after_loss(false, false, true, true));
 }
 
-class RemoteRetryTest : public ::testing::Test {
+// restart_server(): the connection's socket is dead, a new one reaches the server.
+class RemoteRetryTest : public TursodbTest {
  protected:
   void SetUp() override {
-    binary_ = tursodb_path();
-    if (binary_.empty()) {
-      GTEST_SKIP() << "tursodb not found: run scripts/setup --no-apt to install the npm peers "
-                      "(turso) into _build/peers, or set ECTO_LIBSQL_TURSODB";
-    }
-    server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"));
+    TursodbTest::SetUp();
+    if (IsSkipped()) return;
     server_->exec("CREATE TABLE t(x INTEGER)");
-    port_ = server_->port();
-    ConnectOptions options;
-    options.mode = Mode::Remote;
-    options.uri = server_->url();
-    options.request_timeout = std::chrono::seconds(10);
-    conn_ = open_connection(options);
+    conn_ = connect();
     ASSERT_EQ(rows(*conn_, "SELECT 1"), (std::vector<std::vector<std::string>>{{"1"}}));
   }
 
-  // The server killed and started again on its port and file: the connection's socket is
-  // dead, a new one reaches the server.
-  void restart_server() {
-    server_.reset();
-    server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port_);
-  }
-
-  TempDir dir_;
-  std::string binary_;
-  int port_ = 0;
-  std::unique_ptr<TursoServer> server_;
   std::shared_ptr<Connection> conn_;
 };
 
@@ -179,7 +160,7 @@ TEST_F(RemoteRetryTest, ALostConnectionIsNeverRetriedInsideATransaction) {
     ASSERT_NE(conn_->begin(TransactionBehaviour::Deferred), 0u);
   }
   run(*conn_, "INSERT INTO t VALUES (1)");
-  server_.reset();
+  stop_server();
   try {
     run(*conn_, "INSERT INTO t VALUES (2)");
     FAIL() << "no error";
@@ -191,12 +172,12 @@ TEST_F(RemoteRetryTest, ALostConnectionIsNeverRetriedInsideATransaction) {
   // The transaction is over and nothing of it was applied; the connection reaches the server
   // again.
   EXPECT_TRUE(conn_->autocommit());
-  server_ = std::make_unique<TursoServer>(binary_, dir_.file("server.db"), port_);
+  start_server_again();
   EXPECT_EQ(rows(*conn_, "SELECT count(*) FROM t"), (std::vector<std::vector<std::string>>{{"0"}}));
 }
 
 TEST_F(RemoteRetryTest, OutsideATransactionTheFailureIsReportedAsSuch) {
-  server_.reset();
+  stop_server();
   try {
     run(*conn_, "INSERT INTO t VALUES (1)");
     FAIL() << "no error";
@@ -208,22 +189,14 @@ TEST_F(RemoteRetryTest, OutsideATransactionTheFailureIsReportedAsSuch) {
   }
 }
 
-class DroppedRequestTest : public ::testing::Test {
+class DroppedRequestTest : public TursodbTest {
  protected:
   void SetUp() override {
-    const std::string binary = tursodb_path();
-    if (binary.empty()) {
-      GTEST_SKIP() << "tursodb not found: run scripts/setup --no-apt to install the npm peers "
-                      "(turso) into _build/peers, or set ECTO_LIBSQL_TURSODB";
-    }
-    server_ = std::make_unique<TursoServer>(binary, dir_.file("server.db"));
+    TursodbTest::SetUp();
+    if (IsSkipped()) return;
     server_->exec("CREATE TABLE t(x INTEGER)");
     proxy_ = std::make_unique<DroppingProxy>(server_->port());
-    ConnectOptions options;
-    options.mode = Mode::Remote;
-    options.uri = proxy_->url();
-    options.request_timeout = std::chrono::seconds(10);
-    conn_ = open_connection(options);
+    conn_ = connect(proxy_->url());
     ASSERT_EQ(rows(*conn_, "SELECT 1"), (std::vector<std::vector<std::string>>{{"1"}}));
   }
 
@@ -236,8 +209,6 @@ class DroppedRequestTest : public ::testing::Test {
     return rows(*conn_, "SELECT count(*) FROM t").at(0).at(0);
   }
 
-  TempDir dir_;
-  std::unique_ptr<TursoServer> server_;
   std::unique_ptr<DroppingProxy> proxy_;
   std::shared_ptr<Connection> conn_;
 };

@@ -70,6 +70,29 @@ defmodule EctoLibSql.Native.RemoteTest do
     assert message =~ "Failed to connect"
   end
 
+  # tursodb keeps no stream per client: a restarted server knows nothing of the transaction,
+  # and a statement sent after it must fail instead of running outside it.
+  test "a server restarted inside a transaction fails that transaction", %{server: server} do
+    s = connect_to!(server)
+    {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
+    {:ok, t} = Native.begin(s)
+    {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
+    TursodbServer.kill(server)
+    restarted = TursodbServer.start!(port: server.port, database: server.database)
+    on_exit(fn -> TursodbServer.stop(restarted) end)
+
+    assert {:error, %Error{message: message, sqlite: %{remote_code: "TRANSACTION_LOST"}}} =
+             Native.execute(t, "INSERT INTO t VALUES (2)", [])
+
+    assert message =~ "no longer holds this connection's transaction"
+    assert Native.get_is_autocommit(s)
+    assert {:ok, _} = Native.rollback(t)
+    assert rows!(s, "SELECT count(*) FROM t") == [[0]]
+    # The connection goes on.
+    {:ok, _} = Native.execute(s, "INSERT INTO t VALUES (3)", [])
+    assert rows!(s, "SELECT x FROM t") == [[3]]
+  end
+
   test "a restarted server is reached again by the same connection", %{server: server} do
     s = connect_to!(server)
     assert [[1]] = rows!(s, "SELECT 1")

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "remote_cursor.hpp"
+#include "transaction_guard.hpp"
 
 namespace ecto_libsql::remote {
 namespace {
@@ -274,6 +275,14 @@ json::array HranaStream::pipeline(json::array requests, bool idempotent, bool en
   if (ws_) return ws_pipeline(requests, idempotent);
   if (end_stream && protocol_ != Protocol::Minimal)
     requests.push_back(json::object{{"type", "close"}});
+  // See transaction_guard.hpp.
+  const bool guard = protocol_ == Protocol::Minimal && transaction_.open();
+  json::array sent = guard ? requests : json::array{};
+  if (guard) {
+    for (json::value& request : requests) {
+      if (is_guardable(request)) request = guarded(request);
+    }
+  }
   json::object body;
   body["baton"] = baton_ ? json::value(json::string(*baton_)) : json::value(nullptr);
   body["requests"] = std::move(requests);
@@ -297,7 +306,28 @@ json::array HranaStream::pipeline(json::array requests, bool idempotent, bool en
   if (results == nullptr || !results->is_array()) {
     throw Error(kCodeError, "remote: malformed server reply (no results)", "PROTOCOL");
   }
-  return std::move(results->get_array());
+  json::array& answers = results->get_array();
+  if (guard) {
+    if (answers.size() != sent.size()) {
+      throw Error(kCodeError, "remote: malformed server reply (results)", "PROTOCOL");
+    }
+    bool lost = false;
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      if (!is_guardable(sent[i])) continue;
+      std::optional<json::value> answer = unguarded(sent[i], std::move(answers[i]));
+      lost = lost || !answer;
+      answers[i] = answer ? std::move(*answer) : json::value(nullptr);
+    }
+    if (lost) {
+      abandon();
+      throw Error(kCodeError,
+                  "remote: the server no longer holds this connection's transaction (it "
+                  "restarted, or another client ended the transaction on its shared "
+                  "connection); the statement was not run and the transaction was abandoned",
+                  "TRANSACTION_LOST");
+    }
+  }
+  return std::move(answers);
 }
 
 void HranaStream::follow(const json::value* base_url) {
