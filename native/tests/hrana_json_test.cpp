@@ -62,6 +62,30 @@ TEST(HranaJson, ResultsCheckRowWidths) {
   EXPECT_EQ(r.affected, 3);
   EXPECT_EQ(r.last_insert_rowid, 7);
   EXPECT_THROW(decode_stmt_result(json::parse(R"({"cols":[{"name":"a"}],"rows":[[]]})")), Error);
+  // A count that is no integer is a malformed reply (an Error, not a JSON library exception);
+  // an id that is none is no id.
+  for (const char* count : {"1.5", "1e300", "\"x\"", "true", "[]"}) {
+    SCOPED_TRACE(count);
+    EXPECT_THROW(
+        decode_stmt_result(json::parse(std::string(R"({"affected_row_count":)") + count + "}")),
+        Error);
+  }
+  EXPECT_EQ(decode_stmt_result(json::parse(R"({"affected_row_count":null})")).affected, 0);
+  EXPECT_EQ(decode_stmt_result(json::parse(R"({"last_insert_rowid":"7x"})")).last_insert_rowid,
+            std::nullopt);
+}
+
+TEST(HranaJson, IntegersAsServersSendThem) {
+  EXPECT_EQ(integer_of(json::parse("42")), 42);
+  EXPECT_EQ(integer_of(json::parse("-9223372036854775808")), INT64_MIN);
+  EXPECT_EQ(integer_of(json::parse("9223372036854775807")), INT64_MAX);
+  EXPECT_EQ(integer_of(json::parse("2.0")), 2);
+  EXPECT_EQ(integer_of(json::parse(R"("-17")")), -17);
+  for (const char* other : {"9223372036854775808", "1.5", "1e300", R"("")", R"("1 ")", R"("0x1")",
+                            R"("99999999999999999999")", "null", "true", "{}", "[]"}) {
+    SCOPED_TRACE(other);
+    EXPECT_EQ(integer_of(json::parse(other)), std::nullopt);
+  }
 }
 
 TEST(HranaJson, ServerErrorsKeepTheirCode) {

@@ -170,19 +170,30 @@ StmtResult decode_stmt_result(const json::value& result) {
     }
     out.row_count = arr.size();
   }
-  if (const json::value* n = obj.if_contains("affected_row_count"); n != nullptr && n->is_number())
-    out.affected = n->to_number<std::int64_t>();
+  if (const json::value* n = obj.if_contains("affected_row_count"); n != nullptr && !n->is_null()) {
+    const std::optional<std::int64_t> count = integer_of(*n);
+    if (!count) bad_reply("bad affected_row_count");
+    out.affected = *count;
+  }
   if (const json::value* id = obj.if_contains("last_insert_rowid"); id != nullptr) {
-    if (id->is_string()) {
-      std::int64_t v = 0;
-      const json::string& s = id->get_string();
-      std::from_chars(s.data(), s.data() + s.size(), v);
-      out.last_insert_rowid = v;
-    } else if (id->is_int64()) {
-      out.last_insert_rowid = id->get_int64();
-    }
+    out.last_insert_rowid = integer_of(*id);
   }
   return out;
+}
+
+std::optional<std::int64_t> integer_of(const json::value& value) noexcept {
+  if (value.is_string()) {
+    const json::string& s = value.get_string();
+    std::int64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+    return n;
+  }
+  if (!value.is_number()) return std::nullopt;
+  json::error_code ec;
+  const auto n = value.to_number<std::int64_t>(ec);
+  if (ec) return std::nullopt;
+  return n;
 }
 
 json::array encode_values(const std::vector<Value>& values) {

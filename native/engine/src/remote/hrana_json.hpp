@@ -36,6 +36,10 @@ struct StmtResult {
 
 StmtResult decode_stmt_result(const json::value& result);
 
+// An integer a server sent as a JSON number with an exact int64 value, or as a decimal
+// string; nullopt for anything else.
+std::optional<std::int64_t> integer_of(const json::value& value) noexcept;
+
 // --- requests ---------------------------------------------------------------------------
 
 json::array encode_values(const std::vector<Value>& values);

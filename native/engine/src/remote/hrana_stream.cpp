@@ -15,6 +15,21 @@ std::string error_text(const HttpResponse& res) {
   return body;
 }
 
+// A server's WebSocket message as a JSON object; Error (PROTOCOL) when it is not one.
+json::object message_object(const std::string& text) {
+  json::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) {
+    throw Error(kCodeError, "remote: malformed server message (not a JSON object)", "PROTOCOL");
+  }
+  return std::move(parsed.get_object());
+}
+
+bool has_type(const json::object& obj, std::string_view type) {
+  const json::value* t = obj.if_contains("type");
+  return t != nullptr && t->is_string() && t->get_string() == type;
+}
+
 }  // namespace
 
 Error http_error(const HttpResponse& res) {
@@ -176,9 +191,8 @@ void HranaStream::ws_open(Deadline& deadline) {
   json::object hello{{"type", "hello"}};
   hello["jwt"] = auth_token_.empty() ? json::value(nullptr) : json::value(auth_token_);
   ws_->send(json::serialize(hello), &deadline);
-  json::value reply = json::parse(ws_->receive(&deadline));
-  const json::object& obj = reply.as_object();
-  if (obj.at("type") != "hello_ok") {
+  const json::object obj = message_object(ws_->receive(&deadline));
+  if (!has_type(obj, "hello_ok")) {
     ws_->disconnect();
     const json::value* err = obj.if_contains("error");
     Error e = server_error(err != nullptr ? *err : json::value());
@@ -235,15 +249,15 @@ json::array HranaStream::ws_exchange(const json::array& requests, Deadline& dead
   }
   std::vector<json::value> by_order(ids.size());
   for (std::size_t got = 0; got < ids.size(); ++got) {
-    json::value msg = json::parse(ws_->receive(&deadline));
-    const json::object& obj = msg.as_object();
-    const auto id = static_cast<std::int32_t>(obj.at("request_id").to_number<std::int64_t>());
-    const auto at = std::find(ids.begin(), ids.end(), id);
+    json::object obj = message_object(ws_->receive(&deadline));
+    const json::value* request_id = obj.if_contains("request_id");
+    const std::optional<std::int64_t> id = request_id ? integer_of(*request_id) : std::nullopt;
+    const auto at = id ? std::find(ids.begin(), ids.end(), *id) : ids.end();
     if (at == ids.end()) {
       throw Error(kCodeError, "remote: reply to an unknown request", "PROTOCOL");
     }
     json::object result;
-    if (obj.at("type") == "response_ok") {
+    if (has_type(obj, "response_ok") && obj.contains("response")) {
       result["type"] = "ok";
       result["response"] = obj.at("response");
     } else {

@@ -3,7 +3,6 @@
 // the socket as the rows are stepped.
 #include "remote_cursor.hpp"
 
-#include <charconv>
 #include <utility>
 
 namespace ecto_libsql::remote {
@@ -21,15 +20,7 @@ std::string_view entry_type(const json::value& entry) {
 
 std::int64_t integer_field(const json::object& obj, std::string_view key) {
   const json::value* v = obj.if_contains(key);
-  if (v == nullptr) return 0;
-  if (v->is_number()) return v->to_number<std::int64_t>();
-  if (v->is_string()) {
-    std::int64_t n = 0;
-    const json::string& s = v->get_string();
-    std::from_chars(s.data(), s.data() + s.size(), n);
-    return n;
-  }
-  return 0;
+  return v != nullptr ? integer_of(*v).value_or(0) : 0;
 }
 
 }  // namespace

@@ -22,7 +22,6 @@ namespace ecto_libsql::remote {
 // The server's answer to guarded(`request`) as the answer to `request` itself; nullopt when
 // the guard did not run (the transaction was gone, and nothing of the request ran). Throws
 // Error (PROTOCOL) when the answer is not a batch's.
-[[nodiscard]] std::optional<json::value> unguarded(const json::value& request,
-                                                   json::value answer);
+[[nodiscard]] std::optional<json::value> unguarded(const json::value& request, json::value answer);
 
 }  // namespace ecto_libsql::remote
