@@ -1,12 +1,15 @@
-// What a remote server answers, as the client reads it: any JSON through the Hrana decoders
-// (decode_value, decode_stmt_result, server_error, base64_decode) and the transaction guard's
-// reading of a batch answer (unguarded). Besides not crashing: a reply the client cannot read
-// is an ecto_libsql::Error (which becomes {:error, ...}), never another exception, and a
-// decoded result holds as many cells as its rows have columns.
+// What a remote server answers, as the client reads it: any JSON through the check of a
+// pipeline's answers (check_answers), the Hrana decoders (decode_value, decode_stmt_result,
+// server_error, base64_decode) and the transaction guard's reading of a batch answer
+// (unguarded). Besides not crashing: a reply the client cannot read is an ecto_libsql::Error
+// (which becomes {:error, ...}), never another exception; answers that pass the check have the
+// shape their readers rely on; a decoded result holds as many cells as its rows have columns.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ecto_libsql/error.hpp"
 #include "invariant.hpp"
@@ -52,6 +55,32 @@ void read_guarded(const json::value& request, const json::value& answer) {
   });
 }
 
+// check_answers on `answers` as the answers to requests of one `type`; when they pass, the
+// fields the readers take without looking are there.
+void check_as(const std::string& type, const json::array& answers) {
+  only_errors([&] {
+    const std::vector<std::string> types(answers.size(), type);
+    check_answers(types, answers);
+    for (const json::value& answer : answers) {
+      const json::object& obj = answer.as_object();
+      if (obj.at("type") == "error") {
+        (void)server_error(obj.at("error"));
+        continue;
+      }
+      const json::object& response = obj.at("response").as_object();
+      if (type == "get_autocommit") continue;
+      const json::object& result = response.at("result").as_object();
+      if (type == "batch") {
+        check(result.at("step_results").as_array().size() ==
+                  result.at("step_errors").as_array().size(),
+              "as many step results as step errors");
+      } else {
+        decode_result(response.at("result"));
+      }
+    }
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -67,6 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     only_errors([&] { (void)base64_decode(std::string_view(value.get_string())); });
   }
   if (value.is_array()) {
+    for (const char* type : {"execute", "batch", "get_autocommit"})
+      check_as(type, value.get_array());
     for (const json::value& element : value.get_array()) {
       decode_result(element);
       only_errors([&] { (void)decode_value(element); });

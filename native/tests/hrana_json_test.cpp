@@ -88,6 +88,53 @@ TEST(HranaJson, IntegersAsServersSendThem) {
   }
 }
 
+TEST(HranaJson, AnswersAreCheckedAgainstTheirRequests) {
+  const json::array requests =
+      json::parse(
+          R"([{"type":"execute"},{"type":"batch"},{"type":"describe"},{"type":"close"},{}])")
+          .as_array();
+  const std::vector<std::string> types = request_types(requests);
+  EXPECT_EQ(types, (std::vector<std::string>{"execute", "batch", "describe", "close", ""}));
+  const auto answers = [](const char* text) { return json::parse(text).as_array(); };
+  EXPECT_NO_THROW(check_answers(types, answers(R"([
+      {"type":"ok","response":{"type":"execute","result":{"cols":[],"rows":[]}}},
+      {"type":"ok","response":{"type":"batch","result":{"step_results":[null],"step_errors":[{}]}}},
+      {"type":"ok","response":{"type":"describe","result":{"cols":[{"name":"a"}]}}},
+      {"type":"ok","response":{"type":"close"}},
+      {"type":"error","error":{"message":"no"}}])")));
+  // Each of these would have a reader take a field that is not there.
+  const std::vector<std::string> one_execute{"execute"};
+  const std::vector<std::string> one_batch{"batch"};
+  const std::vector<std::string> one_describe{"describe"};
+  const std::vector<std::pair<const std::vector<std::string>*, const char*>> malformed{
+      {&one_execute, "[]"},
+      {&one_execute, "[1]"},
+      {&one_execute, R"([{"type":"ok"}])"},
+      {&one_execute, R"([{"type":"ok","response":[]}])"},
+      {&one_execute, R"([{"type":"ok","response":{"type":"execute"}}])"},
+      {&one_execute, R"([{"type":"ok","response":{"result":7}}])"},
+      {&one_execute, R"([{"type":"error"}])"},
+      {&one_execute, R"([{"type":"maybe"}])"},
+      {&one_execute, R"([{"response":{"result":{}}}])"},
+      {&one_batch, R"([{"type":"ok","response":{"result":{"step_results":[]}}}])"},
+      {&one_batch, R"([{"type":"ok","response":{"result":{"step_results":[],"step_errors":{}}}}])"},
+      {&one_batch,
+       R"([{"type":"ok","response":{"result":{"step_results":[1],"step_errors":[]}}}])"},
+      {&one_describe, R"([{"type":"ok","response":{"result":{}}}])"},
+      {&one_describe, R"([{"type":"ok","response":{"result":{"cols":[1]}}}])"},
+  };
+  for (const auto& [kinds, text] : malformed) {
+    SCOPED_TRACE(text);
+    try {
+      check_answers(*kinds, answers(text));
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.remote_code(), "PROTOCOL");
+      EXPECT_NE(e.message().find("malformed server reply"), std::string::npos) << e.message();
+    }
+  }
+}
+
 TEST(HranaJson, ServerErrorsKeepTheirCode) {
   const Error unique = server_error("SQLITE_CONSTRAINT", "UNIQUE constraint failed: t.x");
   EXPECT_EQ(unique.code(), 2067);

@@ -53,11 +53,16 @@ defmodule EctoLibSql.TestOsProcess do
 
   defp runs?(cmdline, _process), do: cmdline != ""
 
-  @doc "Kills the process (kill -9) if it still runs, and closes its port. Idempotent."
+  @doc """
+  Kills the process (kill -9) if it still runs, waits until it has gone (its sockets closed: a
+  server started next on its port can listen there), and closes its port. Idempotent.
+  """
   @spec kill(t()) :: :ok
   def kill(%{os_pid: os_pid, port_ref: ref} = process) do
-    if alive?(process),
-      do: System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    if alive?(process) do
+      System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+      wait_gone(process, 200)
+    end
 
     try do
       Port.close(ref)
@@ -66,6 +71,32 @@ defmodule EctoLibSql.TestOsProcess do
     end
 
     :ok
+  end
+
+  defp wait_gone(_process, 0), do: :ok
+
+  defp wait_gone(process, tries) do
+    unless exited?(process) do
+      Process.sleep(10)
+      wait_gone(process, tries - 1)
+    end
+  end
+
+  # Exited: reaped, or a zombie. A process being killed loses its command line (alive?/1 false)
+  # before it closes its files: its listening socket can still take a connection then, and a
+  # server started on its port cannot listen there yet.
+  defp exited?(%{os_pid: os_pid} = process) do
+    if File.dir?("/proc/self") do
+      case File.read("/proc/#{os_pid}/stat") do
+        {:ok, stat} ->
+          stat |> String.split(") ") |> List.last() |> String.starts_with?(["Z", "X"])
+
+        {:error, _} ->
+          true
+      end
+    else
+      not alive?(process)
+    end
   end
 
   @doc "A free TCP port on the loopback interface."

@@ -235,6 +235,51 @@ json::object batch_request(json::array steps) {
   return json::object{{"type", "batch"}, {"batch", json::object{{"steps", std::move(steps)}}}};
 }
 
+std::vector<std::string> request_types(const json::array& requests) {
+  std::vector<std::string> types;
+  types.reserve(requests.size());
+  for (const json::value& request : requests) {
+    const json::value* type =
+        request.is_object() ? request.get_object().if_contains("type") : nullptr;
+    types.emplace_back(type != nullptr && type->is_string() ? type->get_string() : "");
+  }
+  return types;
+}
+
+void check_answers(const std::vector<std::string>& types, const json::array& answers) {
+  if (answers.size() != types.size()) bad_reply("not one result per request");
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const json::object& answer = as_object(answers[i], "a result is not an object");
+    const json::value* type = answer.if_contains("type");
+    if (type != nullptr && *type == "error") {
+      if (!answer.contains("error")) bad_reply("an error result without its error");
+      continue;
+    }
+    if (type == nullptr || *type != "ok") bad_reply("a result neither ok nor error");
+    const json::value* response = answer.if_contains("response");
+    if (response == nullptr) bad_reply("an ok result without its response");
+    const json::object& r = as_object(*response, "a response is not an object");
+    const std::string& request = types[i];
+    if (request != "execute" && request != "batch" && request != "describe") continue;
+    const json::value* result = r.if_contains("result");
+    if (result == nullptr) bad_reply("a response without its result");
+    const json::object& res = as_object(*result, "a result is not an object");
+    if (request == "batch") {
+      const json::value* results = res.if_contains("step_results");
+      const json::value* errors = res.if_contains("step_errors");
+      if (results == nullptr || errors == nullptr || !results->is_array() || !errors->is_array() ||
+          results->get_array().size() != errors->get_array().size()) {
+        bad_reply("a batch result without as many step results as step errors");
+      }
+    } else if (request == "describe") {
+      const json::value* cols = res.if_contains("cols");
+      if (cols == nullptr || !cols->is_array()) bad_reply("a description without its columns");
+      for (const json::value& col : cols->get_array())
+        (void)as_object(col, "a column is not an object");
+    }
+  }
+}
+
 Error server_error(std::string_view code, std::string_view message) {
   static constexpr std::array<std::pair<std::string_view, int>, 24> kCodes{{
       {"SQLITE_ERROR", 1},     {"SQLITE_INTERNAL", 2},  {"SQLITE_PERM", 3},

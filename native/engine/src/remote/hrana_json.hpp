@@ -54,6 +54,17 @@ json::value step_succeeded(std::size_t step);
 json::value step_failed(std::size_t step);
 json::object batch_request(json::array steps);
 
+// --- answers ----------------------------------------------------------------------------
+
+// The `type` of each request, for check_answers.
+std::vector<std::string> request_types(const json::array& requests);
+// Checks that `answers` are what a server answers to requests of `types`: one per request, an
+// error with its error object or an ok with its response; for execute, batch and describe a
+// result object; for a batch as many step results as step errors; for describe an array of
+// column objects. Throws Error (PROTOCOL) when not, so that the readers of an answer may rely
+// on its shape.
+void check_answers(const std::vector<std::string>& types, const json::array& answers);
+
 // The engine error for a Hrana error object: the server's code is kept, the SQLite result code
 // is derived from it (or from the message for servers that use their own codes).
 Error server_error(const json::value& error);

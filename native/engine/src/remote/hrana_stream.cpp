@@ -286,9 +286,16 @@ json::array HranaStream::ws_pipeline(const json::array& requests, bool idempoten
 
 json::array HranaStream::pipeline(json::array requests, bool idempotent, bool end_stream) {
   settle_cursor();
-  if (ws_) return ws_pipeline(requests, idempotent);
-  if (end_stream && protocol_ != Protocol::Minimal)
+  if (end_stream && !ws_ && protocol_ != Protocol::Minimal)
     requests.push_back(json::object{{"type", "close"}});
+  const std::vector<std::string> types = request_types(requests);
+  json::array answers =
+      ws_ ? ws_pipeline(requests, idempotent) : http_pipeline(std::move(requests), idempotent);
+  check_answers(types, answers);
+  return answers;
+}
+
+json::array HranaStream::http_pipeline(json::array requests, bool idempotent) {
   // See transaction_guard.hpp.
   const bool guard = protocol_ == Protocol::Minimal && transaction_.open();
   json::array sent = guard ? requests : json::array{};

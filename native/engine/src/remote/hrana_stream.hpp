@@ -110,6 +110,7 @@ class HranaStream {
   auto with_retry(bool idempotent, Attempt&& attempt);
   [[nodiscard]] bool holds() const noexcept { return transaction_.open() || baton_.has_value(); }
   HttpResponse send(std::string_view body, bool idempotent);
+  json::array http_pipeline(json::array requests, bool idempotent);
   json::array ws_pipeline(const json::array& requests, bool idempotent);
   json::array ws_exchange(const json::array& requests, Deadline& deadline);
   void ws_open(Deadline& deadline);

@@ -130,8 +130,11 @@ StmtResult RemoteConnection::execute(const std::string& sql, const sql::Classifi
     const json::object& batch = response.at("result").get_object();
     const json::array& step_results = batch.at("step_results").get_array();
     const json::array& step_errors = batch.at("step_errors").get_array();
-    if (!step_errors.empty() && !step_errors[0].is_null()) throw server_error(step_errors[0]);
-    result = decode_stmt_result(step_results.at(0));
+    if (step_results.empty()) {
+      throw Error(kCodeError, "remote: malformed server reply (empty batch results)", "PROTOCOL");
+    }
+    if (!step_errors[0].is_null()) throw server_error(step_errors[0]);
+    result = decode_stmt_result(step_results[0]);
     if (step_results.size() > 1) take_counts(result, step_results[1]);
   } else {
     result = decode_stmt_result(response.at("result"));
