@@ -188,6 +188,11 @@ TEST(TransactionGuard, AnExecuteRunsAfterTheGuard) {
       "step_results":[{"rows":[[1]]},null],"step_errors":[null,{"message":"no such table: x"}]}}})");
   EXPECT_EQ(unguarded(request, failed),
             json::parse(R"({"type":"error","error":{"message":"no such table: x"}})"));
+  // The guard itself failed: its error is the answer.
+  const json::value guard_failed = json::parse(R"({"type":"ok","response":{"type":"batch","result":{
+      "step_results":[null,null],"step_errors":[{"message":"disk I/O error"},null]}}})");
+  EXPECT_EQ(unguarded(request, guard_failed),
+            json::parse(R"({"type":"error","error":{"message":"disk I/O error"}})"));
   // The guard did not run: the transaction is gone.
   const json::value lost = json::parse(R"({"type":"ok","response":{"type":"batch","result":{
       "step_results":[null,null],"step_errors":[null,null]}}})");

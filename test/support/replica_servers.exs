@@ -89,22 +89,8 @@ defmodule EctoLibSql.ReplicaServers do
   end
 
   @doc "The rows of a query run on the server, read over its own HTTP API (not our client)."
-  def rows!(%{kind: :tursodb, url: url}, sql) do
-    {:ok, _} = Application.ensure_all_started(:inets)
-
-    body =
-      LibsqlSyncServer.json_encode(%{
-        "baton" => nil,
-        "requests" => [%{"type" => "execute", "stmt" => %{"sql" => sql}}]
-      })
-
-    {:ok, {{_, 200, _}, _, reply}} =
-      :httpc.request(
-        :post,
-        {String.to_charlist(url <> "/v2/pipeline"), [], ~c"application/json", body},
-        [timeout: 30_000],
-        body_format: :binary
-      )
+  def rows!(%{kind: :tursodb} = server, sql) do
+    reply = TursodbServer.pipeline!(server, [sql])
 
     case LibsqlSyncServer.json_decode(reply)["results"] do
       [%{"type" => "ok", "response" => %{"result" => %{"rows" => rows}}}] ->

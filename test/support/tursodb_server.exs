@@ -82,8 +82,8 @@ defmodule EctoLibSql.TursodbServer do
 
   defdelegate free_port, to: TestOsProcess
 
-  @doc "Runs statements (no parameters) on the server; raises when one fails."
-  def exec!(%{url: url}, statements) when is_list(statements) do
+  @doc "Sends statements (no parameters) to the server's /v2/pipeline; answers the reply body."
+  def pipeline!(%{url: url}, statements) when is_list(statements) do
     {:ok, _} = Application.ensure_all_started(:inets)
 
     requests =
@@ -101,11 +101,27 @@ defmodule EctoLibSql.TursodbServer do
         body_format: :binary
       )
 
+    reply
+  end
+
+  @doc "Runs statements (no parameters) on the server; raises when one fails."
+  def exec!(server, statements) when is_list(statements) do
+    reply = pipeline!(server, statements)
     if String.contains?(reply, ~s("type":"error")), do: raise("server SQL failed: #{reply}")
     :ok
   end
 
   def exec!(server, sql) when is_binary(sql), do: exec!(server, [sql])
 
-  defp escape(sql), do: sql |> String.replace("\\", "\\\\") |> String.replace("\"", "\\\"")
+  # A JSON string's contents (SQL may hold quotes, backslashes and line breaks).
+  defp escape(sql) do
+    for <<c::utf8 <- sql>>, into: "" do
+      case c do
+        ?" -> "\\\""
+        ?\\ -> "\\\\"
+        c when c < 0x20 -> "\\u" <> String.pad_leading(Integer.to_string(c, 16), 4, "0")
+        c -> <<c::utf8>>
+      end
+    end
+  end
 end
