@@ -68,7 +68,14 @@ class TursoServer {
               static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200 && !port_open(port_); ++i) {
+    for (int i = 0; i < 400 && !port_open(port_); ++i) {
+      // A server that exits (its port held by another process) has not started, whoever
+      // answers on the port.
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("tursodb exited at start (port " + std::to_string(port_) +
+                                 " in use?)");
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     if (!port_open(port_)) {

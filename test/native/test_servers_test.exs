@@ -8,7 +8,7 @@ defmodule EctoLibSql.TestServersTest do
   # process it had started must be gone moments later.
   use ExUnit.Case, async: true
 
-  alias EctoLibSql.{HranaServer, TlsProxy, TursodbServer}
+  alias EctoLibSql.{HranaServer, LibsqlSyncServer, TestOsProcess, TlsProxy, TursodbServer}
 
   @root Path.expand("../..", __DIR__)
 
@@ -76,6 +76,87 @@ defmodule EctoLibSql.TestServersTest do
       # never leave one behind, whatever failed above
       for pid <- servers, running?(pid), do: System.cmd("kill", ["-9", pid])
     end
+  end
+
+  # A server is ready when it listens itself: a connection to its port proves nothing when
+  # another process (a killed predecessor not yet gone) still listens there.
+  test "a server whose port another process holds is not taken for started" do
+    {:ok, listener} = :gen_tcp.listen(0, ip: {127, 0, 0, 1}, active: false)
+    {:ok, port} = :inet.port(listener)
+    dir = Path.join(System.tmp_dir!(), "ecto_libsql_held_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+
+    try do
+      process =
+        TestOsProcess.start!(
+          TursodbServer.binary(),
+          [Path.join(dir, "x.db"), "--sync-server", "127.0.0.1:#{port}"],
+          [:binary, :exit_status, :stderr_to_stdout]
+        )
+
+      error =
+        assert_raise RuntimeError, fn ->
+          TestOsProcess.wait_listening!(process, port, "tursodb did not start")
+        end
+
+      assert error.message =~ "tursodb did not start: it exited"
+      # what it printed comes with the message
+      assert error.message =~ "in use"
+      TestOsProcess.kill(process)
+    after
+      :gen_tcp.close(listener)
+      File.rm_rf(dir)
+    end
+  end
+
+  test "a killed server's port is free when kill/1 returns, and a server starts on it again" do
+    tursodb = TursodbServer.start!()
+    sync = LibsqlSyncServer.start!()
+    on_exit(fn -> Enum.each([tursodb, sync], &TestOsProcess.kill/1) end)
+    TursodbServer.exec!(tursodb, "CREATE TABLE t(x)")
+
+    {tursodb, sync} =
+      Enum.reduce(1..5, {tursodb, sync}, fn _, {tursodb, sync} ->
+        TursodbServer.kill(tursodb)
+        LibsqlSyncServer.kill(sync)
+        for s <- [tursodb, sync], do: assert({:error, :econnrefused} = connect(s.port))
+        tursodb = TursodbServer.start!(port: tursodb.port, database: tursodb.database)
+        sync = LibsqlSyncServer.start_again!(sync)
+        on_exit(fn -> Enum.each([tursodb, sync], &TestOsProcess.kill/1) end)
+        TursodbServer.exec!(tursodb, "INSERT INTO t VALUES (1)")
+        assert LibsqlSyncServer.stats(sync)["generation"] >= 1
+        {tursodb, sync}
+      end)
+
+    # the same database throughout
+    assert TursodbServer.pipeline!(tursodb, ["SELECT count(*) FROM t"]) =~ ~s("value":"5")
+
+    on_exit(fn ->
+      File.rm_rf(tursodb.database |> Path.dirname()) && LibsqlSyncServer.stop(sync)
+    end)
+  end
+
+  test "wait_port_free!/1 waits until the listener has gone" do
+    {:ok, listener} = :gen_tcp.listen(0, ip: {127, 0, 0, 1}, active: false)
+    {:ok, port} = :inet.port(listener)
+    owner = self()
+
+    closer =
+      spawn(fn ->
+        receive do: (:close -> :gen_tcp.close(listener) && send(owner, :closed))
+      end)
+
+    :ok = :gen_tcp.controlling_process(listener, closer)
+    task = Task.async(fn -> TestOsProcess.wait_port_free!(port) end)
+    refute Task.yield(task, 200)
+    send(closer, :close)
+    assert_receive :closed
+    assert :ok = Task.await(task)
+  end
+
+  defp connect(port) do
+    with {:ok, socket} <- :gen_tcp.connect({127, 0, 0, 1}, port, [], 1_000),
+         do: {:ok, :gen_tcp.close(socket)}
   end
 
   defp await_ready(vm) do

@@ -43,9 +43,20 @@ defmodule EctoLibSql.HranaServer do
         if(e = opts[:expire_ms], do: ["--expire-ms", Integer.to_string(e)], else: []) ++
         if(p = opts[:base_url_prefix], do: ["--base-url-prefix", p], else: []) ++
         if(opts[:v2_only], do: ["--v2-only"], else: []) ++
-        if(p = opts[:port], do: ["--port", Integer.to_string(p)], else: [])
+        port_args(opts[:port])
 
     start_node!("test/support/hrana_server.js", args, dir)
+  end
+
+  @doc """
+  The arguments that start a Node test server on `port` (nil: a free one). A port given is a
+  killed server's: this waits until its socket has gone.
+  """
+  def port_args(nil), do: []
+
+  def port_args(port) do
+    TestOsProcess.wait_port_free!(port)
+    ["--port", Integer.to_string(port)]
   end
 
   @doc """

@@ -44,8 +44,7 @@ defmodule EctoLibSql.LibsqlSyncServer do
         if(b = opts[:v1_batch_frames], do: ["--v1-batch-frames", Integer.to_string(b)], else: []) ++
         if(k = opts[:encryption_key], do: ["--encryption-key", k], else: [])
 
-    port_args = if p = opts[:port], do: ["--port", Integer.to_string(p)], else: []
-    server = HranaServer.start_node!(@script, args ++ port_args, dir)
+    server = HranaServer.start_node!(@script, args ++ HranaServer.port_args(opts[:port]), dir)
     Map.put(server, :args, args)
   end
 
@@ -57,21 +56,8 @@ defmodule EctoLibSql.LibsqlSyncServer do
 
   @doc "Starts a killed server (or one that died of an \"exit\" fault) again, as restart!/1."
   def start_again!(%{args: args, port: port, dir: dir}) do
-    server = start_with_retry!(args ++ ["--port", Integer.to_string(port)], dir, 50)
+    server = HranaServer.start_node!(@script, args ++ HranaServer.port_args(port), dir)
     Map.put(server, :args, args)
-  end
-
-  # The port of a killed server may take a moment to be free.
-  defp start_with_retry!(args, dir, tries) do
-    HranaServer.start_node!(@script, args, dir)
-  rescue
-    e in RuntimeError ->
-      if tries > 0 do
-        Process.sleep(50)
-        start_with_retry!(args, dir, tries - 1)
-      else
-        reraise e, __STACKTRACE__
-      end
   end
 
   @doc "Kills the server's process (the server is down); its files stay for start_again!/1."

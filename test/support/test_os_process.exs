@@ -82,20 +82,29 @@ defmodule EctoLibSql.TestOsProcess do
     end
   end
 
-  # Exited: reaped, or a zombie. A process being killed loses its command line (alive?/1 false)
-  # before it closes its files: its listening socket can still take a connection then, and a
-  # server started on its port cannot listen there yet.
+  # Exited: reaped, or a zombie with no thread left. A process being killed loses its command
+  # line (alive?/1 false) before it closes its files, and its main thread shows as a zombie
+  # while its other threads may still hold them: until all are gone, its listening socket can
+  # still take a connection, and a server started on its port cannot listen there.
   defp exited?(%{os_pid: os_pid} = process) do
     if File.dir?("/proc/self") do
       case File.read("/proc/#{os_pid}/stat") do
         {:ok, stat} ->
-          stat |> String.split(") ") |> List.last() |> String.starts_with?(["Z", "X"])
+          zombie? = stat |> String.split(") ") |> List.last() |> String.starts_with?(["Z", "X"])
+          zombie? and threads(os_pid) <= 1
 
         {:error, _} ->
           true
       end
     else
       not alive?(process)
+    end
+  end
+
+  defp threads(os_pid) do
+    case File.ls("/proc/#{os_pid}/task") do
+      {:ok, tasks} -> length(tasks)
+      {:error, _} -> 0
     end
   end
 
@@ -108,20 +117,113 @@ defmodule EctoLibSql.TestOsProcess do
     port
   end
 
-  @doc "Waits until something listens on `port` of the loopback interface; raises `message` else."
-  @spec wait_listening!(:inet.port_number(), String.t(), non_neg_integer()) :: :ok
-  def wait_listening!(port, message, tries \\ 200)
+  @doc """
+  Waits until `process` itself listens on `port` of the loopback interface. Raises `message`,
+  with what the process printed, when it exits first (a port still held by another process, a
+  server that failed) or does not listen within ten seconds. On Linux the listening socket must
+  be the process's own: a connection that succeeds proves only that something listens.
+  """
+  @spec wait_listening!(t(), :inet.port_number(), String.t()) :: :ok
+  def wait_listening!(process, port, message) do
+    deadline = System.monotonic_time(:millisecond) + 10_000
+    await_listening(process, port, message, deadline)
+  end
 
-  def wait_listening!(_port, message, 0), do: raise(message)
+  defp await_listening(process, port, message, deadline) do
+    cond do
+      listens?(process, port) ->
+        :ok
 
-  def wait_listening!(port, message, tries) do
+      exited?(process) ->
+        raise "#{message}: it exited#{output(process)}"
+
+      System.monotonic_time(:millisecond) > deadline ->
+        raise "#{message}: not listening after 10 s#{output(process)}"
+
+      true ->
+        Process.sleep(25)
+        await_listening(process, port, message, deadline)
+    end
+  end
+
+  @doc """
+  Waits until nothing listens on `port` of the loopback interface (a killed server's port,
+  before another server starts there); raises after ten seconds.
+  """
+  @spec wait_port_free!(:inet.port_number()) :: :ok
+  def wait_port_free!(port, tries \\ 400)
+  def wait_port_free!(port, 0), do: raise("port #{port} is still in use after 10 s")
+
+  def wait_port_free!(port, tries) do
     case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
       {:ok, socket} ->
         :gen_tcp.close(socket)
+        Process.sleep(25)
+        wait_port_free!(port, tries - 1)
 
       {:error, _} ->
-        Process.sleep(25)
-        wait_listening!(port, message, tries - 1)
+        :ok
+    end
+  end
+
+  defp listens?(%{os_pid: os_pid}, port) do
+    if File.exists?("/proc/net/tcp") do
+      with {:ok, fds} <- File.ls("/proc/#{os_pid}/fd") do
+        sockets = MapSet.new(listening_sockets(port), &"socket:[#{&1}]")
+
+        Enum.any?(fds, fn fd ->
+          case File.read_link("/proc/#{os_pid}/fd/#{fd}") do
+            {:ok, target} -> MapSet.member?(sockets, target)
+            {:error, _} -> false
+          end
+        end)
+      else
+        {:error, _} -> false
+      end
+    else
+      case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+        {:ok, socket} ->
+          :gen_tcp.close(socket)
+          true
+
+        {:error, _} ->
+          false
+      end
+    end
+  end
+
+  # The inodes of the IPv4 sockets listening on `port` (state 0A in /proc/net/tcp).
+  defp listening_sockets(port) do
+    suffix = ":" <> String.pad_leading(Integer.to_string(port, 16), 4, "0")
+
+    "/proc/net/tcp"
+    |> File.read!()
+    |> String.split("\n", trim: true)
+    |> Enum.flat_map(fn line ->
+      case String.split(line) do
+        [_sl, local, _remote, "0A", _, _, _, _, _, inode | _] ->
+          if String.ends_with?(local, suffix), do: [inode], else: []
+
+        _ ->
+          []
+      end
+    end)
+  end
+
+  # What the process printed, when the caller owns its port (started it).
+  defp output(%{port_ref: ref}) do
+    case collect_output(ref, []) do
+      "" -> ""
+      text -> ":\n" <> String.slice(text, -2_000, 2_000)
+    end
+  end
+
+  defp collect_output(ref, acc) do
+    receive do
+      {^ref, {:data, {_eol, line}}} -> collect_output(ref, [acc, line, "\n"])
+      {^ref, {:data, data}} when is_binary(data) -> collect_output(ref, [acc, data])
+    after
+      0 -> IO.iodata_to_binary(acc)
     end
   end
 end

@@ -51,7 +51,7 @@ defmodule EctoLibSql.TlsProxy do
       )
 
     ExUnit.Callbacks.on_exit(fn -> TestOsProcess.kill(proxy) end)
-    TestOsProcess.wait_listening!(port, "the TLS proxy did not start on port #{port}")
+    TestOsProcess.wait_listening!(proxy, port, "the TLS proxy did not start on port #{port}")
     port
   end
 end

@@ -48,7 +48,12 @@ defmodule EctoLibSql.TursodbServer do
           {Path.join(dir, "remote.db"), dir}
       end
 
-    port = Keyword.get_lazy(opts, :port, &TestOsProcess.free_port/0)
+    # A port given is a killed server's: wait until its socket has gone.
+    port =
+      case Keyword.fetch(opts, :port) do
+        {:ok, port} -> tap(port, &TestOsProcess.wait_port_free!/1)
+        :error -> TestOsProcess.free_port()
+      end
 
     process =
       TestOsProcess.start!(binary(), [database, "--sync-server", "127.0.0.1:#{port}"], [
@@ -66,7 +71,7 @@ defmodule EctoLibSql.TursodbServer do
         database: database
       })
 
-    TestOsProcess.wait_listening!(port, "tursodb did not start on port #{port}")
+    TestOsProcess.wait_listening!(process, port, "tursodb did not start on port #{port}")
     server
   end
 
