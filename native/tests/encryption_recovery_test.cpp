@@ -1,5 +1,6 @@
 // Crash recovery of encrypted databases: killed writers, hot journals, torn page 1.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +19,9 @@ namespace {
 constexpr int kBatch = 200;
 
 // Runs in a forked child until killed: transactions of kBatch rows, each larger than the page
-// cache so that pages reach the database file before COMMIT.
-[[noreturn]] void write_forever(const std::string& path) {
+// cache so that pages reach the database file before COMMIT. Writes a byte to `progress` after
+// each COMMIT.
+[[noreturn]] void write_forever(const std::string& path, int progress) {
   try {
     auto conn = open_encrypted_local(path);
     run(*conn, "PRAGMA cache_size = 10");
@@ -31,6 +33,8 @@ constexpr int kBatch = 200;
       }
       rows(*conn, "UPDATE t SET v = randomblob(300) WHERE id % 97 = ?", {batch % 97});
       run(*conn, "COMMIT");
+      const char committed = 'c';
+      if (::write(progress, &committed, 1) != 1) _exit(4);
     }
   } catch (...) {
     _exit(3);
@@ -84,13 +88,25 @@ TEST(EncryptionRecovery, KilledWritersLeaveDatabasesThatOpenWithTheKey) {
   int hot_journals = 0;
   std::int64_t last_count = 0;
   for (int round = 0; round < 12; ++round) {
+    int progress[2];
+    ASSERT_EQ(::pipe(progress), 0);
     const pid_t child = fork();
     ASSERT_GE(child, 0);
-    if (child == 0) write_forever(path);
-    std::this_thread::sleep_for(std::chrono::milliseconds(40 + 23 * round));
+    if (child == 0) {
+      ::close(progress[0]);
+      write_forever(path, progress[1]);
+    }
+    ::close(progress[1]);
+    // Once the writer has committed a transaction (however slow the run), kill it a varying
+    // while into the next ones: mostly inside a transaction.
+    pollfd committed{progress[0], POLLIN, 0};
+    const bool wrote = ::poll(&committed, 1, 60'000) == 1;
+    if (wrote) std::this_thread::sleep_for(std::chrono::milliseconds(5 + 11 * round));
     ASSERT_EQ(kill(child, SIGKILL), 0);
+    ::close(progress[0]);
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(wrote) << "the writer committed nothing within 60 s in round " << round;
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: " << status;
     if (hot_journal(path)) ++hot_journals;
 

@@ -199,7 +199,7 @@ TEST_F(EncryptedReplicaTest, BackgroundSync) {
   o.sync_interval = std::chrono::milliseconds(50);
   auto conn = open_connection(o);
   server_->exec("INSERT INTO t(v) VALUES ('five')");
-  for (int i = 0; i < 200 && count(*conn) != "5"; ++i) {
+  for (int i = 0; i < 1200 && count(*conn) != "5"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(count(*conn), "5");

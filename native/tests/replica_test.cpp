@@ -232,7 +232,8 @@ TEST_F(ReplicaTest, PullWaitsForLocalReadersThenGivesUp) {
 
 TEST_F(ReplicaTest, SyncUntilAnUnreachedPositionTimesOut) {
   auto o = options();
-  o.request_timeout = std::chrono::milliseconds(300);
+  // also bounds the bootstrap, which must succeed on a slow (sanitized) run
+  o.request_timeout = std::chrono::milliseconds(1500);
   auto conn = open_connection(o);
   Connection::Guard guard(*conn);
   const auto now = conn->replication_index();
@@ -364,7 +365,7 @@ TEST_F(ReplicaTest, BackgroundSync) {
   o.sync_interval = std::chrono::milliseconds(50);
   auto conn = open_connection(o);
   server_->exec("INSERT INTO t(v) VALUES ('four')");
-  for (int i = 0; i < 200 && count(*conn) != "4"; ++i) {
+  for (int i = 0; i < 1200 && count(*conn) != "4"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_EQ(count(*conn), "4");
@@ -516,6 +517,34 @@ TEST(SyncProtocol, RejectsMalformedReplies) {
   EXPECT_EQ(ok.server_revision, "3");
   EXPECT_EQ(ok.pages.db_size(), 1U);
   EXPECT_TRUE(ok.pages.empty());
+}
+
+// The fixture counts tursodb as started only when tursodb itself listens: a port another
+// process holds (a killed predecessor not yet gone) answers connections all the same.
+TEST(TursoServerFixture, APortAnotherProcessHoldsIsNotTakenForStarted) {
+  const std::string bin = testing::tursodb_path();
+  if (bin.empty()) GTEST_SKIP() << "tursodb not found: run scripts/setup --no-apt";
+  TempDir dir;
+  // close-on-exec: a tursodb forked from here must not hold this socket itself
+  const int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  try {
+    TursoServer server(bin, dir.file("x.db"), port);
+    ADD_FAILURE() << "started on a port another process holds";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited at start"), std::string::npos) << e.what();
+  }
+  ::close(holder);
+  TursoServer server(bin, dir.file("x.db"), port);
+  server.exec("CREATE TABLE t(x)");
+  EXPECT_EQ(server.port(), port);
 }
 
 }  // namespace

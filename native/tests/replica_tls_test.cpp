@@ -35,7 +35,30 @@ bool have_program(const char* name) {
 // The HTTPS proxy, stopped (and its standard input closed) when the test ends.
 class TlsProxy {
  public:
+  // Another free port is tried when the proxy exits at start (its port taken meanwhile).
   TlsProxy(const std::string& cert, const std::string& key, int target_port) {
+    for (int attempt = 1; !start(cert, key, target_port); ++attempt) {
+      if (attempt == 3) throw std::runtime_error("the TLS proxy exited at start");
+    }
+  }
+  ~TlsProxy() { stop(); }
+  TlsProxy(const TlsProxy&) = delete;
+  TlsProxy& operator=(const TlsProxy&) = delete;
+  void stop() {
+    if (stdin_ >= 0) ::close(stdin_);
+    stdin_ = -1;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    pid_ = -1;
+  }
+  [[nodiscard]] int port() const { return port_; }
+
+ private:
+  // Starts the proxy on a free port and waits until it listens itself (up to 30 s); false when
+  // it exits first.
+  bool start(const std::string& cert, const std::string& key, int target_port) {
     port_ = testing::free_port();
     const std::string script = (repository_root() / "test/support/tls_proxy.js").string();
     const std::string listen = std::to_string(port_);
@@ -54,29 +77,19 @@ class TlsProxy {
     }
     ::close(fds[0]);
     stdin_ = fds[1];
-    for (int i = 0; i < 400 && !testing::port_open(port_); ++i) {
+    for (int i = 0; i < 1200; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        stop();
+        return false;
+      }
+      if (testing::listens(pid_, port_)) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    if (!testing::port_open(port_)) {
-      stop();
-      throw std::runtime_error("the TLS proxy did not start");
-    }
+    stop();
+    throw std::runtime_error("the TLS proxy did not start");
   }
-  ~TlsProxy() { stop(); }
-  TlsProxy(const TlsProxy&) = delete;
-  TlsProxy& operator=(const TlsProxy&) = delete;
-  void stop() {
-    if (stdin_ >= 0) ::close(stdin_);
-    stdin_ = -1;
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    pid_ = -1;
-  }
-  [[nodiscard]] int port() const { return port_; }
 
- private:
   int port_ = 0;
   pid_t pid_ = -1;
   int stdin_ = -1;

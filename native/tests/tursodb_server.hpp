@@ -11,11 +11,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "replica/sync_http.hpp"
 
@@ -42,45 +47,50 @@ inline int free_port() {
   return ntohs(addr.sin_port);
 }
 
-inline bool port_open(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+// Whether process `pid` itself listens on loopback port `port`: the listening socket's inode
+// (state 0A in /proc/net/tcp) is one of its open files. A connection that succeeds proves only
+// that something listens there.
+inline bool listens(pid_t pid, int port) {
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, ":%04X", port);
+  std::set<std::string> sockets;
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
+    if (state == "0A" && local.ends_with(suffix)) sockets.insert("socket:[" + inode + "]");
+  }
+  const std::filesystem::path fds = "/proc/" + std::to_string(pid) + "/fd";
+  try {
+    for (const auto& fd : std::filesystem::directory_iterator(fds)) {
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(fd.path(), ec);
+      if (!ec && sockets.contains(target.string())) return true;
+    }
+  } catch (const std::filesystem::filesystem_error&) {
+    // the process exited meanwhile
+  }
+  return false;
 }
 
 class TursoServer {
  public:
-  // `port` 0: a free one (a server restarted on its predecessor's port passes that port).
+  // `port` 0: a free one (a server restarted on its predecessor's port passes that port). A
+  // free port can be taken by another process before tursodb binds it; tursodb then exits at
+  // start, and another free port is tried.
   TursoServer(const std::string& binary, const std::string& db_path, int port = 0)
       : db_path_(db_path) {
-    port_ = port != 0 ? port : free_port();
-    const std::string address = "127.0.0.1:" + std::to_string(port_);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::freopen("/dev/null", "w", stdout);
-      ::freopen("/dev/null", "w", stderr);
-      ::execl(binary.c_str(), binary.c_str(), db_path.c_str(), "--sync-server", address.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 400 && !port_open(port_); ++i) {
-      // A server that exits (its port held by another process) has not started, whoever
-      // answers on the port.
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
+    for (int attempt = 1;; ++attempt) {
+      port_ = port != 0 ? port : free_port();
+      if (start(binary)) return;
+      if (port != 0 || attempt == 3) {
         throw std::runtime_error("tursodb exited at start (port " + std::to_string(port_) +
                                  " in use?)");
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    if (!port_open(port_)) {
-      stop();
-      throw std::runtime_error("tursodb did not start");
     }
   }
   ~TursoServer() { stop(); }
@@ -114,6 +124,29 @@ class TursoServer {
   void exec(const std::string& statement) const { exec_all({statement}); }
 
  private:
+  // Starts tursodb on port_ and waits until it listens itself (up to 30 s); false when it exits
+  // first, which it does when the port is taken.
+  bool start(const std::string& binary) {
+    const std::string address = "127.0.0.1:" + std::to_string(port_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::freopen("/dev/null", "w", stdout);
+      ::freopen("/dev/null", "w", stderr);
+      ::execl(binary.c_str(), binary.c_str(), db_path_.c_str(), "--sync-server", address.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 1200; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      if (listens(pid_, port_)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    stop();
+    throw std::runtime_error("tursodb did not start on port " + std::to_string(port_));
+  }
   static std::string escape(const std::string& s) {
     std::string out;
     for (char c : s) {

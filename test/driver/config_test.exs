@@ -4,6 +4,7 @@ defmodule EctoLibSql.Driver.ConfigTest do
   use ExUnit.Case, async: false
 
   import ExUnit.CaptureLog
+  import EctoLibSql.TestHelpers, only: [forward_logs: 1, assert_log: 1]
 
   @token "tok-SECRET-4f9a"
   @key "K3y-SECRET-0123456789abcdef0123456789"
@@ -16,17 +17,19 @@ defmodule EctoLibSql.Driver.ConfigTest do
 
     log =
       capture_log(fn ->
-        {:ok, pool} =
-          DBConnection.start_link(EctoLibSql,
-            uri: "http://user:#{@token}@127.0.0.1:#{port}?authToken=#{@token}",
-            auth_token: @token,
-            remote_encryption_key: @key,
-            backoff_min: 50,
-            backoff_max: 100
-          )
+        forward_logs(fn ->
+          {:ok, pool} =
+            DBConnection.start_link(EctoLibSql,
+              uri: "http://user:#{@token}@127.0.0.1:#{port}?authToken=#{@token}",
+              auth_token: @token,
+              remote_encryption_key: @key,
+              backoff_min: 50,
+              backoff_max: 100
+            )
 
-        Process.sleep(400)
-        GenServer.stop(pool)
+          assert_log("Failed to connect to 127.0.0.1:#{port}")
+          GenServer.stop(pool)
+        end)
       end)
 
     assert log =~ "Failed to connect to 127.0.0.1:#{port}"

@@ -89,20 +89,23 @@ defmodule EctoLibSql.Driver.ExecuteTest do
   test "a connection that cannot open keeps failing without crashing the caller" do
     log =
       ExUnit.CaptureLog.capture_log(fn ->
-        {:ok, pool} =
-          DBConnection.start_link(EctoLibSql,
-            database: "/nonexistent/dir/x.db",
-            pool_size: 1,
-            backoff_min: 10,
-            backoff_max: 50,
-            queue_target: 50,
-            queue_interval: 100
-          )
+        forward_logs(fn ->
+          {:ok, pool} =
+            DBConnection.start_link(EctoLibSql,
+              database: "/nonexistent/dir/x.db",
+              pool_size: 1,
+              backoff_min: 10,
+              backoff_max: 50,
+              queue_target: 50,
+              queue_interval: 100
+            )
 
-        assert {:error, %DBConnection.ConnectionError{}} =
-                 DBConnection.execute(pool, q("SELECT 1"), [], timeout: 500)
+          assert {:error, %DBConnection.ConnectionError{}} =
+                   DBConnection.execute(pool, q("SELECT 1"), [], timeout: 500)
 
-        GenServer.stop(pool)
+          assert_log("/nonexistent/dir/x.db")
+          GenServer.stop(pool)
+        end)
       end)
 
     assert log =~ "/nonexistent/dir/x.db"

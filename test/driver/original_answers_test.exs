@@ -4,6 +4,7 @@ defmodule EctoLibSql.Driver.OriginalAnswersTest do
   use ExUnit.Case, async: true
 
   import ExUnit.CaptureLog
+  import EctoLibSql.TestHelpers, only: [forward_logs: 1, assert_log: 1]
   alias EctoLibSql.{Error, Query, Result, State}
 
   setup do
@@ -145,21 +146,24 @@ defmodule EctoLibSql.Driver.OriginalAnswersTest do
 
       log =
         capture_log(fn ->
-          {:ok, pool} =
-            DBConnection.start_link(EctoLibSql,
-              database: ":memory:",
-              pool_size: 2,
-              backoff_min: 10,
-              backoff_max: 50
-            )
+          forward_logs(fn ->
+            {:ok, pool} =
+              DBConnection.start_link(EctoLibSql,
+                database: ":memory:",
+                pool_size: 2,
+                backoff_min: 10,
+                backoff_max: 50
+              )
 
-          assert {:error, %DBConnection.ConnectionError{}} =
-                   DBConnection.execute(pool, %Query{statement: "SELECT 1"}, [],
-                     queue_target: 50,
-                     timeout: 300
-                   )
+            assert {:error, %DBConnection.ConnectionError{}} =
+                     DBConnection.execute(pool, %Query{statement: "SELECT 1"}, [],
+                       queue_target: 50,
+                       timeout: 300
+                     )
 
-          GenServer.stop(pool)
+            assert_log("its own empty database")
+            GenServer.stop(pool)
+          end)
         end)
 
       assert log =~ "its own empty database"

@@ -13,12 +13,19 @@ defmodule EctoLibSql.Driver.PoolTest do
     {:ok, pool} =
       DBConnection.start_link(
         EctoLibSql,
-        [
-          database: path,
-          journal_mode: :wal,
-          busy_timeout: 30_000,
-          connection_listeners: [test]
-        ] ++ opts
+        Keyword.merge(
+          [
+            database: path,
+            journal_mode: :wal,
+            busy_timeout: 30_000,
+            connection_listeners: [test],
+            # these tests count rows, not load shedding: a slow (sanitized) run must not drop
+            # checkouts that queue past DBConnection's default 50 ms target
+            queue_target: 5_000,
+            queue_interval: 10_000
+          ],
+          opts
+        )
       )
 
     pool

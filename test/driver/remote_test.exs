@@ -18,7 +18,14 @@ defmodule EctoLibSql.Driver.RemoteTest do
     on_exit(fn -> HranaServer.stop(server) end)
 
     {:ok, pool} =
-      DBConnection.start_link(EctoLibSql, uri: server.url, auth_token: "secret", pool_size: 4)
+      DBConnection.start_link(EctoLibSql,
+        uri: server.url,
+        auth_token: "secret",
+        pool_size: 4,
+        # 200 requests on 4 connections must all be served, however slow the run
+        queue_target: 5_000,
+        queue_interval: 10_000
+      )
 
     DBConnection.execute!(pool, q("CREATE TABLE t(id INTEGER PRIMARY KEY, x, UNIQUE(x))"), [])
     %{pool: pool, server: server}

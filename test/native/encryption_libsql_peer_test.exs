@@ -145,7 +145,8 @@ defmodule EctoLibSql.Native.EncryptionLibsqlPeerTest do
         "INSERT INTO t(batch, v) SELECT 0, randomblob(300) FROM n"
     ])
 
-    %{port_ref: port, os_pid: os_pid} =
+    %{port_ref: port} =
+      peer =
       TestOsProcess.start!(@node, [@script, "hang", path, @key], [
         :binary,
         {:line, 100},
@@ -153,7 +154,8 @@ defmodule EctoLibSql.Native.EncryptionLibsqlPeerTest do
       ])
 
     assert_receive {^port, {:data, {:eol, "ready"}}}, 30_000
-    {_, 0} = System.cmd("kill", ["-9", Integer.to_string(os_pid)])
+    # kill -9, and wait until the process has gone (its locks released)
+    TestOsProcess.kill(peer)
     # A hot journal: its header was written when the transaction spilled pages into the file.
     assert <<first, _::binary>> = File.read!(path <> "-journal")
     assert first != 0

@@ -33,12 +33,13 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
   end
 
   test "an expired stream fails its transaction; the connection goes on" do
-    server = start!(expire_ms: 200)
+    # long enough that a slow run does not expire the stream between BEGIN and the INSERT
+    server = start!(expire_ms: 1_000)
     s = connect!(uri: server.url, auth_token: "t")
     {:ok, _} = Native.execute(s, "CREATE TABLE t(x)", [])
     {:ok, t} = Native.begin(s)
     {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
-    Process.sleep(400)
+    Process.sleep(2_000)
 
     assert {:error, %Error{message: message, sqlite: %{remote_code: "STREAM_EXPIRED"}}} =
              Native.execute(t, "INSERT INTO t VALUES (2)", [])
@@ -137,15 +138,16 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
     test "aborts the request in flight from another process; the connection stays usable" do
       server = start!()
       s = connect!(uri: server.url, auth_token: "t")
-      started = System.monotonic_time(:millisecond)
       task = Task.async(fn -> Native.execute(s, @slow, []) end)
+      # once the request is in flight; an interrupt before it is sent is a no-op
       Process.sleep(200)
-      :ok = Native.interrupt(s)
+      started = System.monotonic_time(:millisecond)
 
       assert {:error, %Error{message: "interrupted", sqlite: %{code: :interrupt}}} =
-               Task.await(task, 30_000)
+               interrupt_until_done(task, fn -> Native.interrupt(s) end)
 
-      assert System.monotonic_time(:millisecond) - started < 1_500
+      # the client stops waiting at once; the server (one thread) still runs the query
+      assert System.monotonic_time(:millisecond) - started < 1_000
       assert rows!(s, "SELECT 1") == [[1]]
       assert :ok = Native.interrupt(s)
       assert rows!(s, "SELECT 2") == [[2]]
@@ -159,10 +161,9 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
       task = Task.async(fn -> Native.execute(t, @slow, []) end)
       Process.sleep(200)
-      :ok = Native.interrupt(s)
 
       assert {:error, %Error{message: "interrupted; the transaction was abandoned" <> _} = e} =
-               Task.await(task, 30_000)
+               interrupt_until_done(task, fn -> Native.interrupt(s) end)
 
       assert e.sqlite.code == :interrupt
       assert Native.get_is_autocommit(s)
@@ -174,15 +175,16 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       server = start!()
       s = connect!(uri: "ws://127.0.0.1:#{server.port}", auth_token: "t")
       assert rows!(s, "SELECT 1") == [[1]]
-      started = System.monotonic_time(:millisecond)
       task = Task.async(fn -> Native.execute(s, @slow, []) end)
+      # once the request is in flight; an interrupt before it is sent is a no-op
       Process.sleep(200)
-      :ok = Native.interrupt(s)
+      started = System.monotonic_time(:millisecond)
 
       assert {:error, %Error{message: "interrupted", sqlite: %{code: :interrupt}}} =
-               Task.await(task, 30_000)
+               interrupt_until_done(task, fn -> Native.interrupt(s) end)
 
-      assert System.monotonic_time(:millisecond) - started < 1_500
+      # the client stops waiting at once; the server (one thread) still runs the query
+      assert System.monotonic_time(:millisecond) - started < 1_000
       assert rows!(s, "SELECT 2") == [[2]]
     end
 
@@ -194,13 +196,12 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       {:ok, _} = Native.execute(t, "INSERT INTO t VALUES (1)", [])
       task = Task.async(fn -> Native.execute(t, @slow, []) end)
       Process.sleep(200)
-      :ok = Native.interrupt(s)
 
       assert {:error,
               %Error{
                 message: "interrupted; the transaction was abandoned",
                 sqlite: %{code: :interrupt}
-              }} = Task.await(task, 30_000)
+              }} = interrupt_until_done(task, fn -> Native.interrupt(s) end)
 
       assert Native.get_is_autocommit(s)
       assert rows!(s, "SELECT count(*) FROM t") == [[0]]
@@ -467,8 +468,10 @@ defmodule EctoLibSql.Native.RemoteHranaTest do
       # interrupt/1 shuts the socket down; the next call opens a new one.
       task = Task.async(fn -> Native.execute(s, @slow_sql, []) end)
       Process.sleep(200)
-      :ok = Native.interrupt(s)
-      assert {:error, %Error{sqlite: %{code: :interrupt}}} = Task.await(task, 30_000)
+
+      assert {:error, %Error{sqlite: %{code: :interrupt}}} =
+               interrupt_until_done(task, fn -> Native.interrupt(s) end)
+
       assert {:ok, %{rows: [[4]]}} = Native.query_stmt(s, stmt, [3])
       assert %{"store_sql" => 2, "by_sql_id" => 2} = stats(server)
     end

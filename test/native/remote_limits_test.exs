@@ -38,7 +38,7 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
 
   describe "request_timeout bounds a request end to end" do
     test "a never-ending chunked reply to the connect probe" do
-      server = start!({:endless_chunked, 16_384}, probe: :hostile, max_ms: 20_000)
+      server = start!({:endless_chunked, 16_384}, probe: :hostile, max_ms: 60_000)
       before = rss_kb()
 
       {ms, result} =
@@ -47,33 +47,34 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
         end)
 
       assert {:error, %Error{message: message, sqlite: %{code: code}}} = result
-      # Bounded by the timeout (or, at loopback speed, by the size limit first): never 20 s.
+
+      # Bounded by the timeout (or, at loopback speed, by the size limit first): never the server's 60 s.
       assert message =~ "request timed out" or message =~ "max_response_size"
       assert code in [:ioerr, :toobig]
-      assert ms < 6_000, "took #{ms} ms"
+      assert ms < 15_000, "took #{ms} ms"
       assert rss_kb() - before < 400_000
     end
 
     test "a never-ending chunked reply to a read: not retried past the timeout" do
-      server = start!({:endless_chunked, 1024}, max_ms: 20_000)
+      server = start!({:endless_chunked, 1024}, max_ms: 60_000)
       s = connect!(server, request_timeout: 1_000, max_response_size: 1_000_000_000)
       before = rss_kb()
       {ms, result} = elapsed_ms(fn -> Native.execute(s, "SELECT 1", []) end)
       assert {:error, %Error{message: message, sqlite: %{code: :ioerr}}} = result
       assert message =~ "request timed out"
-      assert ms < 4_000, "took #{ms} ms"
+      assert ms < 15_000, "took #{ms} ms"
       # Read once, not twice: a retry only fits in what is left of the timeout.
       assert HostileServer.requests(server) == 1
       assert rss_kb() - before < 400_000
     end
 
     test "a reply trickled one byte at a time" do
-      server = start!({:trickle, 20}, max_ms: 20_000)
+      server = start!({:trickle, 20}, max_ms: 60_000)
       s = connect!(server, request_timeout: 800)
       {ms, result} = elapsed_ms(fn -> Native.execute(s, "SELECT 1", []) end)
       assert {:error, %Error{message: message}} = result
       assert message =~ "request timed out"
-      assert ms < 4_000, "took #{ms} ms"
+      assert ms < 15_000, "took #{ms} ms"
     end
 
     test "a reply cut after some bytes: a read is sent once more, within the timeout" do
@@ -85,7 +86,7 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
                result
 
       assert message =~ "connection lost"
-      assert ms < 4_000
+      assert ms < 15_000, "took #{ms} ms"
       assert HostileServer.requests(server) == 2
     end
 
@@ -130,7 +131,7 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
     end
 
     test "a cursor entry that never ends is bounded by the limit and the timeout" do
-      server = start!({:endless_line, 16_384}, max_ms: 20_000)
+      server = start!({:endless_line, 16_384}, max_ms: 60_000)
       s = connect!(server, max_response_size: 2_000_000, request_timeout: 5_000)
       before = rss_kb()
 
@@ -142,7 +143,7 @@ defmodule EctoLibSql.Native.RemoteLimitsTest do
 
       assert {:error, %Error{message: message}} = result
       assert message =~ "max_response_size" or message =~ "request timed out"
-      assert ms < 8_000
+      assert ms < 15_000, "took #{ms} ms"
       assert rss_kb() - before < 100_000
     end
   end

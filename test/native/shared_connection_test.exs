@@ -83,9 +83,7 @@ defmodule EctoLibSql.Native.SharedConnectionTest do
       {:ok, _} = Native.execute(s, "CREATE TABLE t(x)")
       {:ok, trx} = Native.begin(s)
       outsider = Task.async(fn -> elapsed_ms(fn -> Native.execute(s, "SELECT 1") end) end)
-      Process.sleep(300)
-      :ok = Native.interrupt(s)
-      {ms, result} = Task.await(outsider, 10_000)
+      {ms, result} = interrupt_until_done(outsider, fn -> Native.interrupt(s) end)
       assert {:error, %Error{sqlite: %{code: :interrupt}}} = result
       assert ms < 4_000, "took #{ms} ms"
       {:ok, _} = Native.rollback(trx)
@@ -106,9 +104,7 @@ defmodule EctoLibSql.Native.SharedConnectionTest do
           elapsed_ms(fn -> Native.execute(waiter, "INSERT INTO t VALUES (1)") end)
         end)
 
-      Process.sleep(300)
-      :ok = Native.interrupt(waiter)
-      {ms, result} = Task.await(task, 10_000)
+      {ms, result} = interrupt_until_done(task, fn -> Native.interrupt(waiter) end)
       assert {:error, %Error{message: "interrupted", sqlite: %{code: :interrupt}}} = result
       assert ms < 4_000, "took #{ms} ms"
       {:ok, _} = Native.rollback(trx)

@@ -83,7 +83,13 @@ defmodule EctoLibSql.TestServersTest do
   test "a server whose port another process holds is not taken for started" do
     {:ok, listener} = :gen_tcp.listen(0, ip: {127, 0, 0, 1}, active: false)
     {:ok, port} = :inet.port(listener)
-    dir = Path.join(System.tmp_dir!(), "ecto_libsql_held_#{System.unique_integer([:positive])}")
+
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_held_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
     File.mkdir_p!(dir)
 
     try do

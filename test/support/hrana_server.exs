@@ -80,7 +80,7 @@ defmodule EctoLibSql.HranaServer do
         {^ref, {:data, {:eol, "listening " <> port}}} -> String.to_integer(port)
         {^ref, {:exit_status, status}} -> raise "#{name} exited with #{status}"
       after
-        10_000 -> raise "#{name} did not start"
+        30_000 -> raise "#{name} did not start"
       end
 
     Map.merge(process, %{url: "http://127.0.0.1:#{port}", port: port, dir: dir})

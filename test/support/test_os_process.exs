@@ -61,7 +61,7 @@ defmodule EctoLibSql.TestOsProcess do
   def kill(%{os_pid: os_pid, port_ref: ref} = process) do
     if alive?(process) do
       System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-      wait_gone(process, 200)
+      wait_gone(process, System.monotonic_time(:millisecond) + 30_000)
     end
 
     try do
@@ -73,12 +73,17 @@ defmodule EctoLibSql.TestOsProcess do
     :ok
   end
 
-  defp wait_gone(_process, 0), do: :ok
+  defp wait_gone(%{os_pid: os_pid} = process, deadline) do
+    cond do
+      exited?(process) ->
+        :ok
 
-  defp wait_gone(process, tries) do
-    unless exited?(process) do
-      Process.sleep(10)
-      wait_gone(process, tries - 1)
+      System.monotonic_time(:millisecond) > deadline ->
+        raise "process #{os_pid} was killed but has not exited within 30 s"
+
+      true ->
+        Process.sleep(10)
+        wait_gone(process, deadline)
     end
   end
 
@@ -118,14 +123,40 @@ defmodule EctoLibSql.TestOsProcess do
   end
 
   @doc """
+  Starts a server on a free loopback port, `start.(port)` answering its process, and waits
+  until it listens there; answers `{process, port}`. A free port can be taken by another
+  process before the server binds it: the server then exits at start, and another free port is
+  tried (three in all). `message` names the server in errors.
+  """
+  @spec start_on_free_port!((:inet.port_number() -> t()), String.t()) ::
+          {t(), :inet.port_number()}
+  def start_on_free_port!(start, message, attempts \\ 3) do
+    port = free_port()
+    process = start.(port)
+
+    try do
+      wait_listening!(process, port, "#{message} on port #{port}")
+      {process, port}
+    rescue
+      error ->
+        retry? = attempts > 1 and exited?(process)
+        kill(process)
+
+        if retry?,
+          do: start_on_free_port!(start, message, attempts - 1),
+          else: reraise(error, __STACKTRACE__)
+    end
+  end
+
+  @doc """
   Waits until `process` itself listens on `port` of the loopback interface. Raises `message`,
   with what the process printed, when it exits first (a port still held by another process, a
-  server that failed) or does not listen within ten seconds. On Linux the listening socket must
+  server that failed) or does not listen within 30 seconds. On Linux the listening socket must
   be the process's own: a connection that succeeds proves only that something listens.
   """
   @spec wait_listening!(t(), :inet.port_number(), String.t()) :: :ok
   def wait_listening!(process, port, message) do
-    deadline = System.monotonic_time(:millisecond) + 10_000
+    deadline = System.monotonic_time(:millisecond) + 30_000
     await_listening(process, port, message, deadline)
   end
 
@@ -138,7 +169,7 @@ defmodule EctoLibSql.TestOsProcess do
         raise "#{message}: it exited#{output(process)}"
 
       System.monotonic_time(:millisecond) > deadline ->
-        raise "#{message}: not listening after 10 s#{output(process)}"
+        raise "#{message}: not listening after 30 s#{output(process)}"
 
       true ->
         Process.sleep(25)

@@ -41,17 +41,19 @@ defmodule EctoLibSql.TlsProxy do
   standard input (the port) closes and is also killed when the test exits.
   """
   def start!(cert, key, target) do
-    port = TestOsProcess.free_port()
-
-    proxy =
-      TestOsProcess.start!(
-        @node,
-        [@script, cert, key, Integer.to_string(port), Integer.to_string(target)],
-        [:binary, :exit_status, :stderr_to_stdout]
+    {proxy, port} =
+      TestOsProcess.start_on_free_port!(
+        fn port ->
+          TestOsProcess.start!(
+            @node,
+            [@script, cert, key, Integer.to_string(port), Integer.to_string(target)],
+            [:binary, :exit_status, :stderr_to_stdout]
+          )
+        end,
+        "the TLS proxy did not start"
       )
 
     ExUnit.Callbacks.on_exit(fn -> TestOsProcess.kill(proxy) end)
-    TestOsProcess.wait_listening!(proxy, port, "the TLS proxy did not start on port #{port}")
     port
   end
 end

@@ -41,38 +41,41 @@ defmodule EctoLibSql.TursodbServer do
           dir =
             Path.join(
               System.tmp_dir!(),
-              "ecto_libsql_tursodb_#{System.unique_integer([:positive])}"
+              "ecto_libsql_tursodb_#{System.pid()}_#{System.unique_integer([:positive])}"
             )
 
           File.mkdir_p!(dir)
           {Path.join(dir, "remote.db"), dir}
       end
 
-    # A port given is a killed server's: wait until its socket has gone.
-    port =
-      case Keyword.fetch(opts, :port) do
-        {:ok, port} -> tap(port, &TestOsProcess.wait_port_free!/1)
-        :error -> TestOsProcess.free_port()
-      end
-
-    process =
+    start = fn port ->
       TestOsProcess.start!(binary(), [database, "--sync-server", "127.0.0.1:#{port}"], [
         :binary,
         :exit_status,
         :stderr_to_stdout,
         cd: Path.dirname(database)
       ])
+    end
 
-    server =
-      Map.merge(process, %{
-        url: "http://127.0.0.1:#{port}",
-        port: port,
-        dir: dir,
-        database: database
-      })
+    {process, port} =
+      case Keyword.fetch(opts, :port) do
+        # A port given is a killed server's: wait until its socket has gone.
+        {:ok, port} ->
+          TestOsProcess.wait_port_free!(port)
+          process = start.(port)
+          TestOsProcess.wait_listening!(process, port, "tursodb did not start on port #{port}")
+          {process, port}
 
-    TestOsProcess.wait_listening!(process, port, "tursodb did not start on port #{port}")
-    server
+        :error ->
+          TestOsProcess.start_on_free_port!(start, "tursodb did not start")
+      end
+
+    Map.merge(process, %{
+      url: "http://127.0.0.1:#{port}",
+      port: port,
+      dir: dir,
+      database: database
+    })
   end
 
   @doc "Kills the server (kill -9); its files stay. Idempotent."

@@ -37,8 +37,27 @@ defmodule EctoLibSql.TestHelpers do
     NIF.resource_counts()
   end
 
+  @doc """
+  Calls `interrupt` every 20 ms until `task` ends, and answers the task's result. An interrupt
+  that lands before the call it is meant for has begun (or between two statements) is a
+  no-op, so a single interrupt after a fixed sleep can be lost on a slow run.
+  """
+  def interrupt_until_done(task, interrupt, timeout \\ 30_000) do
+    case eventually(
+           fn ->
+             :ok = interrupt.()
+             Task.yield(task, 20)
+           end,
+           timeout
+         ) do
+      {:ok, result} -> result
+      {:exit, reason} -> exit(reason)
+      nil -> ExUnit.Assertions.flunk("the task did not end within #{timeout} ms of interrupts")
+    end
+  end
+
   @doc "Polls `fun` until it answers a truthy value or `timeout` ms pass; answers the value."
-  def eventually(fun, timeout \\ 5_000) do
+  def eventually(fun, timeout \\ 30_000) do
     deadline = System.monotonic_time(:millisecond) + timeout
     do_eventually(fun, deadline)
   end
@@ -62,5 +81,50 @@ defmodule EctoLibSql.TestHelpers do
   def in_process(fun) do
     task = Task.async(fun)
     Task.await(task, 30_000)
+  end
+
+  @doc """
+  Runs `fun` with every log message also sent to the calling process, so that `assert_log/2`
+  can wait for a line another process logs (a pool's connect attempt) instead of sleeping.
+  """
+  def forward_logs(fun) do
+    id = :"ecto_libsql_log_forwarder_#{System.unique_integer([:positive])}"
+    :ok = :logger.add_handler(id, __MODULE__.LogForwarder, %{config: %{pid: self()}})
+
+    try do
+      fun.()
+    after
+      :logger.remove_handler(id)
+    end
+  end
+
+  @doc "Waits up to `timeout` ms for a forwarded log message (see forward_logs/1) with `text`."
+  def assert_log(text, timeout \\ 10_000) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    await_log(text, deadline)
+  end
+
+  defp await_log(text, deadline) do
+    wait = max(deadline - System.monotonic_time(:millisecond), 0)
+
+    receive do
+      {:forwarded_log, message} ->
+        if String.contains?(message, text), do: message, else: await_log(text, deadline)
+    after
+      wait -> ExUnit.Assertions.flunk("no log message with #{inspect(text)} in time")
+    end
+  end
+
+  defmodule LogForwarder do
+    @moduledoc false
+    # An Erlang :logger handler sending each message, as text, to the process in its config.
+
+    def log(%{msg: msg}, %{config: %{pid: pid}}), do: send(pid, {:forwarded_log, text(msg)})
+
+    defp text({:string, chardata}), do: IO.chardata_to_string(chardata)
+    defp text({:report, report}), do: inspect(report)
+
+    defp text({format, args}),
+      do: format |> :io_lib.format(args) |> IO.chardata_to_string()
   end
 end
