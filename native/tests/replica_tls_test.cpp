@@ -77,14 +77,15 @@ class TlsProxy {
     }
     ::close(fds[0]);
     stdin_ = fds[1];
-    for (int i = 0; i < 1200; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    switch (testing::await_listening(pid_, port_)) {
+      case testing::ChildStart::listening:
+        return true;
+      case testing::ChildStart::exited:
         pid_ = -1;
         stop();
         return false;
-      }
-      if (testing::listens(pid_, port_)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      case testing::ChildStart::silent:
+        break;
     }
     stop();
     throw std::runtime_error("the TLS proxy did not start");

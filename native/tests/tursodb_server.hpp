@@ -77,6 +77,19 @@ inline bool listens(pid_t pid, int port) {
   return false;
 }
 
+// What became of a child started to listen on `port`, watched for up to 30 s.
+enum class ChildStart { listening, exited, silent };
+
+// Waits until child `pid` itself listens on `port`, or exits (then reaped), or 30 s pass.
+inline ChildStart await_listening(pid_t pid, int port) {
+  for (int i = 0; i < 1200; ++i) {
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return ChildStart::exited;
+    if (listens(pid, port)) return ChildStart::listening;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return ChildStart::silent;
+}
+
 class TursoServer {
  public:
   // `port` 0: a free one (a server restarted on its predecessor's port passes that port). A
@@ -136,13 +149,14 @@ class TursoServer {
               static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 1200; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    switch (await_listening(pid_, port_)) {
+      case ChildStart::listening:
+        return true;
+      case ChildStart::exited:
         pid_ = -1;
         return false;
-      }
-      if (listens(pid_, port_)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      case ChildStart::silent:
+        break;
     }
     stop();
     throw std::runtime_error("tursodb did not start on port " + std::to_string(port_));

@@ -48,7 +48,7 @@ defmodule Ecto.Adapters.LibSql.MemoryDatabaseTest do
       {Repo, Keyword.merge(@config, pool_size: 1, connection_listeners: [self()])}
     )
 
-    assert_receive {:connected, _}, 5_000
+    assert_receive {:connected, _}
     Repo.query!("CREATE TABLE kept (x)")
     Repo.query!("INSERT INTO kept VALUES (1)")
 

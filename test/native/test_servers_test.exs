@@ -160,6 +160,79 @@ defmodule EctoLibSql.TestServersTest do
     assert :ok = Task.await(task)
   end
 
+  # The race start_on_free_port!/3 covers: another process takes the free port before the
+  # server binds it. Here a listener takes the port inside the start function itself.
+  describe "start_on_free_port!/3" do
+    test "tries another port when the server exits because its port was taken" do
+      dir = tmp_dir()
+
+      # the first port is taken before tursodb binds it
+      start = fn port ->
+        if Process.get(:taken) == nil, do: take(port)
+        tursodb(dir, port)
+      end
+
+      {process, port} = TestOsProcess.start_on_free_port!(start, "tursodb did not start")
+      on_exit(fn -> TestOsProcess.kill(process) end)
+      assert [^process, first] = Process.get(:started)
+      refute TestOsProcess.alive?(first)
+      assert [taken] = Process.get(:taken)
+      assert port != taken
+      assert TursodbServer.pipeline!(%{url: "http://127.0.0.1:#{port}"}, ["SELECT 1"]) =~ "1"
+    end
+
+    test "gives up after three servers that exited, and none is left running" do
+      dir = tmp_dir()
+
+      start = fn port ->
+        take(port)
+        tursodb(dir, port)
+      end
+
+      error =
+        assert_raise RuntimeError, fn ->
+          TestOsProcess.start_on_free_port!(start, "tursodb did not start")
+        end
+
+      assert error.message =~ "tursodb did not start on port"
+      assert error.message =~ "it exited"
+      assert length(Process.get(:started)) == 3
+      refute Enum.any?(Process.get(:started), &TestOsProcess.alive?/1)
+    end
+  end
+
+  defp tmp_dir do
+    dir =
+      Path.join(
+        System.tmp_dir!(),
+        "ecto_libsql_free_port_#{System.pid()}_#{System.unique_integer([:positive])}"
+      )
+
+    File.mkdir_p!(dir)
+    on_exit(fn -> File.rm_rf(dir) end)
+    dir
+  end
+
+  # Listens on `port` until the test ends (the socket closes with the test process), as another
+  # process would.
+  defp take(port) do
+    {:ok, _listener} = :gen_tcp.listen(port, ip: {127, 0, 0, 1}, active: false)
+    Process.put(:taken, [port | Process.get(:taken, [])])
+  end
+
+  # Starts tursodb on `port`, noting it (newest first) under :started.
+  defp tursodb(dir, port) do
+    process =
+      TestOsProcess.start!(
+        TursodbServer.binary(),
+        [Path.join(dir, "x.db"), "--sync-server", "127.0.0.1:#{port}"],
+        [:binary, :exit_status, :stderr_to_stdout]
+      )
+
+    Process.put(:started, [process | Process.get(:started, [])])
+    process
+  end
+
   defp connect(port) do
     with {:ok, socket} <- :gen_tcp.connect({127, 0, 0, 1}, port, [], 1_000),
          do: {:ok, :gen_tcp.close(socket)}

@@ -100,19 +100,16 @@ defmodule EctoLibSql.TestHelpers do
 
   @doc "Waits up to `timeout` ms for a forwarded log message (see forward_logs/1) with `text`."
   def assert_log(text, timeout \\ 10_000) do
-    deadline = System.monotonic_time(:millisecond) + timeout
-    await_log(text, deadline)
-  end
-
-  defp await_log(text, deadline) do
-    wait = max(deadline - System.monotonic_time(:millisecond), 0)
-
-    receive do
-      {:forwarded_log, message} ->
-        if String.contains?(message, text), do: message, else: await_log(text, deadline)
-    after
-      wait -> ExUnit.Assertions.flunk("no log message with #{inspect(text)} in time")
-    end
+    eventually(
+      fn ->
+        receive do
+          {:forwarded_log, message} -> String.contains?(message, text) and message
+        after
+          10 -> false
+        end
+      end,
+      timeout
+    ) || ExUnit.Assertions.flunk("no log message with #{inspect(text)} in time")
   end
 
   defmodule LogForwarder do
